@@ -1,0 +1,54 @@
+"""The pure analysis core of idealdiff: sources and diffs in, frozen dataclasses out."""
+
+from __future__ import annotations
+
+from analyzers.diff import PatchError, parse_patch
+from analyzers.model import (
+    CLONE_ORDER,
+    CloneType,
+    Evidence,
+    Features,
+    FileChange,
+    Finding,
+    Hotspot,
+    IndexedUnit,
+    Member,
+    ModuleScan,
+    Skip,
+    SymbolHotspot,
+    Unit,
+    UnitKind,
+)
+from analyzers.overlap import BranchChange, Overlap, analyse_overlap
+from analyzers.redundancy import RedundancyOptions, find_redundancy
+from analyzers.scan import ScanLimits, decode_source, scan_module
+from analyzers.units import UnitParseError, locate_units
+
+__all__ = [
+    "CLONE_ORDER",
+    "BranchChange",
+    "CloneType",
+    "Evidence",
+    "Features",
+    "FileChange",
+    "Finding",
+    "Hotspot",
+    "IndexedUnit",
+    "Member",
+    "ModuleScan",
+    "Overlap",
+    "PatchError",
+    "RedundancyOptions",
+    "ScanLimits",
+    "Skip",
+    "SymbolHotspot",
+    "Unit",
+    "UnitKind",
+    "UnitParseError",
+    "analyse_overlap",
+    "decode_source",
+    "find_redundancy",
+    "locate_units",
+    "parse_patch",
+    "scan_module",
+]

@@ -1,0 +1,215 @@
+"""Features of one unit: clone hashes, near-miss sketch and concept evidence, from its ``ast`` node.
+
+The token stream is a pre-order walk of the syntax tree, so layout and comments never reach it;
+docstrings are dropped on purpose. The *blind* stream replaces every identifier and literal by a
+placeholder, which is what makes renamed (Type-2) and near-miss (Type-3) copies meet.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import heapq
+import zlib
+from dataclasses import dataclass
+
+from analyzers.model import Features
+from analyzers.terms import identifier_terms, text_terms
+
+SHINGLE = 5  # tokens per shingle
+SKETCH = 32  # bottom-k sketch size
+
+DefNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+_TOKEN_IDS: dict[str, int] = {}
+
+
+def _token_id(token: str) -> int:
+    # crc32 is stable across processes, unlike hash() of a str.
+    found = _TOKEN_IDS.get(token)
+    if found is None:
+        found = _TOKEN_IDS[token] = zlib.crc32(token.encode())
+    return found
+
+
+@dataclass
+class Streams:
+    """The exact and blind token streams of a subtree, plus the raw material of concept terms."""
+
+    exact: list[str]
+    blind: list[str]
+    names: list[str]
+    calls: list[str]
+    literals: list[str]
+    statements: int
+    locals: list[str]
+
+
+def _docstring_node(node: ast.AST) -> ast.AST | None:
+    body = getattr(node, "body", None)
+    if (
+        isinstance(body, list)
+        and body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        return body[0]
+    return None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        root = node.id
+        if root in ("self", "cls"):
+            root = ""
+        parts.append(root)
+        return ".".join(reversed(parts))
+    if parts:
+        # A call on an expression (``client().get``): keep the method name.
+        return "." + ".".join(reversed(parts))
+    return None
+
+
+def _literal_ok(text: str) -> bool:
+    stripped = text.strip()
+    return 3 <= len(stripped) <= 200 and any(ch.isalnum() for ch in stripped)
+
+
+class Walker:
+    """Builds the streams of every def/class node of a module, reusing nested results."""
+
+    def __init__(self) -> None:
+        self.memo: dict[int, Streams] = {}
+
+    def streams(self, node: DefNode) -> Streams:
+        found = self.memo.get(id(node))
+        if found is None:
+            found = Streams([], [], [], [], [], 0, [])
+            self._walk(node, found, top=True)
+            self.memo[id(node)] = found
+        return found
+
+    def _walk(
+        self, node: ast.AST, out: Streams, top: bool = False, annotation: bool = False
+    ) -> None:
+        if not top and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            inner = self.streams(node)
+            out.exact.extend(inner.exact)
+            out.blind.extend(inner.blind)
+            out.names.extend(inner.names)
+            out.calls.extend(inner.calls)
+            out.literals.extend(inner.literals)
+            out.statements += inner.statements
+            out.locals.extend(inner.locals)
+            return
+        kind = type(node).__name__
+        out.exact.append(kind)
+        out.blind.append(kind)
+        if isinstance(node, ast.stmt):
+            out.statements += 1
+        if isinstance(node, ast.Name):
+            out.exact.append(node.id)
+            out.blind.append("ID")
+            out.names.append(node.id)
+            if isinstance(node.ctx, ast.Store):
+                out.locals.append(node.id)
+        elif isinstance(node, ast.Attribute):
+            out.exact.append(node.attr)
+            out.blind.append("ID")
+            out.names.append(node.attr)
+        elif isinstance(node, ast.arg):
+            out.exact.append(node.arg)
+            out.blind.append("ID")
+            out.names.append(node.arg)
+            out.locals.append(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.exact.append(node.name)
+            out.blind.append("ID")
+        elif isinstance(node, ast.Constant):
+            out.exact.append(repr(node.value))
+            out.blind.append("LIT")
+            if isinstance(node.value, str) and not annotation and _literal_ok(node.value):
+                out.literals.append(node.value.strip())
+        elif isinstance(node, ast.keyword) and node.arg:
+            out.exact.append(node.arg)
+            out.blind.append("ID")
+        elif isinstance(node, ast.alias):
+            out.exact.append(node.name)
+            out.blind.append("ID")
+        elif isinstance(node, ast.Call):
+            dotted = _dotted(node.func)
+            if dotted:
+                out.calls.append(dotted)
+        doc = _docstring_node(node)
+        hint = getattr(node, "annotation", None) or getattr(node, "returns", None)
+        for child in ast.iter_child_nodes(node):
+            if child is doc or isinstance(child, ast.expr_context):
+                continue
+            # String annotations ("t.Optional[Foo]") are types, not the code's vocabulary.
+            self._walk(child, out, annotation=annotation or (hint is not None and child is hint))
+
+
+def _digest(tokens: list[str]) -> str:
+    return hashlib.blake2b("\x1f".join(tokens).encode(), digest_size=12).hexdigest()
+
+
+def sketch_of(blind: list[str]) -> tuple[int, ...]:
+    """Bottom-k MinHash sketch of the blind token shingles."""
+    ids = [_token_id(t) for t in blind]
+    if len(ids) < SHINGLE:
+        shingles = {hash(tuple(ids))}
+    else:
+        shingles = {hash(tuple(ids[i : i + SHINGLE])) for i in range(len(ids) - SHINGLE + 1)}
+    return tuple(sorted(heapq.nsmallest(SKETCH, shingles)))
+
+
+def _normalize_calls(calls: list[str], local_names: set[str]) -> set[str]:
+    """A call on a local variable is known by its method (``.json``); on a module, fully."""
+    out: set[str] = set()
+    for call in calls:
+        root, dot, rest = call.partition(".")
+        if not dot:
+            out.update((call, "." + call))  # ``urlopen(...)`` meets ``urllib.request.urlopen``
+            continue
+        method = "." + call.rsplit(".", 1)[-1]
+        out.add(method)
+        if root and root not in local_names:
+            out.add(call)
+        elif rest:
+            out.add("." + rest)
+    return out
+
+
+def features_of(walker: Walker, node: DefNode, class_name: str | None) -> Features:
+    """Compute the features of one def/class node."""
+    streams = walker.streams(node)
+    doc = ast.get_docstring(node, clean=True) or ""
+    own_names = [node.name] + ([class_name] if class_name else [])
+    calls = sorted(_normalize_calls(streams.calls, set(streams.locals)))
+    return Features(
+        tokens=len(streams.blind),
+        statements=streams.statements,
+        exact_hash=_digest(streams.exact),
+        blind_hash=_digest(streams.blind),
+        sketch=sketch_of(streams.blind),
+        name_terms=identifier_terms(own_names),
+        ident_terms=identifier_terms(streams.names),
+        calls=tuple(calls),
+        literals=tuple(sorted(set(streams.literals))),
+        doc_terms=text_terms(doc),
+    )
+
+
+def new_walker() -> Walker:
+    """A walker for one module; it memoizes nested definitions so each is walked once."""
+    return Walker()
+
+
+def token_streams(walker: Walker, node: DefNode) -> Streams:
+    """The exact and blind token streams of a node (for scoring a candidate pair)."""
+    return walker.streams(node)

@@ -1,0 +1,1 @@
+"""idealdiff: everything that touches the outside world (CLI, git, GitHub, the model)."""

@@ -1,0 +1,118 @@
+"""A batch: the branches merged into the base branch since a watermark, read from local git."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from analyzers import FileChange, PatchError, parse_patch
+from app.errors import UsageError
+from app.gitrepo import EMPTY_TREE, Commit, GitRepo
+
+# When --since is absent the batch is the last DEFAULT_DEPTH commits of the first-parent chain:
+# a typical batch of parallel agent branches is a handful to a few dozen merges.
+DEFAULT_DEPTH = 20
+MAX_PATCH_BYTES = 20_000_000
+
+_GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
+_BRANCH_MERGE = re.compile(r"^Merge (?:remote-tracking )?branch '([^']+)'")
+_SQUASH = re.compile(r"^(.*\S)\s+\(#(\d+)\)$")
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One branch of the batch: who, what, and its diff against the base it was merged into."""
+
+    id: str
+    title: str
+    author: str
+    date: str
+    merge_sha: str
+    parent_sha: str  # the first parent: the base before this branch landed
+    description: str
+    files: tuple[FileChange, ...]
+    note: str | None = None  # why the diff was not read, when it was not
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The ordered branches and the head they end at."""
+
+    base: str
+    head_sha: str
+    since: str | None
+    branches: tuple[Branch, ...]
+
+
+def describe_commit(commit: Commit) -> tuple[str, str, str]:
+    """(id, title, description) of a GitHub merge, a branch merge, a squash or any commit."""
+    short = commit.sha[:7]
+    if match := _GITHUB_MERGE.match(commit.subject):
+        body_lines = commit.body.splitlines()
+        title = body_lines[0].strip() if body_lines and body_lines[0].strip() else match.group(2)
+        description = "\n".join(body_lines[1:]).strip()
+        return f"#{match.group(1)}", title, description
+    if match := _BRANCH_MERGE.match(commit.subject):
+        return short, match.group(1), commit.body
+    if match := _SQUASH.match(commit.subject):
+        return f"#{match.group(2)}", match.group(1), commit.body
+    return short, commit.subject, commit.body
+
+
+def _parse_date(text: str) -> str | None:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        return datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def collect_batch(repo: GitRepo, base: str, since: str | None) -> Batch:
+    """Walk ``base``'s first-parent chain after ``since`` (a revision or an ISO date)."""
+    head = repo.resolve(base)
+    if head is None:
+        raise UsageError(f"--base {base!r} does not name a commit in {repo.path}")
+    if since is None:
+        commits = repo.first_parent_log(head, limit=DEFAULT_DEPTH)
+    elif (rev := repo.resolve(since)) is not None:
+        commits = repo.first_parent_log(head, exclude=rev)
+    elif (when := _parse_date(since)) is not None:
+        commits = repo.first_parent_log(head, after=when)
+    else:
+        raise UsageError(
+            f"--since {since!r} is neither a revision of this repository nor a date "
+            "(YYYY-MM-DD or an ISO 8601 timestamp)"
+        )
+    branches = tuple(_branch(repo, commit) for commit in commits)
+    return Batch(base=base, head_sha=head, since=since, branches=branches)
+
+
+def _branch(repo: GitRepo, commit: Commit) -> Branch:
+    ident, title, description = describe_commit(commit)
+    parent = commit.parents[0] if commit.parents else EMPTY_TREE
+    patch = repo.diff(parent, commit.sha)
+    note: str | None = None
+    files: tuple[FileChange, ...] = ()
+    if len(patch) > MAX_PATCH_BYTES:
+        size, limit = len(patch) // 1_000_000, MAX_PATCH_BYTES // 1_000_000
+        note = f"diff of {size} MB is above the {limit} MB limit; its files were not read"
+    else:
+        try:
+            files = parse_patch(patch)
+        except PatchError as exc:
+            note = f"diff could not be parsed: {exc}"
+    # A merge commit's author is whoever pressed "merge"; the branch tip's author wrote the code.
+    author = repo.author(commit.parents[1]) if len(commit.parents) > 1 else commit.author
+    return Branch(
+        id=ident,
+        title=title,
+        author=author,
+        date=commit.date,
+        merge_sha=commit.sha,
+        parent_sha=parent,
+        description=description,
+        files=files,
+        note=note,
+    )

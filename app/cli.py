@@ -1,0 +1,160 @@
+"""The ``idealdiff`` command line.
+
+Exit codes of ``review``: 0 no findings, 1 findings, 2 error (bad arguments, not a repository,
+a ``--since`` that names nothing). ``demo`` exits 0 when the review ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.batch import DEFAULT_DEPTH, collect_batch
+from app.config import data_dir
+from app.errors import GitError, IdealdiffError
+from app.gitrepo import GitRepo
+from app.local import read_repo_config
+from app.progress import ProgressBar
+from app.render import render
+from app.report import Report, to_json, to_sarif
+from app.review import review
+from app.store import Store
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_REMOTE = re.compile(r"[/:]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="idealdiff",
+        description="Find the drift a batch of parallel branches left behind.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    rv = sub.add_parser(
+        "review",
+        help="review the branches merged into a base branch",
+        description="Review the branches merged into --base after --since. "
+        "Exit code: 0 no findings, 1 findings, 2 error.",
+    )
+    rv.add_argument("path", nargs="?", default=".", help="a git repository (default: .)")
+    rv.add_argument("--base", default="HEAD", help="the branch the batch was merged into")
+    rv.add_argument(
+        "--since",
+        help="a revision or a date (YYYY-MM-DD): the batch is what came after it "
+        f"(default: the last {DEFAULT_DEPTH} first-parent commits)",
+    )
+    rv.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
+    rv.add_argument("--output", "-o", help="write the report here instead of standard output")
+    rv.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    rv.add_argument("--jobs", type=int, default=None, help="parallel parsers (default: cores)")
+    demo = sub.add_parser("demo", help="build a demo repository with parallel branches, review it")
+    demo.add_argument("--path", help="build the demo repository here (default: a temp dir)")
+    demo.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
+    return parser
+
+
+def repo_name(repo: GitRepo) -> str:
+    """``owner/name`` from the origin remote when it has that shape, else the folder name.
+
+    The remote URL itself is never shown: it may carry a token.
+    """
+    try:
+        url = repo.run("config", "--get", "remote.origin.url").decode().strip()
+    except GitError:
+        url = ""
+    if match := _REMOTE.search(url):
+        return f"{match.group(1)}/{match.group(2)}"
+    return repo.path.name
+
+
+def render_report(report: Report, fmt: str) -> str:
+    """The report in the requested format."""
+    if fmt == "json":
+        return json.dumps(to_json(report), indent=2) + "\n"
+    if fmt == "sarif":
+        return json.dumps(to_sarif(report), indent=2) + "\n"
+    return render("report.md.j2", report=report)
+
+
+def run_review(
+    path: str,
+    base: str,
+    since: str | None,
+    *,
+    use_cache: bool = True,
+    jobs: int | None = None,
+) -> Report:
+    """Review a local repository, with the cache in the data directory."""
+    repo = GitRepo(path)
+    batch = collect_batch(repo, base, since)
+    config, problem = read_repo_config(repo, batch.head_sha)
+    if problem:
+        sys.stderr.write(f"idealdiff: {problem}; using the defaults\n")
+    base_name = base
+    if base == "HEAD":
+        try:
+            base_name = repo.run("rev-parse", "--abbrev-ref", "HEAD").decode().strip()
+        except GitError:
+            base_name = "HEAD"
+    batch = type(batch)(base_name, batch.head_sha, batch.since, batch.branches)
+    store = Store(data_dir() / "idealdiff.sqlite3") if use_cache else None
+    bar = ProgressBar()
+    try:
+        report, _ = review(
+            repo,
+            batch,
+            config,
+            repo=repo_name(repo),
+            store=store,
+            progress=bar,
+            config_problem=problem,
+            workers=jobs,
+        )
+    finally:
+        bar.close()
+        if store is not None:
+            store.close()
+    return report
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "review":
+            report = run_review(
+                args.path, args.base, args.since, use_cache=not args.no_cache, jobs=args.jobs
+            )
+            _write(render_report(report, args.format), args.output)
+            return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+        if args.command == "demo":
+            from app.demo import run_demo
+
+            text = run_demo(args.path, args.format)
+            sys.stdout.write(text)
+            return EXIT_CLEAN
+    except IdealdiffError as exc:
+        sys.stderr.write(f"idealdiff: error: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("idealdiff: interrupted\n")
+        return 130
+    except OSError as exc:
+        sys.stderr.write(f"idealdiff: error: {exc}\n")
+        return EXIT_ERROR
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The per-repository configuration, ``.github/idealdiff.yml``: every key optional, validated."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from analyzers import RedundancyOptions, ScanLimits
+from app.errors import ConfigError
+
+CONFIG_PATH = ".github/idealdiff.yml"
+
+DEFAULT_EXCLUDE = (
+    "**/vendor/**",
+    "**/vendored/**",
+    "**/_vendor/**",
+    "**/third_party/**",
+    "**/node_modules/**",
+    "**/site-packages/**",
+    "**/.venv/**",
+    "**/venv/**",
+    "**/migrations/**",
+    "**/*_pb2.py",
+    "**/*_pb2_grpc.py",
+)
+
+
+class AnalysisConfig(BaseModel):
+    """Thresholds of the redundancy detector (see ``RedundancyOptions`` for their meaning)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_lines: int = Field(default=RedundancyOptions.min_lines, ge=1)
+    min_tokens: int = Field(default=RedundancyOptions.min_tokens, ge=1)
+    type3_similarity: float = Field(default=RedundancyOptions.type3_similarity, gt=0, le=1)
+    type3_min_exact: float = Field(default=RedundancyOptions.type3_min_exact, ge=0, le=1)
+    concept_similarity: float = Field(default=RedundancyOptions.concept_similarity, gt=0, le=1)
+    concept_max_df: int = Field(default=RedundancyOptions.concept_max_df, ge=1)
+    max_file_bytes: int = Field(default=ScanLimits.max_file_bytes, ge=1000)
+
+
+class RepoConfig(BaseModel):
+    """The whole ``.github/idealdiff.yml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    exclude: tuple[str, ...] = Field(default=DEFAULT_EXCLUDE)
+    extra_exclude: tuple[str, ...] = ()
+    analysis: AnalysisConfig = AnalysisConfig()
+
+    @cached_property
+    def _exclude_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
+        return [(glob, glob_to_regex(glob)) for glob in (*self.exclude, *self.extra_exclude)]
+
+    def excluded_by(self, path: str) -> str | None:
+        """The exclude glob that matches ``path``, if any."""
+        for glob, pattern in self._exclude_patterns:
+            if pattern.fullmatch(path):
+                return glob
+        return None
+
+    def redundancy_options(self) -> RedundancyOptions:
+        """The analysis thresholds as the core takes them."""
+        a = self.analysis
+        return RedundancyOptions(
+            min_lines=a.min_lines,
+            min_tokens=a.min_tokens,
+            type3_similarity=a.type3_similarity,
+            type3_min_exact=a.type3_min_exact,
+            concept_similarity=a.concept_similarity,
+            concept_max_df=a.concept_max_df,
+        )
+
+    def scan_limits(self) -> ScanLimits:
+        """The file limits as the core takes them."""
+        return ScanLimits(max_file_bytes=self.analysis.max_file_bytes)
+
+
+def glob_to_regex(glob: str) -> re.Pattern[str]:
+    """Translate a gitignore-like glob (``**`` crosses folders, ``*`` does not) to a regex."""
+    out: list[str] = []
+    i = 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def parse_repo_config(text: str | None) -> RepoConfig:
+    """Validate the YAML text of ``.github/idealdiff.yml``; None or empty means the defaults.
+
+    Raises ``ConfigError`` with every problem listed, so one comment can explain them all.
+    """
+    if text is None or not text.strip():
+        return RepoConfig()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{CONFIG_PATH} is not valid YAML: {exc}") from exc
+    if data is None:
+        return RepoConfig()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{CONFIG_PATH} must be a mapping of keys to values")
+    try:
+        return RepoConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{CONFIG_PATH} is invalid: {problems}") from exc
+
+
+def data_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where idealdiff keeps its database: ``IDEALDIFF_DATA_DIR``, else the user's cache folder."""
+    env = os.environ if environ is None else environ
+    if env.get("IDEALDIFF_DATA_DIR"):
+        return Path(env["IDEALDIFF_DATA_DIR"])
+    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "idealdiff"

@@ -1,0 +1,44 @@
+"""The one jinja2 environment: every template lives in ``prompts/`` and fails on a missing name."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Templates from ``prompts/``; undefined names raise instead of rendering as blanks."""
+    env = Environment(
+        loader=FileSystemLoader(PROMPTS),
+        undefined=StrictUndefined,
+        autoescape=False,  # Markdown and prompts, not HTML; issue bodies escape on their own
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["lines"] = line_range
+    env.filters["cell"] = table_cell
+    return env
+
+
+def line_range(unit: Any) -> str:
+    """``12`` or ``12-30``: a unit's lines as a reader writes them."""
+    if unit.start_line == unit.end_line:
+        return str(unit.start_line)
+    return f"{unit.start_line}-{unit.end_line}"
+
+
+def table_cell(text: object) -> str:
+    """Text that stays inside one Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def render(name: str, **context: Any) -> str:
+    """Render one template of ``prompts/``."""
+    return environment().get_template(name).render(**context)

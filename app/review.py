@@ -1,0 +1,284 @@
+"""The one review flow the CLI and the worker share: batch + code + config -> Report."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from analyzers import (
+    BranchChange,
+    IndexedUnit,
+    ModuleScan,
+    ScanLimits,
+    Skip,
+    analyse_overlap,
+    decode_source,
+    find_redundancy,
+    scan_module,
+)
+from app.batch import Batch
+from app.config import CONFIG_PATH, RepoConfig
+from app.report import Report
+from app.store import Store
+
+# Bump when scanning changes what it produces, so old cache entries are not reused.
+ANALYZER_VERSION = "2"
+PARALLEL_MIN_BYTES = 2_000_000  # below this a process pool costs more than it saves
+
+
+class CodeSource(Protocol):
+    """Where the code comes from: a local repository or, in the App, GitHub."""
+
+    def tree(self, rev: str, paths: Sequence[str] | None = None) -> Mapping[str, str]:
+        """Path -> blob sha at ``rev``."""
+        ...
+
+    def blobs(self, shas: Iterable[str]) -> Mapping[str, bytes]:
+        """Blob sha -> content."""
+        ...
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class ReviewStats:
+    """What the review did, for logs and benchmarks (not part of the JSON contract)."""
+
+    files: int = 0
+    parsed: int = 0
+    cached: int = 0
+    units: int = 0
+    queries: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def is_python(path: str) -> bool:
+    """Python source files (stubs are declarations, not implementations)."""
+    return path.endswith(".py")
+
+
+def _cache_key(blob: str, precise: bool, limits: ScanLimits) -> str:
+    mode = "cst" if precise else "ast"
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return f"scan/{ANALYZER_VERSION}/{py}/{mode}/{limits.max_file_bytes}/{blob}"
+
+
+def _scan_chunk(jobs: list[tuple[str, bytes, bool]], limits: ScanLimits) -> list[ModuleScan]:
+    return [scan_module(path, data, precise=precise, limits=limits) for path, data, precise in jobs]
+
+
+class Scanner:
+    """Scans modules by blob, through the cache, in parallel when there is enough to do."""
+
+    def __init__(
+        self,
+        source: CodeSource,
+        store: Store | None,
+        limits: ScanLimits,
+        progress: Progress = _no_progress,
+        workers: int | None = None,
+    ) -> None:
+        self.source = source
+        self.store = store
+        self.limits = limits
+        self.progress = progress
+        self.workers = workers or os.cpu_count() or 1
+        self.stats = ReviewStats()
+
+    def scan(
+        self, files: Mapping[str, str], precise: set[str] | None = None
+    ) -> dict[str, ModuleScan]:
+        """Scan ``{path: blob}``; paths in ``precise`` are located with libcst."""
+        precise = precise or set()
+        keys = {
+            path: _cache_key(blob, path in precise, self.limits) for path, blob in files.items()
+        }
+        cached = self.store.get_scans({k: p for p, k in keys.items()}) if self.store else {}
+        result: dict[str, ModuleScan] = {}
+        missing: list[str] = []
+        for path, key in keys.items():
+            hit = cached.get(key)
+            if hit is not None and hit.path == path:
+                result[path] = hit
+            elif hit is not None:
+                result[path] = _relocate(hit, path)
+            else:
+                missing.append(path)
+        self.stats.cached += len(result)
+        if missing:
+            contents = self.source.blobs(files[p] for p in missing)
+            jobs = [(p, contents.get(files[p], b""), p in precise) for p in missing]
+            scans = self._run(jobs)
+            for scan in scans:
+                result[scan.path] = scan
+            self.stats.parsed += len(scans)
+            if self.store:
+                self.store.put_scans((keys[s.path], s) for s in scans)
+        return result
+
+    def _run(self, jobs: list[tuple[str, bytes, bool]]) -> list[ModuleScan]:
+        total = len(jobs)
+        size = sum(len(data) for _, data, _ in jobs)
+        self.progress("parse", 0, total)
+        if self.workers < 2 or size < PARALLEL_MIN_BYTES:
+            out: list[ModuleScan] = []
+            for i in range(0, total, 50):
+                out.extend(_scan_chunk(jobs[i : i + 50], self.limits))
+                self.progress("parse", len(out), total)
+            return out
+        # Big files first so the last chunk is not the slow one; chunks of ~1 MB.
+        jobs.sort(key=lambda j: -len(j[1]))
+        chunks: list[list[tuple[str, bytes, bool]]] = [[]]
+        budget = 0
+        for job in jobs:
+            if budget > 1_000_000:
+                chunks.append([])
+                budget = 0
+            chunks[-1].append(job)
+            budget += len(job[1])
+        out = []
+        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+            for scans in pool.map(_scan_chunk, chunks, [self.limits] * len(chunks)):
+                out.extend(scans)
+                self.progress("parse", len(out), total)
+        return out
+
+
+def _relocate(scan: ModuleScan, path: str) -> ModuleScan:
+    if scan.skip is not None:
+        return ModuleScan(path=path, skip=Skip(path=path, reason=scan.skip.reason))
+    return ModuleScan(
+        path=path,
+        units=tuple(replace(u, unit=replace(u.unit, path=path)) for u in scan.units),
+    )
+
+
+def _excluded(paths: Iterable[str], config: RepoConfig) -> tuple[list[str], list[Skip]]:
+    """Split paths into kept ones and one skip entry per excluded top folder."""
+    kept: list[str] = []
+    groups: dict[tuple[str, str], int] = {}
+    for path in paths:
+        glob = config.excluded_by(path)
+        if glob is None:
+            kept.append(path)
+            continue
+        folder = _matched_folder(path, glob)
+        groups[(folder, glob)] = groups.get((folder, glob), 0) + 1
+    skips = [
+        Skip(path=folder, reason=f"excluded by {glob!r} ({count} Python file{'s' * (count != 1)})")
+        for (folder, glob), count in sorted(groups.items())
+    ]
+    return kept, skips
+
+
+def _matched_folder(path: str, glob: str) -> str:
+    parts = path.split("/")
+    literal = [p for p in glob.split("/") if p and "*" not in p and "?" not in p]
+    for i, part in enumerate(parts[:-1]):
+        if part in literal:
+            return "/".join(parts[: i + 1]) + "/"
+    return path
+
+
+def review(
+    source: CodeSource,
+    batch: Batch,
+    config: RepoConfig,
+    *,
+    repo: str,
+    store: Store | None = None,
+    progress: Progress = _no_progress,
+    config_problem: str | None = None,
+    workers: int | None = None,
+) -> tuple[Report, ReviewStats]:
+    """Run the analysis of one batch and return the report (idealized sections left empty)."""
+    limits = config.scan_limits()
+    scanner = Scanner(source, store, limits, progress, workers)
+    skipped: list[Skip] = []
+    if config_problem:
+        skipped.append(Skip(path=CONFIG_PATH, reason=f"{config_problem}; defaults used"))
+    for branch in batch.branches:
+        if branch.note:
+            skipped.append(Skip(path=f"branch {branch.id}", reason=branch.note))
+
+    head_tree = source.tree(batch.head_sha)
+    python, excluded = _excluded(sorted(p for p in head_tree if is_python(p)), config)
+    skipped.extend(excluded)
+    changed_at_head = {
+        change.path
+        for branch in batch.branches
+        for change in branch.files
+        if change.path in head_tree and is_python(change.path)
+    }
+    kept = set(python)
+    head_files = {p: head_tree[p] for p in python}
+    scans = scanner.scan(head_files, precise={p for p in changed_at_head if p in kept})
+    scanner.stats.files = len(head_files)
+
+    # Each branch's Python files before and after it: units for attribution and symbol hotspots.
+    branch_changes: list[BranchChange] = []
+    for i, branch in enumerate(batch.branches):
+        progress("branches", i, len(batch.branches))
+        olds = [c.old_path for c in branch.files if c.old_path and is_python(c.old_path)]
+        news = [c.path for c in branch.files if c.path and is_python(c.path)]
+        before = scanner.scan(dict(source.tree(branch.parent_sha, olds))) if olds else {}
+        after = scanner.scan(dict(source.tree(branch.merge_sha, news))) if news else {}
+        branch_changes.append(
+            BranchChange(
+                id=branch.id,
+                files=branch.files,
+                before={p: tuple(u.unit for u in s.units) for p, s in before.items()},
+                after={p: tuple(u.unit for u in s.units) for p, s in after.items()},
+            )
+        )
+    progress("branches", len(batch.branches), len(batch.branches))
+    overlap = analyse_overlap(branch_changes)
+
+    index: list[IndexedUnit] = []
+    for path in sorted(scans):
+        scan = scans[path]
+        if scan.skip is not None:
+            skipped.append(scan.skip)
+        index.extend(scan.units)
+    scanner.stats.units = len(index)
+    head_keys = {u.unit.key for u in index}
+    queries = [k for k in (*overlap.introduced, *overlap.changed) if k in head_keys]
+    scanner.stats.queries = len(set(queries))
+
+    texts: dict[str, str | None] = {}
+
+    def head_source(path: str) -> str | None:
+        if path not in texts:
+            blob = head_files.get(path)
+            data = source.blobs([blob]).get(blob, b"") if blob else b""
+            texts[path] = decode_source(data) if blob else None
+        return texts[path]
+
+    progress("redundancy", 0, 1)
+    findings = find_redundancy(
+        index,
+        queries,
+        {k: v for k, v in overlap.introduced.items() if k in head_keys},
+        head_source,
+        config.redundancy_options(),
+    )
+    progress("redundancy", 1, 1)
+    report = Report(
+        repo=repo,
+        base=batch.base,
+        head_sha=batch.head_sha,
+        batch=batch.branches,
+        hotspots=overlap.hotspots,
+        findings=findings,
+        skipped=tuple(skipped),
+    )
+    return report, scanner.stats

@@ -1,0 +1,34 @@
+"""Run a review of a built repository the way the CLI does, keeping the stats for assertions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.batch import collect_batch
+from app.gitrepo import GitRepo
+from app.local import read_repo_config
+from app.report import Report
+from app.review import ReviewStats, review
+from app.store import Store
+
+
+def run(
+    root: Path, since: str | None, store_path: Path | None = None
+) -> tuple[Report, ReviewStats]:
+    """Review ``main`` after ``since``; with a store path, through that cache."""
+    repo = GitRepo(root)
+    batch = collect_batch(repo, "main", since)
+    config, problem = read_repo_config(repo, batch.head_sha)
+    store = Store(store_path) if store_path else None
+    try:
+        return review(
+            repo, batch, config, repo="acme/demo", store=store, config_problem=problem, workers=1
+        )
+    finally:
+        if store:
+            store.close()
+
+
+def members(report: Report) -> list[set[tuple[str, str | None]]]:
+    """Each finding as a set of (qualname, introduced_by)."""
+    return [{(m.unit.qualname, m.introduced_by) for m in f.members} for f in report.findings]

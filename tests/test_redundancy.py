@@ -1,0 +1,279 @@
+"""Redundancy across a batch: each clone type, same-concept twins, attribution, precision."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.gitbuild import RepoBuilder
+from tests.helpers import members, run
+
+SLUGIFY = '''
+import re
+import unicodedata
+
+
+def slugify(text, separator="-"):
+    """Turn a title into a URL slug."""
+    normalized = unicodedata.normalize("NFKD", text)
+    ascii_text = normalized.encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    if not words:
+        raise ValueError(f"nothing to slugify in {text!r}")
+    return separator.join(words)
+'''
+
+SLUGIFY_REFORMATTED = """
+import re
+import unicodedata
+
+
+def slugify(text, separator = "-"):
+    # Agents love to rewrite comments and docstrings.
+    normalized = unicodedata.normalize("NFKD",
+                                       text)
+    ascii_text = normalized.encode("ascii", "ignore").decode("ascii")  # strip accents
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+
+    if not words:
+        raise ValueError(f"nothing to slugify in {text!r}")
+    return separator.join(words)
+"""
+
+SLUGIFY_RENAMED = '''
+import re
+import unicodedata
+
+
+def make_url_name(title, joiner="_"):
+    """Build a URL-safe name."""
+    decomposed = unicodedata.normalize("NFKC", title)
+    plain = decomposed.encode("ascii", "replace").decode("ascii")
+    tokens = re.findall(r"[a-z]+", plain.lower())
+    if not tokens:
+        raise ValueError(f"cannot build a name from {title!r}")
+    return joiner.join(tokens)
+'''
+
+SLUGIFY_NEAR_MISS = """
+import re
+import unicodedata
+
+
+def slugify_title(text, separator="-", max_length=80):
+    normalized = unicodedata.normalize("NFKD", text)
+    ascii_text = normalized.encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    if not words:
+        raise ValueError(f"nothing to slugify in {text!r}")
+    slug = separator.join(words)
+    return slug[:max_length].rstrip(separator)
+"""
+
+REGISTRY = '''
+import json
+import urllib.request
+
+
+class ModelRegistry:
+    """Knows which models the local server can run."""
+
+    def __init__(self, base_url="http://localhost:11434"):
+        self.base_url = base_url.rstrip("/")
+        self._models = None
+
+    def discover(self):
+        """Discover the models installed on the local server."""
+        with urllib.request.urlopen(self.base_url + "/api/tags", timeout=5) as response:
+            payload = json.load(response)
+        self._models = [model["name"] for model in payload.get("models", [])]
+        return self._models
+'''
+
+STATUS = '''
+import json
+from urllib.request import Request, urlopen
+
+
+def list_available_models(base_url):
+    """Return the names of the models the server offers."""
+    request = Request(f"{base_url}/api/tags", headers={"Accept": "application/json"})
+    reply = urlopen(request, timeout=10)
+    body = json.loads(reply.read().decode("utf-8"))
+    names = []
+    for entry in body["models"]:
+        names.append(entry["name"])
+    return sorted(names)
+'''
+
+CLI = '''
+import argparse
+import json
+import sys
+import urllib.request
+
+from pkg.settings import load_settings
+
+
+def cmd_models(args):
+    """Print every model the server knows about."""
+    settings = load_settings(args.config)
+    url = "http://" + settings["host"] + ":" + str(settings["port"]) + "/api/tags"
+    try:
+        with urllib.request.urlopen(url) as resp:
+            data = json.load(resp)
+    except OSError as exc:
+        print(f"cannot reach the server: {exc}", file=sys.stderr)
+        return 1
+    for model in data["models"]:
+        print(model["name"])
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="pkg")
+    parser.add_argument("--config", default="settings.json")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("models").set_defaults(func=cmd_models)
+    args = parser.parse_args(argv)
+    return args.func(args)
+'''
+
+CONFIG_IO = '''
+import json
+from pathlib import Path
+
+
+def load_settings(path):
+    """Read the settings file."""
+    data = json.loads(Path(path).read_text())
+    return {"host": data.get("host", "localhost"), "port": int(data.get("port", 8080)),
+            "timeout": float(data.get("timeout", 5.0))}
+
+
+def save_settings(path, settings):
+    """Write the settings file."""
+    data = {"host": settings["host"], "port": int(settings["port"]),
+            "timeout": float(settings["timeout"])}
+    Path(path).write_text(json.dumps(data, indent=2))
+'''
+
+UNIQUE = '''
+def fibonacci_table(limit):
+    """The Fibonacci numbers below limit, with their index."""
+    table = {}
+    a, b, index = 0, 1, 0
+    while a < limit:
+        table[index] = a
+        a, b = b, a + b
+        index += 1
+    return table
+'''
+
+
+def _base(repo: RepoBuilder, files: dict[str, str] | None = None) -> str:
+    return repo.commit("Initial", {"pkg/__init__.py": "", **(files or {})})
+
+
+@pytest.mark.parametrize(
+    ("copy", "clone_type"),
+    [
+        pytest.param(SLUGIFY_REFORMATTED, "type-1", id="type-1"),
+        pytest.param(SLUGIFY_RENAMED, "type-2", id="type-2"),
+        pytest.param(SLUGIFY_NEAR_MISS, "type-3", id="type-3"),
+    ],
+)
+def test_each_clone_type_between_two_branches(
+    repo: RepoBuilder, copy: str, clone_type: str
+) -> None:
+    base = _base(repo)
+    repo.branch("one", {"pkg/text.py": SLUGIFY})
+    repo.branch("two", {"pkg/urls.py": copy})
+    repo.merge_pr(1, "one", "Add slugify")
+    repo.merge_pr(2, "two", "Add URL names")
+    report, _ = run(repo.root, base)
+    (finding,) = report.findings
+    assert finding.clone_type == clone_type
+    assert {(m.unit.path, m.introduced_by) for m in finding.members} == {
+        ("pkg/text.py", "#1"),
+        ("pkg/urls.py", "#2"),
+    }
+    assert finding.evidence
+    assert finding.evidence[0].matched
+
+
+def test_reimplementing_an_existing_helper_is_attributed_to_nobody_and_the_branch(
+    repo: RepoBuilder,
+) -> None:
+    base = _base(repo, {"pkg/text.py": SLUGIFY})
+    repo.branch("names", {"pkg/urls.py": SLUGIFY_RENAMED})
+    repo.squash_pr(7, "names", "Add URL names")
+    report, _ = run(repo.root, base)
+    assert members(report) == [{("slugify", None), ("make_url_name", "#7")}]
+
+
+def test_same_concept_different_name_names_its_evidence(repo: RepoBuilder) -> None:
+    # A repository with other code in it, so that rare evidence is rare.
+    base = _base(
+        repo,
+        {"pkg/text.py": SLUGIFY, "pkg/settings.py": CONFIG_IO, "pkg/fib.py": UNIQUE},
+    )
+    repo.branch("registry", {"pkg/registry.py": REGISTRY})
+    repo.branch("status", {"pkg/status.py": STATUS})
+    repo.branch("cli", {"pkg/cli.py": CLI})
+    repo.merge_pr(12, "registry", "Add a model registry")
+    repo.merge_pr(15, "status", "Show models in status")
+    repo.merge_pr(19, "cli", "Add a models command")
+    report, _ = run(repo.root, base)
+    (finding,) = report.findings
+    assert finding.clone_type == "concept"
+    assert {(m.unit.qualname, m.introduced_by) for m in finding.members} == {
+        ("ModelRegistry.discover", "#12"),
+        ("list_available_models", "#15"),
+        ("cmd_models", "#19"),
+    }
+    evidence = " ".join(finding.evidence[0].matched)
+    assert "'/api/tags'" in evidence
+    assert "model" in finding.concept
+
+
+def test_duplicates_that_predate_the_batch_are_not_reported(repo: RepoBuilder) -> None:
+    base = _base(repo, {"pkg/text.py": SLUGIFY, "pkg/urls.py": SLUGIFY_RENAMED})
+    changed = SLUGIFY_RENAMED.replace('joiner="_"', 'joiner="-"')
+    repo.branch("tweak", {"pkg/urls.py": changed, "pkg/fib.py": UNIQUE})
+    repo.merge_pr(3, "tweak", "Tweak")
+    report, _ = run(repo.root, base)
+    assert report.findings == ()
+
+
+def test_opposite_operations_and_unique_code_are_not_findings(repo: RepoBuilder) -> None:
+    base = _base(repo)
+    repo.branch("settings", {"pkg/settings.py": CONFIG_IO})
+    repo.branch("fib", {"pkg/fib.py": UNIQUE})
+    repo.merge_pr(4, "settings", "Settings file")
+    repo.merge_pr(5, "fib", "Fibonacci")
+    report, _ = run(repo.root, base)
+    assert report.findings == ()
+
+
+def test_copied_class_is_one_finding_not_one_per_method(repo: RepoBuilder) -> None:
+    base = _base(repo)
+    repo.branch("a", {"pkg/registry.py": REGISTRY})
+    repo.branch("b", {"pkg/models.py": REGISTRY.replace("ModelRegistry", "Models")})
+    repo.merge_pr(1, "a", "Registry")
+    repo.merge_pr(2, "b", "Models")
+    report, _ = run(repo.root, base)
+    assert members(report) == [{("ModelRegistry", "#1"), ("Models", "#2")}]
+    assert report.findings[0].clone_type == "type-2"
+
+
+def test_fingerprint_is_stable_when_lines_move(repo: RepoBuilder) -> None:
+    base = _base(repo)
+    repo.branch("one", {"pkg/text.py": SLUGIFY})
+    repo.branch("two", {"pkg/urls.py": SLUGIFY_RENAMED})
+    repo.merge_pr(1, "one", "Add slugify")
+    repo.merge_pr(2, "two", "Add URL names")
+    first, _ = run(repo.root, base)
+    repo.commit("Move things down", {"pkg/text.py": "\n\n# header\n" + SLUGIFY})
+    second, _ = run(repo.root, base)
+    assert first.findings[0].id == second.findings[0].id
+    assert first.findings[0].members != second.findings[0].members  # the lines did move
