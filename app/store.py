@@ -121,6 +121,21 @@ class Store:
                         continue  # a damaged entry is simply recomputed
         return found
 
+    def get_value(self, key: str) -> bytes | None:
+        """A cached value (e.g. an idealized answer) by key, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM analysis_cache WHERE key = ?", (key,)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def put_value(self, key: str, value: bytes) -> None:
+        """Cache a value under a key."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO analysis_cache (key, value) VALUES (?, ?)", (key, value)
+            )
+
     def put_scans(self, items: Iterable[tuple[str, ModuleScan]]) -> None:
         """Store scans under their cache keys."""
         rows = [(key, _encode(scan)) for key, scan in items]
