@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +144,464 @@ class Store:
             self._db.executemany(
                 "INSERT OR REPLACE INTO analysis_cache (key, value) VALUES (?, ?)", rows
             )
+
+
+# ---------------------------------------------------------------------------------------------
+# The App's durable state: deliveries seen, the job queue, the batch ledger, installations and
+# the issues published per finding. Times are Unix seconds from the caller's clock (injected, so
+# tests can move time); every write that must be atomic is one transaction.
+
+APP_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    event TEXT NOT NULL,
+    action TEXT,
+    received_at REAL NOT NULL,
+    job_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    key TEXT,
+    payload TEXT NOT NULL,
+    delivery_id TEXT,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    run_after REAL NOT NULL,
+    lease_owner TEXT,
+    lease_until REAL,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_after);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_queued_per_key ON jobs (key)
+    WHERE state = 'queued' AND key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS merged_prs (
+    repo TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    installation_id INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    merged_at TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    reviewed_at REAL,
+    PRIMARY KEY (repo, number)
+);
+CREATE TABLE IF NOT EXISTS installations (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    repos TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS published_issues (
+    repo TEXT NOT NULL,
+    finding_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    members TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (repo, finding_id)
+);
+CREATE TABLE IF NOT EXISTS app_marks (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+JOB_STATES = ("queued", "running", "done", "dead")
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to enqueue: its kind, JSON payload, and an optional key that debounces it.
+
+    At most one job per key waits in the queue: enqueueing a keyed job while one is queued
+    moves the queued one's ``run_after`` instead of adding another.
+    """
+
+    kind: str
+    payload: Mapping[str, Any]
+    key: str | None = None
+    run_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job taken by a worker, with the lease it holds."""
+
+    id: int
+    kind: str
+    key: str | None
+    payload: dict[str, Any]
+    delivery_id: str | None
+    attempts: int
+    lease_owner: str
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A job as the queue holds it (for status pages, metrics and tests)."""
+
+    id: int
+    kind: str
+    key: str | None
+    state: str
+    attempts: int
+    run_after: float
+    delivery_id: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class MergedPR:
+    """One merged pull request waiting in (or reviewed from) the batch ledger."""
+
+    repo: str
+    number: int
+    installation_id: int
+    data: dict[str, Any]
+    merged_at: str
+    received_at: float
+    reviewed_at: float | None
+
+
+@dataclass(frozen=True)
+class PublishedIssue:
+    """The issue opened for a finding, and the members it was about."""
+
+    repo: str
+    finding_id: str
+    number: int
+    state: str
+    members: tuple[tuple[str, str], ...]
+
+
+class AppStore(Store):
+    """The store with the App's tables: one module, so a move to PostgreSQL changes only this."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path)
+        self._db.executescript(APP_SCHEMA)
+
+    # -- deliveries and enqueueing -------------------------------------------------------------
+
+    def accept_delivery(
+        self,
+        delivery_id: str,
+        event: str,
+        action: str | None,
+        now: float,
+        jobs: Iterable[NewJob] = (),
+        merged: MergedPR | None = None,
+        installation: tuple[int, str, list[str] | None, bool] | None = None,
+    ) -> list[int] | None:
+        """Record a delivery with its effects in one transaction; None when already seen.
+
+        ``installation`` is (id, account, repositories or None to keep them, active).
+        Returns the ids of the jobs enqueued (or moved) for it.
+        """
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            seen = self._db.execute(
+                "SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+            if seen:
+                return None
+            if merged is not None:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO merged_prs (repo, number, installation_id, data,"
+                    " merged_at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        merged.repo,
+                        merged.number,
+                        merged.installation_id,
+                        json.dumps(merged.data),
+                        merged.merged_at,
+                        merged.received_at,
+                    ),
+                )
+            if installation is not None:
+                self._record_installation(*installation, now=now)
+            ids = [self._enqueue(job, delivery_id, now) for job in jobs]
+            self._db.execute(
+                "INSERT INTO deliveries (id, event, action, received_at, job_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (delivery_id, event, action, now, ids[0] if ids else None),
+            )
+            return ids
+
+    def _enqueue(self, job: NewJob, delivery_id: str | None, now: float) -> int:
+        run_after = now if job.run_after is None else job.run_after
+        if job.key is not None:
+            row = self._db.execute(
+                "SELECT id FROM jobs WHERE key = ? AND state = 'queued'", (job.key,)
+            ).fetchone()
+            if row is not None:
+                self._db.execute(
+                    "UPDATE jobs SET payload = ?, run_after = ?, updated_at = ? WHERE id = ?",
+                    (json.dumps(job.payload), run_after, now, row[0]),
+                )
+                return int(row[0])
+        cur = self._db.execute(
+            "INSERT INTO jobs (kind, key, payload, delivery_id, state, run_after, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
+            (job.kind, job.key, json.dumps(job.payload), delivery_id, run_after, now, now),
+        )
+        return int(cur.lastrowid or 0)
+
+    def enqueue(self, job: NewJob, now: float, delivery_id: str | None = None) -> int:
+        """Enqueue one job outside a delivery (a follow-up a handler schedules)."""
+        with self._lock, self._db:
+            return self._enqueue(job, delivery_id, now)
+
+    def delivery_seen(self, delivery_id: str) -> bool:
+        """Whether a delivery with this id was accepted."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+        return row is not None
+
+    # -- the queue -----------------------------------------------------------------------------
+
+    def claim(self, owner: str, now: float, lease_seconds: float) -> Job | None:
+        """Take the next ready job (queued and due, or running with an expired lease)."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute(
+                "SELECT id FROM jobs WHERE (state = 'queued' AND run_after <= ?)"
+                " OR (state = 'running' AND lease_until < ?) ORDER BY run_after, id LIMIT 1",
+                (now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            taken = self._db.execute(
+                "UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?,"
+                " attempts = attempts + 1, updated_at = ? WHERE id = ?"
+                " RETURNING id, kind, key, payload, delivery_id, attempts",
+                (owner, now + lease_seconds, now, row[0]),
+            ).fetchall()[0]
+        return Job(
+            id=taken[0],
+            kind=taken[1],
+            key=taken[2],
+            payload=json.loads(taken[3]),
+            delivery_id=taken[4],
+            attempts=taken[5],
+            lease_owner=owner,
+        )
+
+    def extend_lease(self, job: Job, now: float, lease_seconds: float) -> bool:
+        """Keep a running job's lease; False when the lease was lost to another worker."""
+        with self._lock, self._db:
+            cur = self._db.execute(
+                "UPDATE jobs SET lease_until = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                (now + lease_seconds, now, job.id, job.lease_owner),
+            )
+        return cur.rowcount == 1
+
+    def finish(self, job: Job, now: float) -> bool:
+        """Mark a job done (only by the worker that holds it)."""
+        return self._settle(job, "done", now, None, None)
+
+    def retry_later(self, job: Job, now: float, run_after: float, error: str) -> bool:
+        """Put a failed job back in the queue until ``run_after``."""
+        return self._settle(job, "queued", now, run_after, error)
+
+    def bury(self, job: Job, now: float, error: str) -> bool:
+        """Move a job to the dead state, with the error that killed it."""
+        return self._settle(job, "dead", now, None, error)
+
+    def defer(self, job: Job, now: float, run_after: float) -> bool:
+        """Put a job back without counting a try (it asked to run later, e.g. a debounce)."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            if job.key is not None:
+                other = self._db.execute(
+                    "SELECT id FROM jobs WHERE key = ? AND state = 'queued' AND id != ?",
+                    (job.key, job.id),
+                ).fetchone()
+                if other is not None:  # a newer request for the same key will do the work
+                    cur = self._db.execute(
+                        "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL,"
+                        " updated_at = ? WHERE id = ? AND lease_owner = ?",
+                        (now, job.id, job.lease_owner),
+                    )
+                    return cur.rowcount == 1
+            cur = self._db.execute(
+                "UPDATE jobs SET state = 'queued', run_after = ?, attempts = attempts - 1,"
+                " lease_owner = NULL, lease_until = NULL, updated_at = ?"
+                " WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                (run_after, now, job.id, job.lease_owner),
+            )
+            return cur.rowcount == 1
+
+    def _settle(
+        self, job: Job, state: str, now: float, run_after: float | None, error: str | None
+    ) -> bool:
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            if state == "queued" and job.key is not None:
+                other = self._db.execute(
+                    "SELECT id FROM jobs WHERE key = ? AND state = 'queued' AND id != ?",
+                    (job.key, job.id),
+                ).fetchone()
+                if other is not None:  # the queued twin retries the same work
+                    state = "done"
+            cur = self._db.execute(
+                "UPDATE jobs SET state = ?, run_after = COALESCE(?, run_after), last_error = ?,"
+                " lease_owner = NULL, lease_until = NULL, updated_at = ?"
+                " WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                (state, run_after, error, now, job.id, job.lease_owner),
+            )
+        return cur.rowcount == 1
+
+    def jobs(self, state: str | None = None) -> list[JobRow]:
+        """Jobs, oldest first, optionally only those in one state."""
+        sql = "SELECT id, kind, key, state, attempts, run_after, delivery_id, last_error FROM jobs"
+        args: tuple[Any, ...] = ()
+        if state is not None:
+            sql += " WHERE state = ?"
+            args = (state,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        return [JobRow(*row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Numbers for /metrics: jobs per state, deliveries, ledger entries waiting."""
+        out = {f"jobs_{state}": 0 for state in JOB_STATES}
+        with self._lock:
+            for state, count in self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state"):
+                out[f"jobs_{state}"] = int(count)
+            out["deliveries"] = int(
+                self._db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
+            )
+            out["merged_prs_waiting"] = int(
+                self._db.execute(
+                    "SELECT COUNT(*) FROM merged_prs WHERE reviewed_at IS NULL"
+                ).fetchone()[0]
+            )
+            out["issues_open"] = int(
+                self._db.execute(
+                    "SELECT COUNT(*) FROM published_issues WHERE state = 'open'"
+                ).fetchone()[0]
+            )
+        return out
+
+    # -- the batch ledger ----------------------------------------------------------------------
+
+    def record_merged(self, pr: MergedPR) -> None:
+        """Add a merged pull request to the ledger (kept as is when already there)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO merged_prs (repo, number, installation_id, data,"
+                " merged_at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    pr.repo,
+                    pr.number,
+                    pr.installation_id,
+                    json.dumps(pr.data),
+                    pr.merged_at,
+                    pr.received_at,
+                ),
+            )
+
+    def waiting_merges(self, repo: str) -> list[MergedPR]:
+        """The merged pull requests no review has covered yet, in merge order."""
+        return self._merged("WHERE repo = ? AND reviewed_at IS NULL", (repo,))
+
+    def merged(self, repo: str) -> list[MergedPR]:
+        """Every merged pull request of the ledger, in merge order."""
+        return self._merged("WHERE repo = ?", (repo,))
+
+    def _merged(self, where: str, args: tuple[Any, ...]) -> list[MergedPR]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT repo, number, installation_id, data, merged_at, received_at, reviewed_at"
+                f" FROM merged_prs {where} ORDER BY merged_at, number",
+                args,
+            ).fetchall()
+        return [MergedPR(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def mark_reviewed(self, repo: str, numbers: Iterable[int], now: float) -> None:
+        """Mark ledger entries as covered by a review."""
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE merged_prs SET reviewed_at = ? WHERE repo = ? AND number = ?",
+                [(now, repo, n) for n in numbers],
+            )
+
+    # -- installations -------------------------------------------------------------------------
+
+    def _record_installation(
+        self, ident: int, account: str, repos: list[str] | None, active: bool, now: float
+    ) -> None:
+        row = self._db.execute("SELECT repos FROM installations WHERE id = ?", (ident,)).fetchone()
+        kept = repos if repos is not None else (json.loads(row[0]) if row else [])
+        self._db.execute(
+            "INSERT OR REPLACE INTO installations (id, account, repos, active, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (ident, account, json.dumps(sorted(set(kept))), int(active), now),
+        )
+
+    def installation(self, ident: int) -> tuple[str, list[str], bool] | None:
+        """(account, repositories, active) of an installation, if recorded."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT account, repos, active FROM installations WHERE id = ?", (ident,)
+            ).fetchone()
+        return None if row is None else (row[0], json.loads(row[1]), bool(row[2]))
+
+    # -- published issues and one-shot marks ---------------------------------------------------
+
+    def published(self, repo: str) -> list[PublishedIssue]:
+        """The issues recorded as published for a repository."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT repo, finding_id, number, state, members FROM published_issues"
+                " WHERE repo = ? ORDER BY number",
+                (repo,),
+            ).fetchall()
+        return [
+            PublishedIssue(r[0], r[1], r[2], r[3], tuple(tuple(m) for m in json.loads(r[4])))
+            for r in rows
+        ]
+
+    def record_published(self, issue: PublishedIssue, now: float) -> None:
+        """Remember (or update) the issue that carries a finding."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO published_issues (repo, finding_id, number, state,"
+                " members, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    issue.repo,
+                    issue.finding_id,
+                    issue.number,
+                    issue.state,
+                    json.dumps([list(m) for m in issue.members]),
+                    now,
+                ),
+            )
+
+    def mark_once(self, key: str, value: str, now: float) -> bool:
+        """Set a mark; False when it was already set (for replies that must be sent once)."""
+        with self._lock, self._db:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO app_marks (key, value, at) VALUES (?, ?, ?)",
+                (key, value, now),
+            )
+        return cur.rowcount == 1
+
+    def mark(self, key: str) -> str | None:
+        """The value of a mark, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM app_marks WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def unmark(self, key: str) -> None:
+        """Remove a mark."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM app_marks WHERE key = ?", (key,))

@@ -1,0 +1,366 @@
+"""The webhook server: verify, record, enqueue, answer in milliseconds (``idealdiff serve``).
+
+``POST /webhook`` checks ``X-Hub-Signature-256`` over the raw body before anything else, then
+``receive()`` records the delivery and its jobs in one SQLite transaction; the work itself happens
+in the worker. ``GET /healthz`` and ``GET /metrics`` (Prometheus text format) serve operators.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from app import logs
+from app.commands import find_command
+from app.events import (
+    InstallationEvent,
+    InstallationRepositoriesEvent,
+    IssueCommentEvent,
+    PullRequestEvent,
+)
+from app.settings import Settings
+from app.store import AppStore, MergedPR, NewJob
+
+MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+Clock = Callable[[], float]
+
+log = logging.getLogger("idealdiff.server")
+
+
+class BadPayload(ValueError):
+    """A signed delivery whose JSON does not have the shape its event promises."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``receive`` did with one delivery."""
+
+    status: str  # "accepted", "duplicate", "ignored"
+    jobs: tuple[int, ...] = ()
+    reason: str = ""
+
+
+def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
+    """True when ``header`` is ``sha256=<hex HMAC of body>`` (compared in constant time)."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.strip().encode())
+
+
+def batch_key(repo: str) -> str:
+    """The debounce key of a repository's batch review: one waits in the queue at most."""
+    return f"batch:{repo}"
+
+
+def receive(
+    store: AppStore, event: str, delivery: str, payload: Mapping[str, Any], now: float
+) -> Outcome:
+    """Record one verified delivery and enqueue its work; no network, no GitHub calls.
+
+    Raises ``BadPayload`` when the payload does not parse as its event.
+    """
+    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    try:
+        return _receive(store, event, action, delivery, payload, now)
+    except ValidationError as exc:
+        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
+        raise BadPayload(f"{event} payload is missing or mistypes: {where}") from None
+
+
+def _receive(
+    store: AppStore,
+    event: str,
+    action: str | None,
+    delivery: str,
+    payload: Mapping[str, Any],
+    now: float,
+) -> Outcome:
+    def accept(reason: str = "", **effects: Any) -> Outcome:
+        ids = store.accept_delivery(delivery, event, action, now, **effects)
+        if ids is None:
+            return Outcome("duplicate", reason="delivery already received")
+        return Outcome("accepted" if ids else "ignored", tuple(ids), reason)
+
+    if event == "pull_request":
+        pr_event = PullRequestEvent.model_validate(payload)
+        pr = pr_event.pull_request
+        repo = pr_event.repository
+        if action != "closed" or not pr.merged or pr_event.installation is None:
+            return accept("not a merge")
+        if pr.base.ref != repo.default_branch:
+            return accept(f"merged into {pr.base.ref}, not the default branch")
+        merged = MergedPR(
+            repo=repo.full_name,
+            number=pr.number,
+            installation_id=pr_event.installation.id,
+            data={
+                "number": pr.number,
+                "title": pr.title,
+                "body": pr.body or "",
+                "author": pr.user.login,
+                "merge_sha": pr.merge_commit_sha,
+                "merged_at": pr.merged_at,
+                "base": pr.base.ref,
+            },
+            merged_at=pr.merged_at or "",
+            received_at=now,
+            reviewed_at=None,
+        )
+        job = NewJob(
+            "batch",
+            {"installation_id": pr_event.installation.id, "repo": repo.full_name},
+            key=batch_key(repo.full_name),
+        )
+        return accept(merged=merged, jobs=[job])
+    if event == "issue_comment":
+        ic = IssueCommentEvent.model_validate(payload)
+        line = find_command(ic.comment.body)
+        if action != "created" or line is None or ic.installation is None:
+            return accept("no command")
+        if ic.comment.user.is_bot or ic.sender.is_bot:
+            return accept("comment by a bot")
+        if ic.issue.pull_request is None:
+            return accept("command on an issue, not a pull request")
+        job = NewJob(
+            "command",
+            {
+                "installation_id": ic.installation.id,
+                "repo": ic.repository.full_name,
+                "default_branch": ic.repository.default_branch,
+                "number": ic.issue.number,
+                "comment_id": ic.comment.id,
+                "user": ic.comment.user.login,
+                "line": line,
+            },
+        )
+        return accept(jobs=[job])
+    if event == "installation":
+        inst = InstallationEvent.model_validate(payload)
+        repos = None if inst.repositories is None else [r.full_name for r in inst.repositories]
+        active = action not in ("deleted", "suspend")
+        record = (inst.installation.id, inst.installation.account.login, repos, active)
+        return accept(installation=record)
+    if event == "installation_repositories":
+        ir = InstallationRepositoriesEvent.model_validate(payload)
+        known = store.installation(ir.installation.id)
+        current = set(known[1]) if known else set()
+        current |= {r.full_name for r in ir.repositories_added}
+        current -= {r.full_name for r in ir.repositories_removed}
+        record = (ir.installation.id, ir.installation.account.login, sorted(current), True)
+        return accept(installation=record)
+    return accept(f"{event} is not handled")
+
+
+class Metrics:
+    """Counters the server keeps in memory; queue gauges come from the store at scrape time."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.deliveries: Counter[tuple[str, str]] = Counter()
+        self.jobs: Counter[tuple[str, str]] = Counter()
+        self.intake_seconds = 0.0
+        self.intake_count = 0
+
+    def delivery(self, event: str, outcome: str, seconds: float = 0.0) -> None:
+        """Count one webhook request by event and outcome."""
+        with self.lock:
+            self.deliveries[(event, outcome)] += 1
+            self.intake_seconds += seconds
+            self.intake_count += 1
+
+    def job(self, kind: str, outcome: str) -> None:
+        """Count one job run by kind and outcome (done, retry, dead, deferred)."""
+        with self.lock:
+            self.jobs[(kind, outcome)] += 1
+
+    def render(self, counts: Mapping[str, int]) -> str:
+        """The Prometheus text exposition format (version 0.0.4)."""
+        lines = [
+            "# HELP idealdiff_webhook_requests_total Webhook requests by event and outcome.",
+            "# TYPE idealdiff_webhook_requests_total counter",
+        ]
+        with self.lock:
+            for (event, outcome), n in sorted(self.deliveries.items()):
+                lines.append(
+                    f'idealdiff_webhook_requests_total{{event="{_label(event)}",'
+                    f'outcome="{outcome}"}} {n}'
+                )
+            lines += [
+                "# HELP idealdiff_webhook_intake_seconds Time spent answering webhook requests.",
+                "# TYPE idealdiff_webhook_intake_seconds summary",
+                f"idealdiff_webhook_intake_seconds_sum {self.intake_seconds:.6f}",
+                f"idealdiff_webhook_intake_seconds_count {self.intake_count}",
+                "# HELP idealdiff_worker_jobs_total Jobs run by this process's worker.",
+                "# TYPE idealdiff_worker_jobs_total counter",
+            ]
+            for (kind, outcome), n in sorted(self.jobs.items()):
+                lines.append(
+                    f'idealdiff_worker_jobs_total{{kind="{kind}",outcome="{outcome}"}} {n}'
+                )
+        lines += [
+            "# HELP idealdiff_jobs Jobs in the durable queue by state.",
+            "# TYPE idealdiff_jobs gauge",
+        ]
+        for key, value in sorted(counts.items()):
+            if key.startswith("jobs_"):
+                lines.append(f'idealdiff_jobs{{state="{key.removeprefix("jobs_")}"}} {value}')
+        for key, text in (
+            ("deliveries", "Deliveries recorded."),
+            ("merged_prs_waiting", "Merged pull requests waiting for a batch review."),
+            ("issues_open", "Unification issues open."),
+        ):
+            lines += [
+                f"# HELP idealdiff_{key} {text}",
+                f"# TYPE idealdiff_{key} gauge",
+                f"idealdiff_{key} {counts.get(key, 0)}",
+            ]
+        return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")[:64]
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The raw body, or None when it grows past MAX_BODY (a lying or absent Content-Length)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(
+    settings: Settings,
+    store: AppStore,
+    *,
+    clock: Clock = time.time,
+    metrics: Metrics | None = None,
+    worker: Any | None = None,
+) -> FastAPI:
+    """The ASGI app. Refuses (``ConfigError``) to be built without a webhook secret.
+
+    ``worker``, when given, is started with the app and stopped with it (``start()``/``stop()``).
+    """
+    secret = settings.require_webhook_secret()
+    logs.add_secrets(settings.secrets())
+    stats = metrics or Metrics()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await run_in_threadpool(worker.stop)
+
+    app = FastAPI(
+        title="idealdiff", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+    app.state.metrics = stats
+    app.state.store = store
+
+    @app.post("/webhook")
+    async def webhook(request: Request) -> Response:
+        started = time.perf_counter()
+        event = request.headers.get("x-github-event", "")
+        delivery = request.headers.get("x-github-delivery", "")
+        with logs.context(delivery=delivery or None):
+            response, outcome = await _handle(request, event, delivery)
+            elapsed = time.perf_counter() - started
+            stats.delivery(event or "unknown", outcome, elapsed)
+            log.info(
+                "webhook %s",
+                outcome,
+                extra={
+                    "event": event,
+                    "status": response.status_code,
+                    "ms": round(elapsed * 1000, 2),
+                },
+            )
+            return response
+
+    async def _handle(request: Request, event: str, delivery: str) -> tuple[Response, str]:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            return _error(413, "payload larger than 25 MB"), "too_large"
+        body = await _read_body(request)
+        if body is None:
+            return _error(413, "payload larger than 25 MB"), "too_large"
+        signature = request.headers.get("x-hub-signature-256")
+        if signature is None:
+            if request.headers.get("x-hub-signature"):
+                return _error(
+                    401, "SHA-1 signatures (X-Hub-Signature) are refused; send X-Hub-Signature-256"
+                ), "unsigned"
+            return _error(401, "missing X-Hub-Signature-256"), "unsigned"
+        if not verify_signature(secret, body, signature):
+            return _error(
+                401,
+                "signature does not match: check that the App's webhook secret "
+                "equals GITHUB_WEBHOOK_SECRET",
+            ), "bad_signature"
+        if not event or not delivery:
+            return _error(400, "missing X-GitHub-Event or X-GitHub-Delivery"), "malformed"
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _error(400, "body is not JSON"), "malformed"
+        if not isinstance(payload, dict):
+            return _error(400, "body is not a JSON object"), "malformed"
+        if event == "ping":
+            await run_in_threadpool(store.accept_delivery, delivery, event, None, clock())
+            return JSONResponse({"msg": "pong"}), "pong"
+        try:
+            outcome = await run_in_threadpool(receive, store, event, delivery, payload, clock())
+        except BadPayload as exc:
+            return _error(400, str(exc)), "malformed"
+        status = 202 if outcome.status == "accepted" else 200
+        body_out: dict[str, Any] = {"status": outcome.status, "jobs": list(outcome.jobs)}
+        if outcome.reason:
+            body_out["reason"] = outcome.reason
+        return JSONResponse(body_out, status_code=status), outcome.status
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        try:
+            counts = await run_in_threadpool(store.counts)
+        except Exception as exc:  # the probe must answer, and say why it is unhealthy
+            log.error("health check failed", extra={"error": type(exc).__name__})
+            return _error(503, "database unavailable")
+        return JSONResponse(
+            {"status": "ok", "jobs_queued": counts["jobs_queued"], "jobs_dead": counts["jobs_dead"]}
+        )
+
+    @app.get("/metrics")
+    async def metrics_endpoint() -> Response:
+        counts = await run_in_threadpool(store.counts)
+        return PlainTextResponse(
+            stats.render(counts), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    return app

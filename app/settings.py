@@ -1,0 +1,154 @@
+"""Service settings of the App, from the environment or a ``.env`` file (pydantic, validated).
+
+The environment is passed in (``Settings.from_env(environ)``) so tests never touch ``os.environ``.
+Secrets are ``SecretStr``: their ``repr`` and ``str`` are masked, so a logged settings object or a
+validation error never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from app.config import data_dir
+from app.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.github.com"
+
+
+class Settings(BaseModel):
+    """Everything the server and the worker read from their environment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    github_app_id: str | None = None
+    github_private_key: SecretStr | None = None
+    github_webhook_secret: SecretStr | None = None
+    github_api_url: str = DEFAULT_API_URL
+    database_url: str | None = None
+    data_dir: Path
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    model: str | None = None
+    # Worker tuning; the defaults suit GitHub (a review takes seconds to minutes).
+    job_lease_seconds: float = Field(default=300.0, gt=0)
+    job_max_attempts: int = Field(default=5, ge=1)
+    job_backoff_seconds: float = Field(default=30.0, ge=0)
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    github_retry_seconds: float = Field(default=1.0, ge=0)  # first wait after a GitHub 5xx
+    run_worker: bool = True  # `idealdiff serve` runs a worker thread beside the server
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read the settings; the environment wins over the ``.env`` file.
+
+        Raises ``ConfigError`` naming the variable at fault (never its value).
+        """
+        env = dict(read_env_file(env_file)) if env_file is not None else {}
+        env.update(os.environ if environ is None else environ)
+        key = env.get("GITHUB_PRIVATE_KEY") or None
+        key_path = env.get("GITHUB_PRIVATE_KEY_PATH")
+        if key is None and key_path:
+            try:
+                key = Path(key_path).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(
+                    f"GITHUB_PRIVATE_KEY_PATH names a file that cannot be read ({exc.strerror})"
+                ) from exc
+        if key is not None and "\\n" in key and "\n" not in key:
+            key = key.replace("\\n", "\n")  # PEM pasted into one line of a secret store
+        raw: dict[str, object] = {
+            "github_app_id": env.get("GITHUB_APP_ID") or None,
+            "github_private_key": key,
+            "github_webhook_secret": env.get("GITHUB_WEBHOOK_SECRET") or None,
+            "github_api_url": (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            "database_url": env.get("IDEALDIFF_DATABASE_URL") or None,
+            "data_dir": data_dir(dict(env)),
+            "anthropic_api_key": env.get("ANTHROPIC_API_KEY") or None,
+            "anthropic_base_url": env.get("ANTHROPIC_BASE_URL") or None,
+            "model": env.get("IDEALDIFF_MODEL") or None,
+        }
+        tuning = {
+            "job_lease_seconds": "IDEALDIFF_JOB_LEASE_SECONDS",
+            "job_max_attempts": "IDEALDIFF_JOB_MAX_ATTEMPTS",
+            "job_backoff_seconds": "IDEALDIFF_JOB_BACKOFF_SECONDS",
+            "worker_poll_seconds": "IDEALDIFF_WORKER_POLL_SECONDS",
+            "github_retry_seconds": "IDEALDIFF_GITHUB_RETRY_SECONDS",
+            "run_worker": "IDEALDIFF_RUN_WORKER",
+        }
+        for field, name in tuning.items():
+            if env.get(name):
+                raw[field] = env[name]
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            names = {**{f: n for f, n in tuning.items()}, "github_api_url": "GITHUB_API_URL"}
+            problems = "; ".join(
+                f"{names.get(str(err['loc'][0]), str(err['loc'][0]))}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ConfigError(f"invalid settings: {problems}") from None
+
+    def database_path(self) -> Path:
+        """The SQLite file: ``IDEALDIFF_DATABASE_URL`` (``sqlite:///path``) or the data dir's."""
+        url = self.database_url
+        if url is None:
+            return self.data_dir / "idealdiff.sqlite3"
+        if url.startswith("sqlite:///"):
+            return Path(url.removeprefix("sqlite:///"))
+        if "://" not in url:
+            return Path(url)
+        scheme = url.split("://", 1)[0]
+        raise ConfigError(
+            f"IDEALDIFF_DATABASE_URL uses {scheme!r}; this version stores its tables in SQLite "
+            "only (sqlite:///path/to/file.sqlite3)"
+        )
+
+    def require_app(self) -> tuple[str, str]:
+        """(app id, private key), or a ``ConfigError`` saying which variable is missing."""
+        if not self.github_app_id:
+            raise ConfigError("GITHUB_APP_ID is not set (the App's numeric id)")
+        if self.github_private_key is None:
+            raise ConfigError(
+                "neither GITHUB_PRIVATE_KEY nor GITHUB_PRIVATE_KEY_PATH is set "
+                "(the App's private key, PEM)"
+            )
+        return self.github_app_id, self.github_private_key.get_secret_value()
+
+    def require_webhook_secret(self) -> str:
+        """The webhook secret, or a ``ConfigError``: the server never runs without one."""
+        if self.github_webhook_secret is None or not self.github_webhook_secret.get_secret_value():
+            raise ConfigError(
+                "GITHUB_WEBHOOK_SECRET is not set: the server refuses to accept unsigned "
+                "webhooks (use the secret you entered in the App's settings)"
+            )
+        return self.github_webhook_secret.get_secret_value()
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for the log redactor."""
+        values = [self.github_private_key, self.github_webhook_secret, self.anthropic_api_key]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines of a ``.env`` file (quotes stripped, ``#`` comments); {} if absent."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key.strip()] = value
+    return out

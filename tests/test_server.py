@@ -1,0 +1,290 @@
+"""Webhook intake: signatures first, durable recording before the 2xx, redeliveries ignored."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import logs
+from app.errors import ConfigError
+from app.server import MAX_BODY, create_app, verify_signature
+from app.settings import Settings
+from app.store import AppStore
+from tests.webhook_payloads import SECRET, example, headers, merged_pr, pr_comment, sign, validate
+
+SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with a webhook secret and a database in the test's temp dir."""
+    return Settings.from_env(
+        {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_DATA_DIR": str(tmp_path / "data")},
+        env_file=None,
+    )
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[AppStore]:
+    """The App's store on a fresh SQLite file."""
+    db = AppStore(settings.database_path())
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def client(settings: Settings, store: AppStore) -> Iterator[TestClient]:
+    """The real FastAPI app, driven in process (no worker: only intake is under test)."""
+    with TestClient(create_app(settings, store)) as test_client:
+        yield test_client
+
+
+def post(client: TestClient, event: str, payload: object, delivery: str = "d-1") -> object:
+    """Sign and POST a delivery the way GitHub does."""
+    body = json.dumps(payload).encode()
+    return client.post("/webhook", content=body, headers=headers(event, delivery, body))
+
+
+def merged(number: int = 7, base: str = "main") -> dict[str, object]:
+    """A merged pull request delivery for acme/demo."""
+    return merged_pr(
+        "acme/demo",
+        number,
+        title=f"Feature {number}",
+        author="agent-a",
+        merge_sha=SHA,
+        merged_at=f"2026-11-20T10:{number:02d}:00Z",
+        base=base,
+    )
+
+
+def test_signature_is_sha256_hmac_of_the_raw_body() -> None:
+    body = b'{"zen": "Design for failure."}'
+    assert verify_signature(SECRET, body, sign(body))
+    assert not verify_signature(SECRET, body + b" ", sign(body))
+    assert not verify_signature(SECRET, body, sign(body, "another-secret"))
+    assert not verify_signature(SECRET, body, sign(body).replace("sha256=", "sha1="))
+    assert not verify_signature(SECRET, body, None)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda h, b: h.pop("X-Hub-Signature-256"), id="missing"),
+        pytest.param(lambda h, b: h.update({"X-Hub-Signature-256": sign(b, "wrong")}), id="wrong"),
+        pytest.param(
+            lambda h, b: h.update({"X-Hub-Signature-256": sign(b + b"x")}), id="other-body"
+        ),
+        pytest.param(
+            lambda h, b: (
+                h.pop("X-Hub-Signature-256"),
+                h.update({"X-Hub-Signature": "sha1=" + "0" * 40}),
+            ),
+            id="sha1-only",
+        ),
+    ],
+)
+def test_bad_signatures_get_401_and_nothing_is_recorded(
+    client: TestClient, store: AppStore, mutate: object
+) -> None:
+    body = json.dumps(merged()).encode()
+    hdrs = headers("pull_request", "d-bad", body)
+    mutate(hdrs, body)  # type: ignore[operator]
+    response = client.post("/webhook", content=body, headers=hdrs)
+    assert response.status_code == 401
+    assert SECRET not in response.text
+    assert store.counts()["deliveries"] == 0
+    assert store.jobs() == []
+
+
+def test_sha1_signature_is_refused_by_name(client: TestClient) -> None:
+    body = json.dumps(merged()).encode()
+    hdrs = headers("pull_request", "d-sha1", body)
+    del hdrs["X-Hub-Signature-256"]
+    hdrs["X-Hub-Signature"] = "sha1=" + "0" * 40
+    response = client.post("/webhook", content=body, headers=hdrs)
+    assert response.status_code == 401
+    assert "SHA-1" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("event", "body"),
+    [
+        pytest.param("pull_request", b"{not json", id="not-json"),
+        pytest.param("pull_request", b"[1, 2]", id="not-an-object"),
+        pytest.param("pull_request", b'{"action": "closed"}', id="no-pull-request"),
+        pytest.param(
+            "issue_comment",
+            json.dumps(
+                {**pr_comment("acme/demo", 3, "/idealize"), "comment": {"id": "x"}}
+            ).encode(),
+            id="mistyped-comment",
+        ),
+        pytest.param("pull_request", "\u00e9".encode("latin-1"), id="not-utf8"),
+    ],
+)
+def test_malformed_payloads_get_400_and_nothing_is_enqueued(
+    client: TestClient, store: AppStore, event: str, body: bytes
+) -> None:
+    response = client.post("/webhook", content=body, headers=headers(event, "d-bad", body))
+    assert response.status_code == 400
+    assert store.jobs() == []
+    assert store.counts()["deliveries"] == 0
+
+
+def test_bodies_above_25_mb_get_413(client: TestClient, store: AppStore) -> None:
+    body = b" " * (MAX_BODY + 1)
+    response = client.post("/webhook", content=body, headers=headers("push", "d-big", body))
+    assert response.status_code == 413
+    assert store.counts()["deliveries"] == 0
+
+
+def test_a_merge_is_recorded_and_enqueued_before_the_answer(
+    client: TestClient, store: AppStore
+) -> None:
+    started = time.perf_counter()
+    response = post(client, "pull_request", merged(7))
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 202  # type: ignore[attr-defined]
+    assert elapsed < 1.0  # GitHub gives up after 10 s; intake does no network at all
+    [job] = store.jobs()
+    assert (job.kind, job.key, job.state, job.delivery_id) == (
+        "batch",
+        "batch:acme/demo",
+        "queued",
+        "d-1",
+    )
+    [entry] = store.waiting_merges("acme/demo")
+    assert (entry.number, entry.data["title"], entry.data["author"]) == (7, "Feature 7", "agent-a")
+    assert entry.data["merge_sha"] == SHA
+
+
+def test_a_redelivery_is_acknowledged_but_not_processed_twice(
+    client: TestClient, store: AppStore
+) -> None:
+    first = post(client, "pull_request", merged(7), delivery="same-id")
+    again = post(client, "pull_request", merged(7), delivery="same-id")
+    assert first.status_code == 202  # type: ignore[attr-defined]
+    assert again.status_code == 200  # type: ignore[attr-defined]
+    assert again.json()["status"] == "duplicate"  # type: ignore[attr-defined]
+    assert len(store.jobs()) == 1
+    assert store.counts()["deliveries"] == 1
+
+
+def test_merges_in_a_row_share_one_waiting_batch_job(client: TestClient, store: AppStore) -> None:
+    for number in (1, 2, 3):
+        post(client, "pull_request", merged(number), delivery=f"d-{number}")
+    assert [j.kind for j in store.jobs()] == ["batch"]
+    assert [m.number for m in store.waiting_merges("acme/demo")] == [1, 2, 3]
+
+
+def test_merges_elsewhere_and_closes_without_merge_are_ignored(
+    client: TestClient, store: AppStore
+) -> None:
+    response = post(client, "pull_request", merged(4, base="release"), delivery="d-rel")
+    assert response.json()["status"] == "ignored"  # type: ignore[attr-defined]
+    closed = validate(example("pull_request.closed"), "pull_request$closed")
+    assert closed["pull_request"]["merged"] is False
+    assert post(client, "pull_request", closed, delivery="d-cl").status_code == 200  # type: ignore[attr-defined]
+    assert store.jobs() == []
+    assert store.waiting_merges("acme/demo") == []
+
+
+def test_an_idealize_comment_enqueues_a_command_job(client: TestClient, store: AppStore) -> None:
+    payload = pr_comment("acme/demo", 12, "Thanks!\n/idealize --last 3", user="maintainer")
+    assert post(client, "issue_comment", payload).status_code == 202  # type: ignore[attr-defined]
+    [job] = store.jobs()
+    assert job.kind == "command"
+
+
+@pytest.mark.parametrize(
+    ("body", "user_type", "user"),
+    [
+        pytest.param("/idealize", "Bot", "idealdiff[bot]", id="this-app"),
+        pytest.param("/idealize", "Bot", "dependabot[bot]", id="another-bot"),
+        pytest.param("looks good to me", "User", "maintainer", id="no-command"),
+        pytest.param("> /idealize\nquoted", "User", "maintainer", id="quoted"),
+        pytest.param("```\n/idealize\n```", "User", "maintainer", id="in-code"),
+    ],
+)
+def test_comments_that_are_not_commands_enqueue_nothing(
+    client: TestClient, store: AppStore, body: str, user_type: str, user: str
+) -> None:
+    payload = pr_comment("acme/demo", 12, body, user=user, user_type=user_type)
+    response = post(client, "issue_comment", payload)
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert store.jobs() == []
+
+
+def test_ping_is_answered_and_unknown_events_acknowledged(
+    client: TestClient, store: AppStore
+) -> None:
+    ping = validate(example("ping", 1), "ping$event")
+    response = post(client, "ping", ping, delivery="d-ping")
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert response.json() == {"msg": "pong"}  # type: ignore[attr-defined]
+    star = {"action": "created", "starred_at": "2026-11-20T10:00:00Z"}
+    response = post(client, "star", star, delivery="d-star")
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert response.json()["status"] == "ignored"  # type: ignore[attr-defined]
+    assert store.jobs() == []
+
+
+def test_installations_are_recorded(client: TestClient, store: AppStore) -> None:
+    created = validate(example("installation.created"), "installation$created")
+    post(client, "installation", created, delivery="d-inst")
+    ident = created["installation"]["id"]
+    account, repos, active = store.installation(ident) or ("", [], False)
+    assert account == created["installation"]["account"]["login"]
+    assert repos == sorted(r["full_name"] for r in created["repositories"])
+    assert active
+    added = validate(
+        example("installation_repositories.added", 1), "installation_repositories$added"
+    )
+    added["installation"]["id"] = ident
+    post(client, "installation_repositories", added, delivery="d-added")
+    _, after, _ = store.installation(ident) or ("", [], False)
+    assert set(after) == set(repos) | {r["full_name"] for r in added["repositories_added"]}
+
+
+def test_healthz_and_metrics(client: TestClient) -> None:
+    post(client, "pull_request", merged(7))
+    assert client.get("/healthz").json()["status"] == "ok"
+    text = client.get("/metrics").text
+    assert 'idealdiff_webhook_requests_total{event="pull_request",outcome="accepted"} 1' in text
+    assert 'idealdiff_jobs{state="queued"} 1' in text
+    assert "idealdiff_merged_prs_waiting 1" in text
+
+
+def test_the_server_refuses_to_start_without_a_webhook_secret(tmp_path: Path) -> None:
+    settings = Settings.from_env({"IDEALDIFF_DATA_DIR": str(tmp_path)}, env_file=None)
+    store = AppStore(":memory:")
+    with pytest.raises(ConfigError, match="GITHUB_WEBHOOK_SECRET"):
+        create_app(settings, store)
+
+
+def test_log_lines_are_json_with_the_delivery_id_and_no_secret(
+    client: TestClient,
+) -> None:
+    stream = io.StringIO()
+    logs.configure(stream, logging.INFO)
+    try:
+        post(client, "pull_request", merged(7), delivery="d-logged")
+        logging.getLogger("idealdiff.test").info(
+            "token ghs_abcdefghijklmnopqrstuvwxyz0123 and %s", SECRET
+        )
+    finally:
+        for name in ("idealdiff", "uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = True
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert any(line.get("delivery_id") == "d-logged" for line in lines)
+    assert SECRET not in stream.getvalue()
+    assert "ghs_abcdefghijklmnopqrstuvwxyz0123" not in stream.getvalue()
