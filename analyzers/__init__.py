@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analyzers.callsites import CallSite, find_call_sites, mentions
 from analyzers.diff import PatchError, parse_patch
 from analyzers.model import (
     CLONE_ORDER,
@@ -20,6 +21,7 @@ from analyzers.model import (
     UnitKind,
 )
 from analyzers.overlap import BranchChange, Overlap, analyse_overlap
+from analyzers.profile import UnitProfile, profile_function
 from analyzers.redundancy import RedundancyOptions, find_redundancy
 from analyzers.scan import ScanLimits, decode_source, scan_module
 from analyzers.units import UnitParseError, locate_units
@@ -27,6 +29,7 @@ from analyzers.units import UnitParseError, locate_units
 __all__ = [
     "CLONE_ORDER",
     "BranchChange",
+    "CallSite",
     "CloneType",
     "Evidence",
     "Features",
@@ -45,10 +48,14 @@ __all__ = [
     "Unit",
     "UnitKind",
     "UnitParseError",
+    "UnitProfile",
     "analyse_overlap",
     "decode_source",
+    "find_call_sites",
     "find_redundancy",
     "locate_units",
+    "mentions",
     "parse_patch",
+    "profile_function",
     "scan_module",
 ]

@@ -17,6 +17,8 @@ from app.batch import DEFAULT_DEPTH, collect_batch
 from app.config import data_dir
 from app.errors import GitError, IdealdiffError
 from app.gitrepo import GitRepo
+from app.idealize import make_idealizer
+from app.issue import issue_title
 from app.local import read_repo_config
 from app.progress import ProgressBar
 from app.render import render
@@ -51,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--output", "-o", help="write the report here instead of standard output")
     rv.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     rv.add_argument("--jobs", type=int, default=None, help="parallel parsers (default: cores)")
+    rv.add_argument(
+        "--llm",
+        choices=("auto", "anthropic", "offline"),
+        default="auto",
+        help="who writes the idealized diffs: Anthropic, or the offline planner "
+        "(auto: Anthropic when ANTHROPIC_API_KEY is set)",
+    )
+    rv.add_argument("--model", help="the Anthropic model (default: $IDEALDIFF_MODEL or built in)")
     demo = sub.add_parser("demo", help="build a demo repository with parallel branches, review it")
     demo.add_argument("--path", help="build the demo repository here (default: a temp dir)")
     demo.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
@@ -77,7 +87,7 @@ def render_report(report: Report, fmt: str) -> str:
         return json.dumps(to_json(report), indent=2) + "\n"
     if fmt == "sarif":
         return json.dumps(to_sarif(report), indent=2) + "\n"
-    return render("report.md.j2", report=report)
+    return render("report.md.j2", report=report, issue_title=issue_title)
 
 
 def run_review(
@@ -87,6 +97,8 @@ def run_review(
     *,
     use_cache: bool = True,
     jobs: int | None = None,
+    llm: str = "auto",
+    model: str | None = None,
 ) -> Report:
     """Review a local repository, with the cache in the data directory."""
     repo = GitRepo(path)
@@ -104,6 +116,7 @@ def run_review(
     store = Store(data_dir() / "idealdiff.sqlite3") if use_cache else None
     bar = ProgressBar()
     try:
+        idealizer = make_idealizer(llm, store, model=model)
         report, _ = review(
             repo,
             batch,
@@ -113,6 +126,7 @@ def run_review(
             progress=bar,
             config_problem=problem,
             workers=jobs,
+            idealizer=idealizer,
         )
     finally:
         bar.close()
@@ -134,7 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "review":
             report = run_review(
-                args.path, args.base, args.since, use_cache=not args.no_cache, jobs=args.jobs
+                args.path,
+                args.base,
+                args.since,
+                use_cache=not args.no_cache,
+                jobs=args.jobs,
+                llm=args.llm,
+                model=args.model,
             )
             _write(render_report(report, args.format), args.output)
             return EXIT_FINDINGS if report.findings else EXIT_CLEAN

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from app.safety import code_block, inline_code, neutralize
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -24,6 +27,10 @@ def environment() -> Environment:
     )
     env.filters["lines"] = line_range
     env.filters["cell"] = table_cell
+    env.filters["untrusted"] = untrusted
+    env.filters["inert"] = neutralize
+    env.filters["code"] = inline_code
+    env.filters["block"] = code_block
     return env
 
 
@@ -37,6 +44,14 @@ def line_range(unit: Any) -> str:
 def table_cell(text: object) -> str:
     """Text that stays inside one Markdown table cell."""
     return " ".join(str(text).split()).replace("|", "\\|")
+
+
+_DATA_TAGS = re.compile(r"<(/?)(repository_code|branch_description|diff)\b", re.IGNORECASE)
+
+
+def untrusted(text: object) -> str:
+    """Repository text placed inside a prompt's data tags, unable to close or open one."""
+    return _DATA_TAGS.sub(lambda m: f"<{m.group(1)}\u200b{m.group(2)}", str(text))
 
 
 def render(name: str, **context: Any) -> str:

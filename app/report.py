@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from analyzers import Finding, Hotspot, Skip
+from app.answer import Idealized, LlmRun, Usage
 from app.batch import Branch
 
 SCHEMA = "idealdiff.report/1"
@@ -33,6 +35,9 @@ class Report:
     hotspots: tuple[Hotspot, ...]
     findings: tuple[Finding, ...]
     skipped: tuple[Skip, ...]
+    # Keyed by finding id, or "hotspot:<path>"; empty until the idealizer ran.
+    idealized: Mapping[str, Idealized] = field(default_factory=dict)
+    llm: LlmRun | None = None
 
     def branch(self, ident: str | None) -> Branch | None:
         """The branch with this id, if any."""
@@ -71,6 +76,31 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
+def usage_json(usage: Usage) -> dict[str, int]:
+    """Token counts as the Messages API names them."""
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_input_tokens": usage.cache_read_tokens,
+        "cache_creation_input_tokens": usage.cache_write_tokens,
+    }
+
+
+def idealized_json(ideal: Idealized | None) -> dict[str, Any] | None:
+    """An idealized diff: the structured answer plus where it came from."""
+    if ideal is None:
+        return None
+    return {
+        "source": ideal.source,
+        "model": ideal.model,
+        **ideal.answer.model_dump(mode="json"),
+        "note": ideal.note,
+        "omitted_context": list(ideal.omitted),
+        "cached": ideal.cached,
+        "usage": usage_json(ideal.usage),
+    }
+
+
 def to_json(report: Report) -> dict[str, Any]:
     """The ``idealdiff.report/1`` document (see DESIGN.md)."""
     return {
@@ -95,11 +125,25 @@ def to_json(report: Report) -> dict[str, Any]:
                 "symbols": [
                     {"qualname": s.qualname, "branches": list(s.branches)} for s in h.symbols
                 ],
+                "idealized": idealized_json(report.idealized.get(f"hotspot:{h.path}")),
             }
             for h in report.hotspots
         ],
-        "findings": [finding_json(f) for f in report.findings],
+        "findings": [
+            {**finding_json(f), "idealized": idealized_json(report.idealized.get(f.id))}
+            for f in report.findings
+        ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+        "llm": None
+        if report.llm is None
+        else {
+            "mode": report.llm.mode,
+            "model": report.llm.model,
+            "calls": report.llm.calls,
+            "cache_hits": report.llm.cache_hits,
+            "usage": usage_json(report.llm.usage),
+            "notes": list(report.llm.notes),
+        },
     }
 
 

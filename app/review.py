@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 from analyzers import (
     BranchChange,
@@ -22,24 +21,15 @@ from analyzers import (
 )
 from app.batch import Batch
 from app.config import CONFIG_PATH, RepoConfig
+from app.context import CodeReader
+from app.idealize import Idealizer
 from app.report import Report
+from app.source import CodeSource
 from app.store import Store
 
 # Bump when scanning changes what it produces, so old cache entries are not reused.
 ANALYZER_VERSION = "2"
 PARALLEL_MIN_BYTES = 2_000_000  # below this a process pool costs more than it saves
-
-
-class CodeSource(Protocol):
-    """Where the code comes from: a local repository or, in the App, GitHub."""
-
-    def tree(self, rev: str, paths: Sequence[str] | None = None) -> Mapping[str, str]:
-        """Path -> blob sha at ``rev``."""
-        ...
-
-    def blobs(self, shas: Iterable[str]) -> Mapping[str, bytes]:
-        """Blob sha -> content."""
-        ...
 
 
 Progress = Callable[[str, int, int], None]
@@ -199,8 +189,9 @@ def review(
     progress: Progress = _no_progress,
     config_problem: str | None = None,
     workers: int | None = None,
+    idealizer: Idealizer | None = None,
 ) -> tuple[Report, ReviewStats]:
-    """Run the analysis of one batch and return the report (idealized sections left empty)."""
+    """Analyse one batch; with an idealizer, give each finding and hotspot its idealized diff."""
     limits = config.scan_limits()
     scanner = Scanner(source, store, limits, progress, workers)
     skipped: list[Skip] = []
@@ -281,4 +272,10 @@ def review(
         findings=findings,
         skipped=tuple(skipped),
     )
+    if idealizer is not None:
+        progress("idealize", 0, 1)
+        reader = CodeReader(source, batch.head_sha, dict(head_tree))
+        idealized, llm = idealizer.run(report, reader)
+        report = replace(report, idealized=idealized, llm=llm)
+        progress("idealize", 1, 1)
     return report, scanner.stats

@@ -45,18 +45,30 @@ def test_json_follows_the_contract(
         "hotspots",
         "findings",
         "skipped",
+        "llm",  # an addition: what the idealizer did and the tokens it used
     }
+    assert doc["llm"]["mode"] == "offline"
+    assert doc["llm"]["calls"] == 0
     assert doc["schema"] == "idealdiff.report/1"
     assert doc["base"] == "main"
     assert doc["head_sha"] == repo.head()
     assert [b["id"] for b in doc["batch"]] == ["#7", "#8"]
     assert set(doc["batch"][0]) == {"id", "title", "author", "merge_sha", "files"}
     assert sorted(doc["batch"][0]["files"]) == ["pkg/text.py", "pkg/urls.py"]
-    assert doc["hotspots"] == [{"path": "pkg/text.py", "branches": ["#7", "#8"], "symbols": []}]
+    (hotspot,) = doc["hotspots"]
+    assert {k: hotspot[k] for k in ("path", "branches", "symbols")} == {
+        "path": "pkg/text.py",
+        "branches": ["#7", "#8"],
+        "symbols": [],
+    }
+    assert hotspot["idealized"]["source"] == "offline"
     (finding,) = doc["findings"]
     assert {"id", "kind", "score", "clone_type", "concept", "members", "idealized"} <= set(finding)
     assert finding["kind"] == "redundancy"
-    assert finding["idealized"] is None
+    ideal = finding["idealized"]
+    assert ideal["source"] == "offline"
+    assert ideal["canonical_location"] == "pkg/text.py (slugify)"  # it predates the batch
+    assert ideal["plan"] and ideal["gaps"] and 0 <= ideal["confidence"] <= 1
     assert finding["id"].startswith("idd-")
     members = {m["qualname"]: m for m in finding["members"]}
     assert set(members["make_url_name"]) == {

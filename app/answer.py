@@ -1,0 +1,137 @@
+"""The idealized diff's answer: the tool schema the model fills in, and what a review keeps of it.
+
+``IdealizedAnswer`` is the edge (pydantic: it validates what the model sent and gives the tool's
+input schema); ``Idealized`` and ``LlmRun`` are what the report carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TOOL_NAME = "submit_idealized_diff"
+TOOL_DESCRIPTION = (
+    "Submit the idealized diff: the excellent version of this code described concretely, "
+    "compared with the code that exists, and the plan to get there."
+)
+
+
+class Gap(BaseModel):
+    """One difference between the ideal and what exists."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    location: str = Field(min_length=1, description="path:line or qualified name it concerns")
+    current: str = Field(min_length=1, description="what the code does now")
+    ideal: str = Field(min_length=1, description="what the excellent version does instead")
+    why: str = Field(min_length=1, description="why the difference matters to users or callers")
+
+
+class MemberAssumptions(BaseModel):
+    """The assumptions one implementation encodes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    member: str = Field(min_length=1, description="qualified name of the implementation")
+    assumptions: list[str] = Field(
+        description="what it takes for granted: defaults, errors, formats, environment"
+    )
+
+
+class IdealizedAnswer(BaseModel):
+    """The structured idealized diff, for one finding or one hotspot."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    concept: str = Field(
+        min_length=1,
+        max_length=80,
+        description="the one thing this code does, in a few words (e.g. 'model discovery')",
+    )
+    summary: str = Field(min_length=1, description="two or three sentences: the verdict")
+    ideal_design: str = Field(
+        min_length=1,
+        description="the excellent version, concretely: names, where it lives, data flow, "
+        "how errors and edge cases are handled",
+    )
+    interface: list[str] = Field(
+        description="signatures of the ideal version's public functions, methods or classes"
+    )
+    canonical_location: str = Field(
+        min_length=1, description="path and qualified name where the unified code should live"
+    )
+    gaps: list[Gap] = Field(min_length=1, description="how what exists differs from the ideal")
+    assumptions: list[MemberAssumptions] = Field(
+        description="for each implementation, the assumptions it encodes"
+    )
+    plan: list[str] = Field(min_length=1, description="ordered steps to reach the ideal")
+    risks: list[str] = Field(description="what could break, and how to check it does not")
+    confidence: float = Field(ge=0.0, le=1.0, description="0 to 1: how sure the plan is right")
+
+
+def tool_definition() -> dict[str, object]:
+    """The Messages API tool whose input schema is ``IdealizedAnswer``'s JSON schema."""
+    return {
+        "name": TOOL_NAME,
+        "description": TOOL_DESCRIPTION,
+        "input_schema": IdealizedAnswer.model_json_schema(),
+    }
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens one call (or a total) used, as the Messages API reports them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+        )
+
+    @property
+    def total(self) -> int:
+        """Every token billed: input (fresh, cached and cache writes) and output."""
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_tokens
+            + self.cache_write_tokens
+        )
+
+
+Source = Literal["anthropic", "offline"]
+
+
+@dataclass(frozen=True)
+class Idealized:
+    """The idealized diff of one finding or hotspot, and how it was obtained."""
+
+    source: Source
+    answer: IdealizedAnswer
+    model: str | None = None
+    note: str | None = None  # e.g. why the offline plan stands in for the model's answer
+    omitted: tuple[str, ...] = ()  # context left out of the prompt to fit the budget
+    usage: Usage = field(default_factory=Usage)
+    cached: bool = False
+    calls: int = 0
+
+
+@dataclass(frozen=True)
+class LlmRun:
+    """What the idealizer did in one review: mode, model, calls, cache hits, tokens, notes."""
+
+    mode: Source
+    model: str | None
+    calls: int = 0
+    cache_hits: int = 0
+    usage: Usage = field(default_factory=Usage)
+    notes: tuple[str, ...] = ()

@@ -1,0 +1,275 @@
+"""The code a prompt or a plan is grounded in: members, their modules, their callers, history.
+
+Everything here reads the repository at fixed revisions through a ``CodeSource`` and caches what
+it read, so one review reads each file once whatever number of findings mention it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from analyzers import (
+    CallSite,
+    Finding,
+    Hotspot,
+    Unit,
+    UnitParseError,
+    decode_source,
+    find_call_sites,
+    locate_units,
+    mentions,
+)
+from app.report import Report
+from app.source import CodeSource
+
+MAX_CALLER_FILES = 40  # libcst parses at most this many files per finding to find call sites
+CHARS_PER_TOKEN = 3.0  # conservative for code: real ratios are ~3.5-4 characters per token
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token count when the API's counter is not available."""
+    return int(len(text) / CHARS_PER_TOKEN) + 1
+
+
+def is_test_path(path: str) -> bool:
+    """Test modules by the conventions pytest and unittest discover."""
+    name = posixpath.basename(path)
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or "/tests/" in f"/{path}"
+        or "/test/" in f"/{path}"
+    )
+
+
+class CodeReader:
+    """File texts at revisions, read once each."""
+
+    def __init__(self, source: CodeSource, head_sha: str, head_tree: dict[str, str]) -> None:
+        self.source = source
+        self.head_sha = head_sha
+        self.head_tree = head_tree
+        self._texts: dict[tuple[str, str], str | None] = {}
+        self._units: dict[tuple[str, str], tuple[Unit, ...]] = {}
+
+    def text(self, path: str, rev: str | None = None) -> str | None:
+        """The decoded text of ``path`` at ``rev`` (default: the batch head), or None."""
+        rev = rev or self.head_sha
+        key = (rev, path)
+        if key not in self._texts:
+            if rev == self.head_sha:
+                blob = self.head_tree.get(path)
+            else:
+                blob = dict(self.source.tree(rev, [path])).get(path)
+            data = self.source.blobs([blob]).get(blob, b"") if blob else None
+            self._texts[key] = decode_source(data) if data is not None else None
+        return self._texts[key]
+
+    def preload(self, paths: Iterable[str]) -> None:
+        """Read many head files in one go (one batch read instead of one per file)."""
+        wanted = [p for p in paths if (self.head_sha, p) not in self._texts and p in self.head_tree]
+        blobs = self.source.blobs(self.head_tree[p] for p in wanted)
+        for path in wanted:
+            data = blobs.get(self.head_tree[path])
+            self._texts[(self.head_sha, path)] = decode_source(data) if data is not None else None
+
+    def units(self, path: str, rev: str | None = None) -> tuple[Unit, ...]:
+        """The units of ``path`` at ``rev`` (libcst), empty when missing or unparsable."""
+        rev = rev or self.head_sha
+        if (rev, path) not in self._units:
+            text = self.text(path, rev)
+            try:
+                found = locate_units(text, path) if text is not None else ()
+            except UnitParseError:
+                found = ()
+            self._units[(rev, path)] = found
+        return self._units[(rev, path)]
+
+    def lines(self, path: str, start: int, end: int, rev: str | None = None) -> str:
+        """Lines ``start``..``end`` (1-based, inclusive) of a file, as written."""
+        text = self.text(path, rev) or ""
+        return "\n".join(text.splitlines()[start - 1 : end])
+
+
+def numbered(code: str, start: int) -> str:
+    """Code with its line numbers, the way the model and a reviewer cite it."""
+    lines = code.splitlines()
+    width = len(str(start + max(len(lines) - 1, 0)))
+    return "\n".join(f"{start + i:>{width}} | {line}" for i, line in enumerate(lines))
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A piece of the repository shown in a prompt: what it is, where, and why it is there."""
+
+    title: str
+    path: str
+    start: int
+    code: str  # numbered
+    relevance: float  # higher is kept first when the budget is short
+
+    @property
+    def tokens(self) -> int:
+        """Estimated prompt tokens."""
+        return estimate_tokens(self.title) + estimate_tokens(self.code) + 8
+
+
+def member_names(finding: Finding) -> dict[str, list[Unit]]:
+    """The simple name each member is called by -> the members with that name."""
+    names: dict[str, list[Unit]] = {}
+    for member in finding.members:
+        name = member.unit.qualname.rsplit(".", 1)[-1]
+        names.setdefault(name.split("@")[0], []).append(member.unit)
+    return names
+
+
+def find_uses(
+    reader: CodeReader, finding: Finding, max_files: int = MAX_CALLER_FILES
+) -> tuple[dict[str, list[CallSite]], str | None]:
+    """Uses of each member's name in the repository at the head, and a note if the search was cut.
+
+    A cheap whole-word text test picks the files; libcst confirms the uses in at most
+    ``max_files`` of them (the members' own files and packages first).
+    """
+    names = member_names(finding)
+    python = [p for p in reader.head_tree if p.endswith(".py")]
+    reader.preload(python)
+    candidates = [p for p in python if mentions(reader.text(p) or "", names)]
+    homes = {posixpath.dirname(m.unit.path) for m in finding.members}
+    own = {m.unit.path for m in finding.members}
+    candidates.sort(key=lambda p: (p not in own, posixpath.dirname(p) not in homes, p))
+    note = None
+    if len(candidates) > max_files:
+        note = (
+            f"call sites searched in {max_files} of {len(candidates)} files that mention "
+            "the members' names"
+        )
+        candidates = candidates[:max_files]
+    uses: dict[str, list[CallSite]] = {name: [] for name in names}
+    for path in candidates:
+        for site in find_call_sites(path, reader.text(path) or "", names):
+            inside_member = any(
+                u.path == path and u.start_line <= site.line <= u.end_line
+                for units in names.values()
+                for u in units
+            )
+            if not inside_member:
+                uses[site.name].append(site)
+    return uses, note
+
+
+def _imports(text: str) -> tuple[int, str] | None:
+    """The module's import block (first to last top-level import line), numbered."""
+    lines = text.splitlines()
+    idx = [i for i, line in enumerate(lines) if re.match(r"(import|from)\s+\S", line)]
+    if not idx:
+        return None
+    first, last = idx[0], min(idx[-1], idx[0] + 40)
+    return first + 1, numbered("\n".join(lines[first : last + 1]), first + 1)
+
+
+def context_snippets(
+    reader: CodeReader,
+    units: Iterable[Unit],
+    uses: Iterable[CallSite],
+) -> list[Snippet]:
+    """Context for a prompt: each member module's imports, then its callers' code."""
+    snippets: list[Snippet] = []
+    seen_paths: set[str] = set()
+    for unit in units:
+        if unit.path in seen_paths:
+            continue
+        seen_paths.add(unit.path)
+        text = reader.text(unit.path)
+        block = _imports(text or "")
+        if block:
+            snippets.append(Snippet(f"imports of {unit.path}", unit.path, block[0], block[1], 0.9))
+    taken: set[tuple[str, str]] = set()
+    member_paths = {u.path for u in units}
+    for site in uses:
+        enclosing = _enclosing(reader, site)
+        key = (site.path, enclosing.qualname if enclosing else str(site.line))
+        if key in taken:
+            continue
+        taken.add(key)
+        if enclosing is not None and enclosing.lines <= 60:
+            start, end, what = enclosing.start_line, enclosing.end_line, enclosing.qualname
+        else:
+            start, end, what = max(site.line - 3, 1), site.line + 3, "module level"
+        code = numbered(reader.lines(site.path, start, end), start)
+        relevance = 0.5 if is_test_path(site.path) else 0.8 if site.path in member_paths else 0.7
+        title = f"{site.kind} of `{site.name}` in {what} ({site.path}:{site.line})"
+        snippets.append(Snippet(title, site.path, start, code, relevance))
+    return snippets
+
+
+def _enclosing(reader: CodeReader, site: CallSite) -> Unit | None:
+    best: Unit | None = None
+    for unit in reader.units(site.path):
+        if unit.kind != "class" and unit.start_line <= site.line <= unit.end_line:
+            if best is None or unit.lines < best.lines:
+                best = unit
+    return best
+
+
+@dataclass(frozen=True)
+class SymbolChange:
+    """What one branch did to one symbol of a hotspot."""
+
+    branch: str
+    qualname: str
+    before: str  # the symbol's code before the branch ("" when the branch added it)
+    after: str  # ... and after it ("" when the branch removed it)
+
+    @property
+    def diff(self) -> str:
+        """A unified diff of the symbol, as the branch changed it."""
+        return "\n".join(
+            difflib.unified_diff(
+                self.before.splitlines(),
+                self.after.splitlines(),
+                f"{self.qualname} before {self.branch}",
+                f"{self.qualname} after {self.branch}",
+                lineterm="",
+            )
+        )
+
+
+def symbol_changes(reader: CodeReader, report: Report, hotspot: Hotspot) -> list[SymbolChange]:
+    """For each symbol of the hotspot, each branch's version of it before and after the branch."""
+    changes: list[SymbolChange] = []
+    for symbol in hotspot.symbols:
+        for branch_id in symbol.branches:
+            branch = report.branch(branch_id)
+            if branch is None:
+                continue
+            change = next((c for c in branch.files if c.path == hotspot.path), None)
+            old_path = change.old_path if change and change.old_path else hotspot.path
+            before = _unit_code(reader, old_path, branch.parent_sha, symbol.qualname)
+            after = _unit_code(reader, hotspot.path, branch.merge_sha, symbol.qualname)
+            changes.append(SymbolChange(branch_id, symbol.qualname, before, after))
+    return changes
+
+
+def _unit_code(reader: CodeReader, path: str, rev: str, qualname: str) -> str:
+    unit = next((u for u in reader.units(path, rev) if u.qualname == qualname), None)
+    return reader.lines(path, unit.start_line, unit.end_line, rev) if unit else ""
+
+
+def fit_snippets(
+    snippets: list[Snippet], budget: int, count: Callable[[list[Snippet]], int]
+) -> tuple[list[Snippet], list[str]]:
+    """The most relevant snippets whose total stays within ``budget``; the titles left out."""
+    ordered = sorted(snippets, key=lambda s: (-s.relevance, s.path, s.start))
+    kept: list[Snippet] = []
+    omitted: list[str] = []
+    for snippet in ordered:
+        if count([*kept, snippet]) <= budget:
+            kept.append(snippet)
+        else:
+            omitted.append(snippet.title)
+    return kept, omitted

@@ -1,0 +1,393 @@
+"""The offline idealizer: a deterministic plan written from the analysis alone, no model.
+
+It cannot imagine a better design than the code holds, but it can say which member to keep and
+why (callers, tests, completeness, age), how the members differ (parameters, errors, returns,
+side effects), and exactly which call sites to redirect. Same input, same plan, every time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analyzers import CallSite, Finding, Hotspot, Member, UnitProfile, profile_function
+from app.answer import Gap, IdealizedAnswer, MemberAssumptions
+from app.context import CodeReader, SymbolChange, is_test_path
+
+CONFIDENCE = {"type-1": 0.9, "type-2": 0.8, "type-3": 0.7, "concept": 0.5}
+MAX_SITES_LISTED = 8
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the offline plan knows about one member."""
+
+    member: Member
+    profile: UnitProfile | None
+    callers: tuple[CallSite, ...]
+    tests: tuple[CallSite, ...]
+    score: float
+    reasons: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The member's qualified name."""
+        return self.member.unit.qualname
+
+    @property
+    def where(self) -> str:
+        """``path:start-end``."""
+        u = self.member.unit
+        return f"{u.path}:{u.start_line}-{u.end_line}"
+
+
+def _plural(count: int, word: str) -> str:
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word}{'es' if word.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
+
+
+def member_facts(
+    reader: CodeReader, finding: Finding, uses: dict[str, list[CallSite]]
+) -> list[MemberFacts]:
+    """Profile every member, count its callers and tests, and score it as the one to keep."""
+    facts: list[MemberFacts] = []
+    for member in finding.members:
+        unit = member.unit
+        code = reader.lines(unit.path, unit.start_line, unit.end_line)
+        profile = profile_function(code) if unit.kind != "class" else None
+        name = unit.qualname.rsplit(".", 1)[-1].split("@")[0]
+        sites = uses.get(name, [])
+        tests = tuple(s for s in sites if is_test_path(s.path))
+        callers = tuple(s for s in sites if not is_test_path(s.path))
+        score = 0.0
+        reasons: list[str] = []
+        if member.introduced_by is None:
+            score += 3
+            reasons.append("it predates the batch, so existing code already relies on it")
+        if callers:
+            score += 2 * min(len(callers), 5)
+            reasons.append(f"{_plural(len(callers), 'use')} in the code")
+        if tests:
+            score += 3 * min(len(tests), 3)
+            reasons.append(f"{_plural(len(tests), 'use')} in tests")
+        if profile is not None:
+            if profile.raises or profile.catches:
+                score += 1
+                reasons.append("it handles errors explicitly")
+            if profile.has_docstring:
+                score += 0.5
+            if "writes to standard output" in profile.effects:
+                score -= 6  # presentation mixed in: a poor home for shared logic
+            if profile.returns == "nothing":
+                score -= 3  # callers need the result; a procedure cannot serve them
+            score += 0.25 * len(profile.params)
+        if unit.kind in ("function", "async_function") and unit.parent is None:
+            score += 1
+            reasons.append("it is a module-level function any caller can import")
+        facts.append(MemberFacts(member, profile, callers, tests, score, tuple(reasons)))
+    return facts
+
+
+def choose_canonical(facts: list[MemberFacts]) -> MemberFacts:
+    """The member to keep: highest score; ties go to the oldest, then the first path."""
+    order = {f.member.introduced_by: i for i, f in enumerate(facts)}
+    return max(
+        facts,
+        key=lambda f: (
+            f.score,
+            f.member.introduced_by is None,
+            -order.get(f.member.introduced_by, 0),
+            [-ord(c) for c in f.where],
+        ),
+    )
+
+
+def _signature(fact: MemberFacts, params: tuple[str, ...] | None = None) -> str:
+    name = fact.name.rsplit(".", 1)[-1].split("@")[0]
+    if fact.profile is None:
+        return f"class {name}" if fact.member.unit.kind == "class" else name
+    prefix = "async def" if fact.profile.is_async else "def"
+    return f"{prefix} {name}({', '.join(params if params is not None else fact.profile.params)})"
+
+
+def _describe(profile: UnitProfile | None, field: str) -> str:
+    if profile is None:
+        return "(a class)"
+    if field == "params":
+        return ", ".join(profile.params) or "no parameters"
+    if field == "raises":
+        return ", ".join(profile.raises) or "raises nothing of its own"
+    if field == "catches":
+        return ", ".join(profile.catches) or "catches nothing"
+    if field == "returns":
+        return profile.returns
+    return ", ".join(profile.effects) or "no side effects"
+
+
+def _assumptions(fact: MemberFacts) -> list[str]:
+    p = fact.profile
+    if p is None:
+        return ["a class: its state and methods are the contract"]
+    out: list[str] = []
+    for param in p.params:
+        if "=" in param:
+            name, default = param.split("=", 1)
+            out.append(f"`{name}` defaults to `{default}`")
+    if p.raises:
+        out.append("signals failure by raising " + ", ".join(f"`{r}`" for r in p.raises))
+    if p.catches:
+        out.append("absorbs " + ", ".join(f"`{c}`" for c in p.catches) + " itself")
+    if not p.raises and not p.catches:
+        out.append("lets every error of what it calls reach its caller")
+    out.append(f"returns {p.returns}")
+    out.extend(f"{effect}" for effect in p.effects)
+    return out
+
+
+def _sites(sites: tuple[CallSite, ...] | list[CallSite]) -> str:
+    listed = [f"`{s.path}:{s.line}`" + (f" ({s.caller})" if s.caller else "") for s in sites]
+    extra = len(listed) - MAX_SITES_LISTED
+    text = ", ".join(listed[:MAX_SITES_LISTED])
+    return text + (f" and {extra} more" if extra > 0 else "")
+
+
+def offline_finding(
+    reader: CodeReader,
+    finding: Finding,
+    uses: dict[str, list[CallSite]],
+    branch_titles: dict[str, str],
+) -> IdealizedAnswer:
+    """The deterministic unification plan for one redundancy finding."""
+    facts = member_facts(reader, finding, uses)
+    keep = choose_canonical(facts)
+    others = [f for f in facts if f is not keep]
+    profiles = [f.profile for f in facts if f.profile is not None]
+
+    # The ideal signature: the canonical one, plus the keyword parameters others added.
+    params = list(keep.profile.params) if keep.profile else []
+    have = {p.split("=")[0].lstrip("*") for p in params}
+    folded: list[str] = []
+    # Type-1/2 copies rename parameters; only near-misses and look-alikes add real ones, and
+    # only those past the canonical's own positions are additions rather than renamings.
+    renamed_only = finding.clone_type in ("type-1", "type-2")
+    for other in [] if renamed_only else others:
+        extra = other.profile.params[len(params) :] if other.profile else ()
+        for param in extra:
+            name = param.split("=")[0].lstrip("*")
+            if "=" in param and name not in have:
+                params.append(param)
+                have.add(name)
+                folded.append(f"`{param}` (from `{other.name}`)")
+    signature = _signature(keep, tuple(params)) if keep.profile else _signature(keep)
+
+    gaps: list[Gap] = []
+    for other in others:
+        who = other.member.introduced_by
+        origin = f"added by {who}" if who else "already in the repository"
+        gaps.append(
+            Gap(
+                location=other.where,
+                current=f"`{other.name}` ({origin}) is a separate implementation of "
+                f"{finding.concept} ({finding.clone_type})",
+                ideal=f"one implementation, `{keep.name}` in `{keep.member.unit.path}`; "
+                f"`{other.name}` delegates to it or is removed",
+                why="two copies drift apart: the next fix or feature lands in one of them only",
+            )
+        )
+    for field, label in (
+        ("params", "parameters"),
+        ("raises", "errors raised"),
+        ("catches", "errors handled"),
+        ("returns", "return value"),
+        ("effects", "side effects"),
+    ):
+        values = {f.name: _describe(f.profile, field) for f in facts if f.profile is not None}
+        if len(set(values.values())) > 1:
+            gaps.append(
+                Gap(
+                    location=", ".join(f"`{name}`" for name in values),
+                    current=f"{label} differ: "
+                    + "; ".join(f"`{n}`: {v}" for n, v in values.items()),
+                    ideal=f"one deliberate choice of {label}, made in `{keep.name}`",
+                    why="callers get different behaviour for the same request depending on "
+                    "which copy they reached",
+                )
+            )
+
+    plan = [
+        f"Keep `{keep.name}` (`{keep.where}`) as the implementation of {finding.concept}"
+        + (": " + "; ".join(keep.reasons) + "." if keep.reasons else ".")
+    ]
+    if folded:
+        plan.append("Give it what the other versions added: " + ", ".join(folded) + ".")
+    for other in others:
+        who = other.member.introduced_by
+        origin = f", from {who} {branch_titles.get(who, '')}".rstrip() if who else ""
+        step = f"Replace `{other.name}` (`{other.where}`{origin}) by a call to `{keep.name}`"
+        if other.profile and "writes to standard output" in other.profile.effects:
+            step += "; keep only its presentation (printing) where it is"
+        sites = [*other.callers, *other.tests]
+        if sites:
+            step += f", and redirect its {_plural(len(sites), 'use')}: {_sites(sites)}"
+        plan.append(step + ".")
+    plan.append(
+        f"Cover `{keep.name}` with a test of every behaviour the copies had "
+        + ("(it has tests already: extend them)" if keep.tests else "(it has no test yet)")
+        + ", then run the test suite."
+    )
+
+    risks: list[str] = []
+    if finding.clone_type in ("type-3", "concept"):
+        risks.append(
+            "The members are not identical: callers of a removed copy may rely on its own "
+            "behaviour; compare the differences above before redirecting them."
+        )
+    if len({p.returns for p in profiles}) > 1:
+        risks.append("Return values differ: check each redirected caller uses the result right.")
+    if len({p.raises for p in profiles}) > 1 or len({p.catches for p in profiles}) > 1:
+        risks.append("Error handling differs: a caller may now see an exception it did not.")
+    if not keep.tests:
+        risks.append(f"`{keep.name}` has no test that names it: add one before unifying.")
+
+    kept_profile = keep.profile
+    returns = kept_profile.returns if kept_profile else "an instance"
+    errors = (
+        "raises " + ", ".join(kept_profile.raises)
+        if kept_profile and kept_profile.raises
+        else "lets errors propagate"
+    )
+    total_sites = sum(len(f.callers) + len(f.tests) for f in facts)
+    return IdealizedAnswer(
+        concept=finding.concept[:80],
+        summary=f"{_plural(len(facts), 'implementation')} of {finding.concept} exist "
+        f"({finding.clone_type}, score {finding.score:.2f}). Keep `{keep.name}` and make the "
+        f"others delegate to it; {_plural(total_sites, 'use')} found in the repository.",
+        ideal_design=f"One implementation of {finding.concept} in `{keep.member.unit.path}`: "
+        f"`{signature}`. It returns {returns} and {errors}. Every caller imports it from "
+        "there; no other module carries its own copy.",
+        interface=[signature],
+        canonical_location=f"{keep.member.unit.path} ({keep.name})",
+        gaps=gaps,
+        assumptions=[MemberAssumptions(member=f.name, assumptions=_assumptions(f)) for f in facts],
+        plan=plan,
+        risks=risks,
+        confidence=CONFIDENCE.get(finding.clone_type, 0.5),
+    )
+
+
+def offline_hotspot(
+    reader: CodeReader, hotspot: Hotspot, changes: list[SymbolChange]
+) -> IdealizedAnswer:
+    """The deterministic review plan for a module that several branches changed."""
+    gaps: list[Gap] = []
+    plan: list[str] = []
+    assumptions: list[MemberAssumptions] = []
+    interface: list[str] = []
+    head_units = {u.qualname: u for u in reader.units(hotspot.path)}
+    for symbol in hotspot.symbols:
+        own = [c for c in changes if c.qualname == symbol.qualname]
+        unit = head_units.get(symbol.qualname)
+        location = f"{hotspot.path}:{unit.start_line}-{unit.end_line}" if unit else hotspot.path
+        head = (
+            profile_function(reader.lines(hotspot.path, unit.start_line, unit.end_line))
+            if (unit and unit.kind != "class")
+            else None
+        )
+        described: list[str] = []
+        for change in own:
+            before = profile_function(change.before) if change.before else None
+            after = profile_function(change.after) if change.after else None
+            text = _what_changed(before, after, change)
+            described.append(f"{change.branch} {text}")
+            assumptions.append(
+                MemberAssumptions(
+                    member=f"{symbol.qualname} after {change.branch}",
+                    assumptions=[text] + (_assumptions_of(after) if after else []),
+                )
+            )
+        if head is not None:
+            name = symbol.qualname.rsplit(".", 1)[-1]
+            interface.append(f"def {name}({', '.join(head.params)})")
+        gaps.append(
+            Gap(
+                location=location,
+                current=f"`{symbol.qualname}` was changed in parallel: " + "; ".join(described),
+                ideal="one design that serves every branch's intent, written once, with the "
+                "branches' behaviours tested together",
+                why="parallel edits merged line by line can combine without anyone having "
+                "designed the combination",
+            )
+        )
+        plan.append(
+            f"Read `{symbol.qualname}` (`{location}`) as one design: " + "; ".join(described) + "."
+        )
+        if head is not None and len(head.params) > 4:
+            plan.append(
+                f"`{symbol.qualname}` now takes {len(head.params)} parameters: consider "
+                "splitting it by intent instead of adding flags."
+            )
+    branches = ", ".join(hotspot.branches)
+    if not hotspot.symbols:
+        gaps.append(
+            Gap(
+                location=hotspot.path,
+                current=f"{branches} changed different parts of this module",
+                ideal="a module whose parts still share one set of conventions",
+                why="parallel branches add parts in different styles without seeing each other",
+            )
+        )
+        plan.append(f"Read the changes of {branches} to `{hotspot.path}` together.")
+    plan.append(f"Run the tests each of {branches} added against the merged module.")
+    symbols = ", ".join(f"`{s.qualname}`" for s in hotspot.symbols) or "the module"
+    return IdealizedAnswer(
+        concept=f"parallel changes to {hotspot.path}"[:80],
+        summary=f"{_plural(len(hotspot.branches), 'branch')} ({branches}) changed "
+        f"`{hotspot.path}`; {symbols} changed in more than one. Check the merged result is "
+        "one coherent design.",
+        ideal_design=f"`{hotspot.path}` reads as if one author had made every change of "
+        f"{branches}: {symbols} with one signature, one error policy and tests covering each "
+        "branch's intent together.",
+        interface=interface,
+        canonical_location=hotspot.path,
+        gaps=gaps,
+        assumptions=assumptions,
+        plan=plan,
+        risks=[
+            "Each branch's tests passed on its own branch; the combination may not have been "
+            "tested as a whole."
+        ],
+        confidence=0.5,
+    )
+
+
+def _assumptions_of(profile: UnitProfile) -> list[str]:
+    out = [f"parameters: {', '.join(profile.params) or 'none'}", f"returns {profile.returns}"]
+    if profile.raises:
+        out.append("raises " + ", ".join(profile.raises))
+    return out
+
+
+def _what_changed(
+    before: UnitProfile | None, after: UnitProfile | None, change: SymbolChange
+) -> str:
+    if not change.before:
+        return "added it"
+    if not change.after:
+        return "removed it"
+    parts: list[str] = []
+    if before and after:
+        old = {p.split("=")[0] for p in before.params}
+        new = {p.split("=")[0] for p in after.params}
+        if added := [p for p in after.params if p.split("=")[0] not in old]:
+            parts.append("added parameter " + ", ".join(f"`{p}`" for p in added))
+        if removed := sorted(old - new):
+            parts.append("removed parameter " + ", ".join(f"`{p}`" for p in removed))
+        if new_raises := [r for r in after.raises if r not in before.raises]:
+            parts.append("now raises " + ", ".join(f"`{r}`" for r in new_raises))
+        if before.returns != after.returns:
+            parts.append(f"now returns {after.returns}")
+    diff = change.diff.splitlines()
+    plus = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
+    minus = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
+    parts.append(f"+{plus}/-{minus} lines")
+    return ", ".join(parts)
