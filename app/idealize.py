@@ -47,7 +47,7 @@ from app.report import Report
 from app.store import Store
 
 PROMPT_VERSION = "1"  # bump when templates or the schema change what a cached answer means
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5"
 T = TypeVar("T")
 Rebuild = Callable[[int], "Prompt"]
 

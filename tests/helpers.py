@@ -6,6 +6,7 @@ from pathlib import Path
 
 from app.batch import collect_batch
 from app.gitrepo import GitRepo
+from app.idealize import Idealizer, LlmSettings
 from app.local import read_repo_config
 from app.report import Report
 from app.review import ReviewStats, review
@@ -22,7 +23,14 @@ def run(
     store = Store(store_path) if store_path else None
     try:
         return review(
-            repo, batch, config, repo="acme/demo", store=store, config_problem=problem, workers=1
+            repo,
+            batch,
+            config,
+            repo="acme/demo",
+            store=store,
+            config_problem=problem,
+            workers=1,
+            idealizer=Idealizer(LlmSettings(mode="offline")),
         )
     finally:
         if store:

@@ -68,7 +68,9 @@ def test_json_follows_the_contract(
     ideal = finding["idealized"]
     assert ideal["source"] == "offline"
     assert ideal["canonical_location"] == "pkg/text.py (slugify)"  # it predates the batch
-    assert ideal["plan"] and ideal["gaps"] and 0 <= ideal["confidence"] <= 1
+    assert ideal["plan"]
+    assert ideal["gaps"]
+    assert 0 <= ideal["confidence"] <= 1
     assert finding["id"].startswith("idd-")
     members = {m["qualname"]: m for m in finding["members"]}
     assert set(members["make_url_name"]) == {

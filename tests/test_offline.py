@@ -1,0 +1,117 @@
+"""The offline plan: call sites found with libcst, the member to keep, the differences named."""
+
+from __future__ import annotations
+
+from analyzers import find_call_sites, profile_function
+from app.gitbuild import RepoBuilder
+from tests.helpers import run
+
+USES = """
+from pkg.text import slugify
+import pkg.text as text
+
+
+def title_slug(post):
+    return slugify(post.title)
+
+
+class Page:
+    def slug(self, slugify=None):
+        return text.slugify(self.name)
+
+
+HANDLERS = {"slug": slugify}
+"""
+
+
+def test_call_sites_are_calls_references_and_imports_not_definitions() -> None:
+    sites = find_call_sites("pkg/uses.py", USES.lstrip(), {"slugify"})
+    assert [(s.line, s.kind, s.caller) for s in sites] == [
+        (1, "import", ""),
+        (6, "call", "title_slug"),
+        (11, "call", "Page.slug"),
+        (14, "reference", ""),
+    ]
+    assert find_call_sites("x.py", "def f(:\n", {"f"}) == ()
+
+
+def test_profiles_name_parameters_errors_returns_and_effects() -> None:
+    profile = profile_function(
+        "def fetch(self, url, timeout=5, *, retries=2):\n"
+        "    try:\n"
+        "        data = urlopen(url, timeout=timeout).read()\n"
+        "    except OSError:\n"
+        "        print('offline')\n"
+        "        return None\n"
+        "    if not data:\n"
+        "        raise ValueError('empty')\n"
+        "    return data\n"
+    )
+    assert profile is not None
+    assert profile.params == ("url", "timeout=5", "retries=2")
+    assert profile.raises == ("ValueError",)
+    assert profile.catches == ("OSError",)
+    assert profile.returns == "a value or nothing"
+    assert profile.effects == ("makes HTTP requests", "writes to standard output")
+
+
+SLUG = '''
+import re
+
+
+def slugify(text, separator="-", max_length=60):
+    """Turn a title into a slug."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    if not words:
+        raise ValueError("nothing to slugify")
+    slug = separator.join(words)
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit(separator, 1)[0]
+    return slug
+'''
+
+COPY = """
+import re
+
+
+def make_slug(title, sep="-", limit=60):
+    pieces = re.findall(r"[a-z0-9]+", title.lower())
+    if not pieces:
+        raise ValueError("no slug")
+    result = sep.join(pieces)
+    if len(result) > limit:
+        result = result[:limit].rsplit(sep, 1)[0]
+    return result
+"""
+
+
+def test_the_plan_keeps_the_tested_existing_member_and_lists_what_to_redirect(
+    repo: RepoBuilder,
+) -> None:
+    base = repo.commit(
+        "Initial",
+        {
+            "pkg/__init__.py": "",
+            "pkg/text.py": SLUG,
+            "tests/test_text.py": "from pkg.text import slugify\n\n\n"
+            "def test_slug():\n    assert slugify('A b') == 'a-b'\n",
+        },
+    )
+    repo.branch(
+        "blog",
+        {
+            "pkg/blog.py": COPY + "\n\ndef post_url(post):\n    return '/' + make_slug(post)\n",
+        },
+    )
+    repo.merge_pr(4, "blog", "Blog URLs")
+    report, _ = run(repo.root, base)
+    (finding,) = report.findings
+    ideal = report.idealized[finding.id]
+    assert ideal.source == "offline"
+    answer = ideal.answer
+    assert answer.canonical_location == "pkg/text.py (slugify)"
+    assert "it predates the batch" in answer.plan[0]
+    assert "2 uses in tests" in answer.plan[0]
+    replace = next(step for step in answer.plan if step.startswith("Replace `make_slug`"))
+    assert "`pkg/blog.py:15` (post_url)" in replace
+    assert answer.interface == ["def slugify(text, separator='-', max_length=60)"]

@@ -1,0 +1,87 @@
+"""Snapshots of every rendered template, on the demo repository (deterministic shas and dates).
+
+Run with UPDATE_SNAPSHOTS=1 to rewrite them after an intended change, then read the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.batch import collect_batch
+from app.context import CodeReader, find_uses, symbol_changes
+from app.demo import build_demo_repo
+from app.gitrepo import GitRepo
+from app.idealize import Idealizer, LlmSettings, finding_prompt, hotspot_prompt
+from app.issue import unification_issue
+from app.local import read_repo_config
+from app.report import Report
+from app.review import review
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, CodeReader]:
+    root = tmp_path_factory.mktemp("snap") / "chatkit"
+    base = build_demo_repo(root)
+    repo = GitRepo(root)
+    batch = collect_batch(repo, "main", base)
+    config, _ = read_repo_config(repo, batch.head_sha)
+    idealizer = Idealizer(LlmSettings(mode="offline"))
+    report, _ = review(repo, batch, config, repo="acme/chatkit", workers=1, idealizer=idealizer)
+    return report, CodeReader(repo, batch.head_sha, dict(repo.tree(batch.head_sha)))
+
+
+def _check(name: str, text: str) -> None:
+    path = SNAPSHOTS / name
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; see UPDATE_SNAPSHOTS"
+
+
+def test_finding_prompt_and_system_prompt(demo: tuple[Report, CodeReader]) -> None:
+    report, reader = demo
+    finding = next(f for f in report.findings if f.clone_type == "concept")
+    uses, _ = find_uses(reader, finding)
+    prompt = finding_prompt(report, finding, reader, uses, budget=24_000)
+    _check("system.md", prompt.system)
+    _check("batch.md", prompt.batch)
+    _check("finding_prompt.md", prompt.body)
+    assert not prompt.omitted
+
+
+def test_finding_prompt_leaves_context_out_under_a_small_budget(
+    demo: tuple[Report, CodeReader],
+) -> None:
+    report, reader = demo
+    finding = next(f for f in report.findings if f.clone_type == "type-2")
+    uses, _ = find_uses(reader, finding)
+    roomy = finding_prompt(report, finding, reader, uses, budget=24_000)
+    tight = finding_prompt(report, finding, reader, uses, budget=2_600)
+    assert roomy.snippets
+    assert len(tight.snippets) < len(roomy.snippets)
+    assert tight.omitted
+    assert "Left out to fit the prompt budget" in tight.body
+    assert "def human_size" in tight.body  # members always come first
+
+
+def test_hotspot_prompt(demo: tuple[Report, CodeReader]) -> None:
+    report, reader = demo
+    (hotspot,) = report.hotspots
+    changes = symbol_changes(reader, report, hotspot)
+    assert [c.branch for c in changes] == ["#13", "#17"]
+    _check("hotspot_prompt.md", hotspot_prompt(report, hotspot, reader, changes, 24_000).body)
+
+
+def test_unification_issue_bodies(demo: tuple[Report, CodeReader]) -> None:
+    report, _ = demo
+    for finding in report.findings:
+        issue = unification_issue(report, finding)
+        _check(f"issue_{finding.clone_type}.md", f"# {issue.title}\n\n{issue.body}")
+    assert (
+        "blob/" + report.head_sha + "/chatkit/registry.py#L16-L21"
+        in unification_issue(report, report.findings[0]).body
+    )
