@@ -474,27 +474,23 @@ class _Session:
                 if not prompt.snippets:
                     break
             messages: Any = prompt.messages()
-            reply = await client.messages.create(
-                model=model,
-                max_tokens=max_tokens,
-                system=system,
-                tools=tools,
-                tool_choice=choice,
-                messages=messages,
-            )
-            calls += 1
-            usage = usage + _usage(reply.usage)
-            answer, problem, block = _parse(reply)
-            if answer is None:
-                repair = _repair_turns(reply, block, problem or "")
-                reply = await client.messages.create(
+
+            async def ask(turns: Any) -> Any:
+                return await client.messages.create(
                     model=model,
                     max_tokens=max_tokens,
                     system=system,
                     tools=tools,
                     tool_choice=choice,
-                    messages=[*messages, *repair],
+                    messages=turns,
                 )
+
+            reply = await ask(messages)
+            calls += 1
+            usage = usage + _usage(reply.usage)
+            answer, problem, block = _parse(reply)
+            if answer is None:
+                reply = await ask([*messages, *_repair_turns(reply, block, problem or "")])
                 calls += 1
                 usage = usage + _usage(reply.usage)
                 answer, second, _ = _parse(reply)
