@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="build a demo repository with parallel branches, review it")
     demo.add_argument("--path", help="build the demo repository here (default: a temp dir)")
     demo.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
+    serve = sub.add_parser("serve", help="run the GitHub App: webhook server and a worker")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--no-worker", action="store_true", help="serve webhooks only")
+    sub.add_parser("worker", help="run App jobs beside `idealdiff serve` on the same database")
     return parser
 
 
@@ -164,6 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = run_demo(args.path, args.format)
             sys.stdout.write(text)
             return EXIT_CLEAN
+        if args.command == "serve":
+            from app.server import serve
+
+            return serve(args.host, args.port, worker=not args.no_worker)
+        if args.command == "worker":
+            from app.worker import run_worker
+
+            return run_worker()
     except IdealdiffError as exc:
         sys.stderr.write(f"idealdiff: error: {exc}\n")
         return EXIT_ERROR

@@ -6,6 +6,7 @@ import os
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -44,6 +45,15 @@ class AnalysisConfig(BaseModel):
     max_file_bytes: int = Field(default=ScanLimits.max_file_bytes, ge=1000)
 
 
+class BatchConfig(BaseModel):
+    """When the App reviews a batch of merged pull requests on its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quiet_minutes: float = Field(default=30, ge=0, le=7 * 24 * 60)  # no merge for this long
+    min_prs: int = Field(default=2, ge=1, le=500)  # ... and at least this many merged since
+
+
 class RepoConfig(BaseModel):
     """The whole ``.github/idealdiff.yml``."""
 
@@ -52,6 +62,10 @@ class RepoConfig(BaseModel):
     exclude: tuple[str, ...] = Field(default=DEFAULT_EXCLUDE)
     extra_exclude: tuple[str, ...] = ()
     analysis: AnalysisConfig = AnalysisConfig()
+    # The GitHub App's keys: what a merged batch triggers, and how issues are labelled.
+    mode: Literal["issues", "dry-run", "off"] = "issues"
+    batch: BatchConfig = BatchConfig()
+    labels: tuple[str, ...] = Field(default=("idealdiff",), min_length=1)
 
     @cached_property
     def _exclude_patterns(self) -> list[tuple[str, re.Pattern[str]]]:

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -364,3 +365,29 @@ def create_app(
         )
 
     return app
+
+
+def serve(host: str, port: int, *, worker: bool = True, env_file: str | None = ".env") -> int:
+    """``idealdiff serve``: the webhook server, with a worker thread unless told otherwise.
+
+    Raises ``ConfigError`` (before listening) when a setting the service needs is missing.
+    """
+    import uvicorn
+
+    from app.github import GitHubApp
+    from app.worker import Worker
+
+    logs.configure()
+    settings = Settings.from_env(env_file=Path(env_file) if env_file else None)
+    settings.require_webhook_secret()
+    logs.add_secrets(settings.secrets())
+    store = AppStore(settings.database_path())
+    metrics = Metrics()
+    runner = None
+    if worker and settings.run_worker:
+        runner = Worker(settings, store, GitHubApp(settings).repo, metrics=metrics)
+    app = create_app(settings, store, metrics=metrics, worker=runner)
+    log.info("serving", extra={"host": host, "port": port, "worker": runner is not None})
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    store.close()
+    return 0

@@ -1,0 +1,230 @@
+"""Unification issues on GitHub: one per finding, found again by its hidden marker.
+
+A later review updates the open issue of a finding instead of opening another, reopens one it
+closed itself, leaves alone one a person closed as "not planned", and closes (with a comment)
+the issue of a redundancy that is gone. GitHub itself is the source of truth for "does an issue
+exist": the issues carrying the App's label are listed and matched by marker before anything is
+opened, so a worker killed between "opened" and "recorded" never opens a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from analyzers import Finding
+from app.github import IssueInfo
+from app.issue import finding_id_in, unification_issue
+from app.report import Report
+from app.safety import inline_code, neutralize
+from app.store import AppStore, PublishedIssue
+
+log = logging.getLogger("idealdiff.publish")
+
+
+class IssueAPI(Protocol):
+    """The part of ``RepoAPI`` publishing needs (a seam for tests and dry runs)."""
+
+    @property
+    def full_name(self) -> str:
+        """``owner/name``."""
+        ...
+
+    def issues(self, label: str) -> list[IssueInfo]:
+        """Every issue carrying ``label``."""
+        ...
+
+    def create_issue(self, title: str, body: str, labels: Sequence[str]) -> IssueInfo:
+        """Open an issue."""
+        ...
+
+    def update_issue(self, number: int, **fields: object) -> IssueInfo:
+        """Change an issue."""
+        ...
+
+    def comment(self, number: int, body: str) -> str:
+        """Comment on an issue."""
+        ...
+
+
+@dataclass(frozen=True)
+class IssueLink:
+    """An issue a review touched, for the reply and the logs."""
+
+    finding_id: str
+    number: int
+    url: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Published:
+    """What one publication did."""
+
+    opened: tuple[IssueLink, ...] = ()
+    updated: tuple[IssueLink, ...] = ()
+    unchanged: tuple[IssueLink, ...] = ()
+    reopened: tuple[IssueLink, ...] = ()
+    closed: tuple[IssueLink, ...] = ()
+    dismissed: tuple[IssueLink, ...] = ()  # closed by a person as not planned: left alone
+
+
+def _link(finding_id: str, issue: IssueInfo) -> IssueLink:
+    return IssueLink(finding_id, issue.number, issue.html_url or "", issue.title)
+
+
+def members_of(finding: Finding) -> tuple[tuple[str, str], ...]:
+    """(path, qualname) of each member: what is re-checked before closing its issue."""
+    return tuple((m.unit.path, m.unit.qualname) for m in finding.members)
+
+
+def publish(
+    api: IssueAPI,
+    store: AppStore,
+    report: Report,
+    *,
+    labels: Sequence[str],
+    still_there: Callable[[PublishedIssue], bool],
+    now: float,
+    web_url: str = "https://github.com",
+) -> Published:
+    """Open, update, reopen or close the unification issues of ``report``.
+
+    ``still_there(issue)`` says whether the redundancy of a published finding the review did
+    not find again still exists at the head; only when it says no is its issue closed.
+    """
+    label = labels[0]
+    existing: dict[str, IssueInfo] = {}
+    for issue in sorted(api.issues(label), key=lambda i: i.number):
+        ident = finding_id_in(issue.body)
+        if ident is not None and ident not in existing:
+            existing[ident] = issue
+    recorded = {p.finding_id: p for p in store.published(report.repo)}
+    opened: list[IssueLink] = []
+    updated: list[IssueLink] = []
+    unchanged: list[IssueLink] = []
+    reopened: list[IssueLink] = []
+    dismissed: list[IssueLink] = []
+    for finding in report.findings:
+        text = unification_issue(report, finding, web_url=web_url)
+        found_issue = existing.get(finding.id)
+        if found_issue is None:
+            issue = api.create_issue(text.title, text.body, labels)
+            opened.append(_link(finding.id, issue))
+            log.info("opened issue", extra={"issue": issue.number, "finding": finding.id})
+        elif found_issue.state == "closed" and found_issue.state_reason == "not_planned":
+            dismissed.append(_link(finding.id, found_issue))
+            continue
+        elif found_issue.state == "closed":
+            issue = api.update_issue(
+                found_issue.number, title=text.title, body=text.body, state="open"
+            )
+            reopened.append(_link(finding.id, issue))
+        elif found_issue.title != text.title or (found_issue.body or "") != text.body:
+            issue = api.update_issue(found_issue.number, title=text.title, body=text.body)
+            updated.append(_link(finding.id, issue))
+        else:
+            issue = found_issue
+            unchanged.append(_link(finding.id, issue))
+        store.record_published(
+            PublishedIssue(report.repo, finding.id, issue.number, "open", members_of(finding)),
+            now,
+        )
+    closed: list[IssueLink] = []
+    found = {f.id for f in report.findings}
+    for ident, issue in existing.items():
+        if ident in found or issue.state != "open":
+            continue
+        record = recorded.get(ident)
+        if record is None or still_there(record):
+            continue  # without its members it cannot be re-checked: never close blindly
+        api.comment(issue.number, gone_comment(report, record))
+        issue = api.update_issue(issue.number, state="closed", state_reason="completed")
+        store.record_published(
+            PublishedIssue(report.repo, ident, issue.number, "closed", record.members), now
+        )
+        closed.append(_link(ident, issue))
+        log.info("closed issue", extra={"issue": issue.number, "finding": ident})
+    return Published(
+        tuple(opened),
+        tuple(updated),
+        tuple(unchanged),
+        tuple(reopened),
+        tuple(closed),
+        tuple(dismissed),
+    )
+
+
+def gone_comment(report: Report, record: PublishedIssue) -> str:
+    """Why an issue is being closed."""
+    names = ", ".join(inline_code(f"{path}::{qual}") for path, qual in record.members)
+    return (
+        f"idealdiff reviewed `{report.base}` at `{report.head_sha[:12]}` and this redundancy is "
+        f"gone: fewer than two of its implementations ({names}) remain. Closing; thank you!"
+    )
+
+
+def summary(report: Report, published: Published | None, dry_run: bool = False) -> str:
+    """The reply to a command: what was reviewed and which issues it opened, updated, closed."""
+    ids = ", ".join(b.id for b in report.batch) or "nothing"
+    lines = [
+        f"idealdiff reviewed {len(report.batch)} pull request"
+        f"{'s' * (len(report.batch) != 1)} ({ids}) at `{report.head_sha[:12]}`."
+    ]
+    if dry_run:
+        lines.append("")
+        lines.append("This repository runs in `mode: dry-run`: nothing was opened or changed.")
+        for finding in report.findings:
+            lines.append(f"- would open: {neutralize(finding.concept)} ({finding.id})")
+    elif published is not None:
+        groups = (
+            ("Opened", published.opened),
+            ("Updated", published.updated),
+            ("Still open, unchanged", published.unchanged),
+            ("Reopened", published.reopened),
+            ("Closed (the redundancy is gone)", published.closed),
+            ("Left closed (dismissed)", published.dismissed),
+        )
+        for name, links in groups:
+            if links:
+                refs = ", ".join(f"#{link.number}" for link in links)
+                lines.append(f"- {name}: {refs}")
+    if not report.findings:
+        lines.append("")
+        lines.append("No redundant implementations found.")
+    for skip in report.skipped:
+        if skip.path == ".github/idealdiff.yml":
+            lines.append("")
+            lines.append(f"Configuration: {neutralize(skip.reason)}")
+    return "\n".join(lines)
+
+
+def open_pr_comment(report: Report, branch_id: str) -> str:
+    """The answer on an open pull request: what it re-implements of the merged code."""
+    mine = [f for f in report.findings if any(m.introduced_by == branch_id for m in f.members)]
+    if not mine:
+        return (
+            f"idealdiff compared this pull request with `{report.base}` at "
+            f"`{report.head_sha[:12]}`: it re-implements nothing that is already there."
+        )
+    lines = [
+        f"idealdiff compared this pull request with `{report.base}` at "
+        f"`{report.head_sha[:12]}` and found {len(mine)} thing{'s' * (len(mine) != 1)} it "
+        "builds again:",
+        "",
+    ]
+    for finding in mine:
+        lines.append(f"**{neutralize(finding.concept)}** ({finding.clone_type}, {finding.id})")
+        for m in finding.members:
+            who = (
+                "this pull request"
+                if m.introduced_by == branch_id
+                else (m.introduced_by or "already merged")
+            )
+            where = inline_code(f"{m.unit.path}:{m.unit.start_line}-{m.unit.end_line}")
+            lines.append(f"- {inline_code(m.unit.qualname)} at {where} ({neutralize(who)})")
+        lines.append("")
+    lines.append("Reusing the existing implementation keeps the codebase to one of each.")
+    return "\n".join(lines)

@@ -1,0 +1,496 @@
+"""The worker: takes jobs from the durable queue with a lease and runs them.
+
+A job's lease is renewed while it runs; a worker that dies (kill -9) stops renewing, and once the
+lease expires another worker takes the job again. A failing job is retried with exponential
+backoff and, after ``job_max_attempts`` tries, moved to the ``dead`` state with its last error,
+where ``/metrics`` and ``/healthz`` show it. Only this loop (and the CLI) catch every exception.
+
+Two kinds of job:
+
+- ``batch``: a repository's merged pull requests wait in the ledger; the job reviews them once
+  merges have been quiet for ``batch.quiet_minutes`` and at least ``batch.min_prs`` wait, then
+  publishes the unification issues. Every merge re-arms the one queued job (a debounce).
+- ``command``: an ``/idealize`` comment: 👀 at once, a permission check, the review, a reply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from analyzers import FileChange, PatchError, parse_patch
+from app import logs
+from app.batch import MAX_PATCH_BYTES, Batch, Branch
+from app.commands import Command, help_text, parse_command
+from app.config import CONFIG_PATH, RepoConfig, parse_repo_config
+from app.errors import ConfigError
+from app.github import GitHubError, GitHubSource, PullInfo, RepoAPI
+from app.gitrepo import EMPTY_TREE
+from app.publish import Published, open_pr_comment, publish, summary
+from app.report import Report
+from app.review import Scanner, review
+from app.settings import Settings
+from app.store import AppStore, Job, PublishedIssue
+
+log = logging.getLogger("idealdiff.worker")
+
+WRITERS = ("admin", "maintain", "write")
+MAX_BACKOFF = 3600.0
+GitHubFactory = Callable[[int, str], RepoAPI]
+
+
+@dataclass(frozen=True)
+class Defer:
+    """A handler's answer: run me again at ``run_after`` (not a failure)."""
+
+    run_after: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class PrRef:
+    """A merged (or open) pull request as the batch needs it."""
+
+    number: int
+    title: str
+    body: str
+    author: str
+    merge_sha: str
+    merged_at: str
+
+    @classmethod
+    def from_pull(cls, pull: PullInfo) -> PrRef:
+        """From the API's pull request."""
+        return cls(
+            pull.number,
+            pull.title,
+            pull.body or "",
+            pull.user.login,
+            pull.merge_commit_sha or pull.head.sha,
+            pull.merged_at or "",
+        )
+
+    @classmethod
+    def from_ledger(cls, data: dict[str, Any]) -> PrRef:
+        """From a ledger entry recorded at intake."""
+        return cls(
+            int(data["number"]),
+            str(data["title"]),
+            str(data.get("body") or ""),
+            str(data["author"]),
+            str(data["merge_sha"]),
+            str(data.get("merged_at") or ""),
+        )
+
+
+def web_url(api_url: str) -> str:
+    """The web address matching an API address (github.com, or a GHES host)."""
+    if api_url.rstrip("/") == "https://api.github.com":
+        return "https://github.com"
+    return api_url.rstrip("/").removesuffix("/api/v3")
+
+
+class Worker:
+    """Runs jobs until stopped; several may run beside each other on one database."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: AppStore,
+        github: GitHubFactory,
+        *,
+        clock: Callable[[], float] = time.time,
+        metrics: Any | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.github = github
+        self.clock = clock
+        self.metrics = metrics
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run in a background thread (``idealdiff serve``)."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="idealdiff-worker", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the loop to stop after the current job (safe from a signal handler)."""
+        self._stop.set()
+
+    def stop(self) -> None:
+        """Ask the loop to stop after the current job, and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def run(self) -> None:
+        """Take and run jobs until ``stop``; sleep between polls when the queue is empty."""
+        log.info("worker started", extra={"owner": self.owner})
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # the loop must outlive a broken database moment
+                log.exception("worker loop error")
+                busy = False
+            if not busy:
+                self._stop.wait(self.settings.worker_poll_seconds)
+        log.info("worker stopped", extra={"owner": self.owner})
+
+    def run_once(self) -> bool:
+        """Take one ready job and run it; False when none was ready."""
+        lease = self.settings.job_lease_seconds
+        job = self.store.claim(self.owner, self.clock(), lease)
+        if job is None:
+            return False
+        with logs.context(delivery=job.delivery_id, job=job.id):
+            if job.attempts > self.settings.job_max_attempts:
+                error = f"its worker died or lost the lease {job.attempts - 1} times"
+                self.store.bury(job, self.clock(), error)
+                self._count(job.kind, "dead")
+                log.error("job dead", extra={"kind": job.kind, "error": error})
+                return True
+            log.info("job started", extra={"kind": job.kind, "attempt": job.attempts})
+            beat = threading.Event()
+            heart = threading.Thread(target=self._heartbeat, args=(job, beat), daemon=True)
+            heart.start()
+            try:
+                result = self._handle(job)
+            except Exception as exc:
+                self._failed(job, exc)
+            else:
+                if isinstance(result, Defer):
+                    self.store.defer(job, self.clock(), result.run_after)
+                    self._count(job.kind, "deferred")
+                    log.info("job deferred", extra={"kind": job.kind, "reason": result.reason})
+                else:
+                    self.store.finish(job, self.clock())
+                    self._count(job.kind, "done")
+                    log.info("job done", extra={"kind": job.kind})
+            finally:
+                beat.set()
+                heart.join()
+        return True
+
+    def _heartbeat(self, job: Job, done: threading.Event) -> None:
+        lease = self.settings.job_lease_seconds
+        while not done.wait(lease / 3):
+            if not self.store.extend_lease(job, self.clock(), lease):
+                log.warning("lease lost; another worker may run this job", extra={"job": job.id})
+                return
+
+    def _failed(self, job: Job, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {logs.redact(str(exc))}"[:2000]
+        now = self.clock()
+        if job.attempts >= self.settings.job_max_attempts:
+            self.store.bury(job, now, error)
+            self._count(job.kind, "dead")
+            log.error("job dead", extra={"kind": job.kind, "error": error}, exc_info=exc)
+            return
+        wait = min(self.settings.job_backoff_seconds * 2 ** (job.attempts - 1), MAX_BACKOFF)
+        self.store.retry_later(job, now, now + wait, error)
+        self._count(job.kind, "retry")
+        log.warning(
+            "job failed; will retry",
+            extra={"kind": job.kind, "error": error, "retry_in_s": wait},
+            exc_info=exc,
+        )
+
+    def _count(self, kind: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.job(kind, outcome)
+
+    def _handle(self, job: Job) -> Defer | None:
+        if job.kind == "batch":
+            return self._batch(job)
+        if job.kind == "command":
+            self._command(job)
+            return None
+        raise ConfigError(f"unknown job kind {job.kind!r}")
+
+    # -- batch reviews -------------------------------------------------------------------------
+
+    def _batch(self, job: Job) -> Defer | None:
+        repo = str(job.payload["repo"])
+        api = self.github(int(job.payload["installation_id"]), repo)
+        waiting = self.store.waiting_merges(repo)
+        if not waiting:
+            return None
+        default = api.default_branch()
+        config, problem = self._config(api, default, comment_on=waiting[-1].number)
+        if config.mode == "off":
+            log.info("automatic reviews are off for this repository", extra={"repo": repo})
+            return None
+        due = max(w.received_at for w in waiting) + config.batch.quiet_minutes * 60
+        if self.clock() < due:
+            return Defer(due, "merges are not quiet yet")
+        if len(waiting) < config.batch.min_prs:
+            log.info(
+                "batch waits for more merges",
+                extra={"repo": repo, "waiting": len(waiting), "min_prs": config.batch.min_prs},
+            )
+            return None
+        prs = [PrRef.from_ledger(w.data) for w in waiting]
+        report, source = self._review(api, default, prs, config, problem)
+        if config.mode == "dry-run":
+            log.info("dry run: nothing published", extra={"findings": len(report.findings)})
+        else:
+            self._publish(api, report, source, config)
+        self.store.mark_reviewed(repo, [p.number for p in prs], self.clock())
+        return None
+
+    def _config(
+        self, api: RepoAPI, default: str, comment_on: int | None
+    ) -> tuple[RepoConfig, str | None]:
+        """The repo config from the default branch; an invalid one is explained once."""
+        text = api.file_text(CONFIG_PATH, default)
+        try:
+            return parse_repo_config(text), None
+        except ConfigError as exc:
+            problem = str(exc)
+        digest = hashlib.sha256((text or "").encode()).hexdigest()[:16]
+        if comment_on is not None and self.store.mark_once(
+            f"config-comment:{api.full_name}:{digest}", str(comment_on), self.clock()
+        ):
+            api.comment(
+                comment_on,
+                f"idealdiff could not use `{CONFIG_PATH}` on `{default}`, so it used the "
+                f"defaults.\n\n> {problem}\n\nEvery key is optional; see the README's "
+                "configuration section.",
+            )
+        return RepoConfig(), problem
+
+    def _branch(self, api: RepoAPI, pr: PrRef) -> Branch:
+        parents = api.parents(pr.merge_sha)
+        parent = parents[0] if parents else EMPTY_TREE
+        note: str | None = None
+        files: tuple[FileChange, ...] = ()
+        try:
+            patch = api.diff(parent, pr.merge_sha)
+        except GitHubError as exc:
+            patch, note = "", f"diff not available from GitHub: {exc}"
+        if len(patch) > MAX_PATCH_BYTES:
+            note = f"diff above {MAX_PATCH_BYTES // 1_000_000} MB; its files were not read"
+        elif patch:
+            try:
+                files = parse_patch(patch)
+            except PatchError as exc:
+                note = f"diff could not be parsed: {exc}"
+        return Branch(
+            id=f"#{pr.number}",
+            title=pr.title,
+            author=pr.author,
+            date=pr.merged_at,
+            merge_sha=pr.merge_sha,
+            parent_sha=parent,
+            description=pr.body,
+            files=files,
+            note=note,
+        )
+
+    def _review(
+        self,
+        api: RepoAPI,
+        base: str,
+        prs: list[PrRef],
+        config: RepoConfig,
+        problem: str | None,
+        head_sha: str | None = None,
+    ) -> tuple[Report, GitHubSource]:
+        head = head_sha or api.branch_head(base)
+        prs = sorted(prs, key=lambda p: (p.merged_at, p.number))
+        batch = Batch(
+            base=base,
+            head_sha=head,
+            since=None,
+            branches=tuple(self._branch(api, pr) for pr in prs),
+        )
+        source = GitHubSource(api, head)
+        extra: dict[str, Any] = {}
+        idealizer = self._idealizer()
+        if idealizer is not None:
+            extra["idealizer"] = idealizer
+        report, stats = review(
+            source,
+            batch,
+            config,
+            repo=api.full_name,
+            store=self.store,
+            config_problem=problem,
+            **extra,
+        )
+        log.info(
+            "review done",
+            extra={
+                "repo": api.full_name,
+                "prs": [p.number for p in prs],
+                "findings": len(report.findings),
+                "parsed": stats.parsed,
+                "cached": stats.cached,
+                **{f"github_{k}": v for k, v in source.requests.items()},
+            },
+        )
+        return report, source
+
+    def _idealizer(self) -> Any | None:
+        """The idealizer of ``app.idealize`` when that module is present (Anthropic or offline)."""
+        try:
+            module = importlib.import_module("app.idealize")
+        except ImportError:
+            return None
+        s = self.settings
+        return module.make_idealizer(
+            "auto",
+            self.store,
+            api_key=s.anthropic_api_key.get_secret_value() if s.anthropic_api_key else None,
+            base_url=s.anthropic_base_url,
+            model=s.model,
+        )
+
+    def _publish(
+        self, api: RepoAPI, report: Report, source: GitHubSource, config: RepoConfig
+    ) -> Published:
+
+        def still_there(record: PublishedIssue) -> bool:
+            """Two or more of the finding's members still exist at the head."""
+            head = source.tree(report.head_sha)
+            paths = {path: head[path] for path, _ in record.members if path in head}
+            scans = Scanner(source, self.store, config.scan_limits(), workers=1).scan(paths)
+            units = {(p, u.unit.qualname) for p, s in scans.items() for u in s.units}
+            return sum(1 for m in record.members if tuple(m) in units) >= 2
+
+        result = publish(
+            api,
+            self.store,
+            report,
+            labels=config.labels,
+            still_there=still_there,
+            now=self.clock(),
+            web_url=web_url(self.settings.github_api_url),
+        )
+        log.info(
+            "published",
+            extra={
+                "opened": [i.number for i in result.opened],
+                "updated": [i.number for i in result.updated],
+                "closed": [i.number for i in result.closed],
+            },
+        )
+        return result
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def _command(self, job: Job) -> None:
+        p = job.payload
+        repo = str(p["repo"])
+        api = self.github(int(p["installation_id"]), repo)
+        number, comment_id, user = int(p["number"]), int(p["comment_id"]), str(p["user"])
+        api.react(comment_id, "eyes")  # GitHub keeps one reaction per user and content
+        once = f"reply:{repo}:{comment_id}"
+        if self.store.mark(once) is not None:
+            return  # the reply went out before a crash; nothing left to do
+        permission = api.permission(user)
+        if permission not in WRITERS:
+            self._reply(
+                api,
+                number,
+                once,
+                "Thanks for asking! Only people with write access to this repository can run "
+                "`/idealize` (it opens issues). A maintainer can run it for you.",
+            )
+            log.info("command refused", extra={"user": user, "permission": permission})
+            return
+        command = parse_command(str(p["line"]))
+        if command.action == "help":
+            self._reply(api, number, once, help_text(command.error))
+            return
+        default = str(p.get("default_branch") or api.default_branch())
+        config, problem = self._config(api, default, comment_on=None)
+        pull = api.pull(number)
+        if pull.merged_at is None:
+            report = self._review_open(api, default, pull, config, problem)
+            self._reply(api, number, once, open_pr_comment(report, f"#{number}"))
+            return
+        prs, from_ledger = self._select(api, repo, default, pull, command)
+        report, source = self._review(api, default, prs, config, problem)
+        dry_run = config.mode == "dry-run"
+        published = None if dry_run else self._publish(api, report, source, config)
+        if not dry_run:
+            self.store.mark_reviewed(repo, from_ledger, self.clock())
+        self._reply(api, number, once, summary(report, published, dry_run))
+
+    def _reply(self, api: RepoAPI, number: int, once: str, body: str) -> None:
+        api.comment(number, body)
+        self.store.mark_once(once, str(number), self.clock())
+
+    def _select(
+        self, api: RepoAPI, repo: str, default: str, pull: PullInfo, command: Command
+    ) -> tuple[list[PrRef], list[int]]:
+        """The merged pull requests a command names, and which of them the ledger holds."""
+        ledger = {m.number for m in self.store.merged(repo)}
+        if command.last is not None:
+            pulls = api.merged_pulls(default, command.last)
+        elif command.since_pr is not None:
+            since = api.pull(command.since_pr).merged_at
+            if since is None:
+                raise GitHubError(f"#{command.since_pr} is not merged; --since needs a merged one")
+            pulls = api.merged_pulls(default, 500, stop_before=since)
+        elif command.since_date is not None:
+            pulls = api.merged_pulls(default, 500, stop_before=command.since_date)
+        elif command.since_sha is not None:
+            pulls = api.merged_pulls(default, 500, stop_before=api.commit_date(command.since_sha))
+        else:
+            waiting = [PrRef.from_ledger(m.data) for m in self.store.waiting_merges(repo)]
+            refs = {p.number: p for p in waiting}
+            refs.setdefault(pull.number, PrRef.from_pull(pull))
+            numbers = [n for n in refs if n in ledger]
+            return list(refs.values()), numbers
+        refs_list = [PrRef.from_pull(p) for p in pulls if p.merge_commit_sha]
+        return refs_list, [p.number for p in refs_list if p.number in ledger]
+
+    def _review_open(
+        self, api: RepoAPI, default: str, pull: PullInfo, config: RepoConfig, problem: str | None
+    ) -> Report:
+        # GitHub's test merge of an open pull request (merge_commit_sha) holds both the merged
+        # code and the pull request's changes; its first parent is the base branch's tip.
+        ref = PrRef.from_pull(pull)
+        report, _ = self._review(api, default, [ref], config, problem, head_sha=ref.merge_sha)
+        return report
+
+
+def run_worker(env_file: str | None = ".env") -> int:
+    """``idealdiff worker``: run jobs beside a server on the same database, until SIGTERM/SIGINT."""
+    import signal
+    from pathlib import Path
+
+    from app.github import GitHubApp
+
+    logs.configure()
+    settings = Settings.from_env(env_file=Path(env_file) if env_file else None)
+    logs.add_secrets(settings.secrets())
+    store = AppStore(settings.database_path())
+    worker = Worker(settings, store, GitHubApp(settings).repo)
+
+    def _stop(signum: int, frame: object) -> None:
+        worker.request_stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    worker.run()
+    store.close()
+    return 0

@@ -1,0 +1,210 @@
+"""A whole App in a test: a GitHub stand-in on loopback, real git history, the real FastAPI app
+and a worker on a controllable clock."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from app.gitbuild import RepoBuilder
+from app.github import GitHubApp
+from app.server import create_app
+from app.settings import Settings
+from app.store import AppStore
+from app.worker import Worker
+from tests.github_standin import APP_ID, GitHubStandin, make_key
+from tests.webhook_payloads import SECRET, headers, merged_pr, pr_comment
+
+REPO = "acme/demo"
+
+SLUGIFY = '''
+import re
+import unicodedata
+
+
+def slugify(text, separator="-"):
+    """Turn a title into a URL slug."""
+    normalized = unicodedata.normalize("NFKD", text)
+    ascii_text = normalized.encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    if not words:
+        raise ValueError(f"nothing to slugify in {text!r}")
+    return separator.join(words)
+'''
+
+SLUGIFY_RENAMED = '''
+import re
+import unicodedata
+
+
+def make_url_name(title, joiner="_"):
+    """Build a URL-safe name."""
+    decomposed = unicodedata.normalize("NFKC", title)
+    plain = decomposed.encode("ascii", "replace").decode("ascii")
+    tokens = re.findall(r"[a-z]+", plain.lower())
+    if not tokens:
+        raise ValueError(f"cannot build a name from {title!r}")
+    return joiner.join(tokens)
+'''
+
+SLUGIFY_NEAR_MISS = """
+import re
+import unicodedata
+
+
+def slugify_title(text, separator="-", max_length=80):
+    normalized = unicodedata.normalize("NFKD", text)
+    ascii_text = normalized.encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    if not words:
+        raise ValueError(f"nothing to slugify in {text!r}")
+    slug = separator.join(words)
+    return slug[:max_length].rstrip(separator)
+"""
+
+UNRELATED = '''
+def fibonacci_table(limit):
+    """The Fibonacci numbers below a limit."""
+    table = [0, 1]
+    while table[-1] + table[-2] < limit:
+        table.append(table[-1] + table[-2])
+    return table
+'''
+
+THREE_PRS = (
+    (1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify for titles", "agent-a"),
+    (2, "url-names", {"pkg/urls.py": SLUGIFY_RENAMED}, "URL-safe names", "agent-b"),
+    (3, "title-slugs", {"pkg/titles.py": SLUGIFY_NEAR_MISS}, "Slugs with a max length", "agent-c"),
+)
+
+
+@lru_cache(maxsize=1)
+def app_key() -> tuple[str, Any]:
+    """The test App's RSA key pair (made once per test session, never written to disk)."""
+    return make_key()
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = 1_795_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
+
+
+@dataclass
+class World:
+    """Everything one App test touches."""
+
+    tmp: Path
+    standin: GitHubStandin
+    builder: RepoBuilder
+    env: dict[str, str]
+    settings: Settings
+    store: AppStore
+    client: TestClient
+    worker: Worker
+    clock: Clock
+    deliveries: int = 0
+    merged_at: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def repo(self) -> Any:
+        """The stand-in's records of acme/demo."""
+        return self.standin.repos[REPO]
+
+    def deliver(self, event: str, payload: dict[str, Any], delivery: str | None = None) -> Any:
+        """Sign and POST a webhook to the real app."""
+        self.deliveries += 1
+        body = json.dumps(payload).encode()
+        ident = delivery or f"delivery-{self.deliveries}"
+        return self.client.post("/webhook", content=body, headers=headers(event, ident, body))
+
+    def merge(
+        self,
+        number: int,
+        branch: str,
+        files: dict[str, str | bytes | None],
+        title: str,
+        author: str,
+    ) -> str:
+        """Build a branch, merge it the way GitHub does, record the PR and deliver the webhook."""
+        self.builder.branch(branch, files, author=author)
+        head = self.builder.git("rev-parse", branch)
+        sha = self.builder.merge_pr(number, branch, title)
+        merged_at = f"2026-11-20T10:{number:02d}:00Z"
+        self.merged_at[number] = merged_at
+        self.standin.add_pull(
+            REPO,
+            number,
+            title=title,
+            author=author,
+            merge_sha=sha,
+            head_sha=head,
+            merged_at=merged_at,
+        )
+        payload = merged_pr(
+            REPO, number, title=title, author=author, merge_sha=sha, merged_at=merged_at
+        )
+        response = self.deliver("pull_request", payload)
+        assert response.status_code == 202, response.text
+        return sha
+
+    def comment(self, number: int, body: str, user: str = "maintainer", merged: bool = True) -> Any:
+        """Deliver an issue_comment on a pull request."""
+        payload = pr_comment(
+            REPO, number, body, user=user, merged=merged, comment_id=9000 + self.deliveries
+        )
+        return self.deliver("issue_comment", payload)
+
+    def drain(self, limit: int = 20) -> int:
+        """Run ready jobs until none is ready; returns how many ran."""
+        ran = 0
+        while ran < limit and self.worker.run_once():
+            ran += 1
+        return ran
+
+    def issues(self) -> list[dict[str, Any]]:
+        """Issues the App opened on the stand-in, by number."""
+        return [self.repo.issues[n] for n in sorted(self.repo.issues)]
+
+
+def make_world(tmp: Path, prefix: str = "/api/v3", **env: str) -> World:
+    """Start a stand-in, build an empty repository with a first commit, wire the App to both."""
+    pem, public = app_key()
+    standin = GitHubStandin(public, prefix=prefix)
+    builder = RepoBuilder(tmp / "repo")
+    builder.commit("Initial", {"pkg/__init__.py": "", "pkg/numbers.py": UNRELATED})
+    standin.add_repo(REPO, builder.root)
+    standin.repos[REPO].permissions.update(
+        {"maintainer": "maintain", "reader": "read", "owner": "admin"}
+    )
+    standin.start()
+    full_env = {
+        "GITHUB_APP_ID": APP_ID,
+        "GITHUB_PRIVATE_KEY": pem,
+        "GITHUB_WEBHOOK_SECRET": SECRET,
+        "GITHUB_API_URL": standin.url,
+        "IDEALDIFF_DATA_DIR": str(tmp / "data"),
+        "IDEALDIFF_GITHUB_RETRY_SECONDS": "0.05",
+        "IDEALDIFF_JOB_BACKOFF_SECONDS": "60",
+        "IDEALDIFF_JOB_MAX_ATTEMPTS": "3",
+        **env,
+    }
+    settings = Settings.from_env(full_env, env_file=None)
+    store = AppStore(settings.database_path())
+    clock = Clock()
+    worker = Worker(settings, store, GitHubApp(settings).repo, clock=clock)
+    client = TestClient(create_app(settings, store, clock=clock))
+    return World(tmp, standin, builder, full_env, settings, store, client, worker, clock)

@@ -1,0 +1,228 @@
+"""The App end to end: webhooks -> durable jobs -> reviews through the GitHub stand-in -> issues."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.issue import finding_id_in
+from tests.app_harness import (
+    REPO,
+    SLUGIFY,
+    THREE_PRS,
+    World,
+    make_world,
+)
+
+QUIET = 31 * 60  # just past the default batch.quiet_minutes
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """A running stand-in (under a GHES-style /api/v3 prefix) and the App wired to it."""
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    w = make_world(tmp_path)
+    yield w
+    w.client.close()
+    w.standin.stop()
+    w.store.close()
+    assert w.standin.problems == [], "requests GitHub's OpenAPI description does not allow"
+
+
+def merge_three(world: World) -> None:
+    """Three parallel branches, each re-implementing slugify, merged one after the other."""
+    for number, branch, files, title, author in THREE_PRS:
+        world.merge(number, branch, files, title, author)
+
+
+def test_three_merged_prs_make_one_batch_review_and_one_attributed_issue(world: World) -> None:
+    merge_three(world)
+    assert [j.kind for j in world.store.jobs()] == ["batch"]  # debounced: one job, not three
+
+    world.drain()  # merges are not quiet yet: the job defers itself, nothing is read
+    assert world.issues() == []
+    assert world.standin.calls("GET", "/tarball/" + world.builder.head()) == 0
+
+    world.clock.advance(QUIET)
+    world.drain()
+    [issue] = world.issues()
+    assert issue["labels"] == [{"name": "idealdiff"}]
+    assert finding_id_in(issue["body"]) is not None
+    for who in ("#1", "#2", "#3"):
+        assert who in issue["title"]
+    for qualname in ("slugify", "make_url_name", "slugify_title"):
+        assert qualname in issue["body"]
+    assert world.store.waiting_merges(REPO) == []
+    assert [j.state for j in world.store.jobs()] == ["done"]
+    # Each PR's diff came from the compare API and the code from one tarball of the head.
+    assert (
+        world.standin.calls(
+            "GET", f"/compare/{world.builder.git('rev-parse', 'HEAD^1')}...{world.builder.head()}"
+        )
+        == 1
+    )
+
+
+def test_the_same_review_again_updates_the_issue_instead_of_opening_another(
+    world: World,
+) -> None:
+    merge_three(world)
+    world.clock.advance(QUIET)
+    world.drain()
+    first = dict(world.issues()[0])
+    world.builder.commit("Unrelated work on main", {"README.md": "hello\n"})
+
+    response = world.comment(3, "/idealize --last 3")
+    assert response.status_code == 202
+    world.drain()
+
+    [again] = world.issues()
+    assert again["number"] == first["number"]
+    assert again["body"] != first["body"]  # rewritten for the new head
+    assert world.builder.head()[:12] in again["body"]
+    assert [r["content"] for r in world.repo.reactions] == ["eyes"]
+    [reply] = [c for c in world.repo.comments if c["issue_number"] == 3]
+    assert f"Updated: #{first['number']}" in reply["body"]
+
+
+def test_idealize_by_a_read_only_user_is_refused_politely(world: World) -> None:
+    merge_three(world)
+    world.comment(3, "/idealize", user="reader")
+    world.drain()
+    [reply] = world.repo.comments
+    assert "write access" in reply["body"]
+    assert [r["content"] for r in world.repo.reactions] == ["eyes"]
+    assert world.issues() == []
+    assert world.standin.calls("GET", "/git/trees/" + world.builder.head()) == 0
+
+
+def test_idealize_help_and_unknown_options_get_the_help(world: World) -> None:
+    merge_three(world)
+    world.comment(3, "/idealize help")
+    world.comment(3, "/idealize --frobnicate")
+    world.drain()
+    first, second = (c["body"] for c in world.repo.comments)
+    assert "/idealize --last N" in first
+    assert "`--frobnicate` is not an option I know" in second
+    assert world.issues() == []
+
+
+def test_idealize_on_a_merged_pr_reviews_it_with_the_waiting_merges(world: World) -> None:
+    merge_three(world)  # quiet period not over: all three still wait in the ledger
+    world.comment(3, "/idealize")
+    world.drain()
+    [issue] = world.issues()
+    assert all(who in issue["title"] for who in ("#1", "#2", "#3"))
+    assert world.store.waiting_merges(REPO) == []
+    [reply] = world.repo.comments
+    assert f"Opened: #{issue['number']}" in reply["body"]
+    world.clock.advance(QUIET)
+    world.drain()  # the batch job finds nothing left to review
+    assert len(world.issues()) == 1
+
+
+def test_idealize_on_an_open_pr_answers_with_a_comment(world: World) -> None:
+    world.merge(1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify", "agent-a")
+    world.builder.branch("again", {"pkg/urls.py": THREE_PRS[1][2]["pkg/urls.py"]}, author="bob")
+    head = world.builder.git("rev-parse", "again")
+    world.builder.git("checkout", "-q", "--detach", "main")
+    world.builder.git("merge", "-q", "--no-ff", "-m", "test merge", "again")
+    test_merge = world.builder.head()
+    world.builder.git("checkout", "-q", "main")
+    world.standin.add_pull(
+        REPO,
+        5,
+        title="URL names",
+        author="bob",
+        merge_sha=test_merge,
+        head_sha=head,
+        merged_at=None,
+    )
+    world.comment(5, "/idealize", merged=False)
+    world.drain()
+    [reply] = [c for c in world.repo.comments if c["issue_number"] == 5]
+    assert "builds again" in reply["body"]
+    assert "make_url_name" in reply["body"]
+    assert "`slugify`" in reply["body"]
+    assert world.issues() == []  # an open PR gets a comment, not an issue
+
+
+def test_batch_settings_from_the_repo_config(world: World) -> None:
+    world.builder.commit(
+        "Configure idealdiff",
+        {".github/idealdiff.yml": "batch:\n  quiet_minutes: 5\n  min_prs: 4\nlabels: [drift]\n"},
+    )
+    merge_three(world)
+    world.clock.advance(6 * 60)
+    world.drain()
+    assert world.issues() == []  # three merged, four wanted: they keep waiting
+    assert len(world.store.waiting_merges(REPO)) == 3
+    world.merge(4, "docs", {"docs.txt": "words\n"}, "Docs", "agent-d")
+    world.clock.advance(6 * 60)
+    world.drain()
+    [issue] = world.issues()
+    assert issue["labels"] == [{"name": "drift"}]
+
+
+def test_an_invalid_config_gets_one_comment_and_the_defaults(world: World) -> None:
+    world.builder.commit("Bad config", {".github/idealdiff.yml": "batch:\n  quiet_minutes: soon\n"})
+    merge_three(world)
+    world.clock.advance(QUIET)
+    world.drain()
+    [explained] = world.repo.comments
+    assert "quiet_minutes" in explained["body"]
+    assert len(world.issues()) == 1  # the defaults were used
+    world.merge(4, "more", {"pkg/more.py": "X = 1\n"}, "More", "agent-d")
+    world.merge(5, "more2", {"pkg/more2.py": "Y = 1\n"}, "More 2", "agent-d")
+    world.clock.advance(QUIET)
+    world.drain()
+    assert len(world.repo.comments) == 1  # explained once, not on every review
+
+
+def test_an_issue_is_closed_with_a_comment_when_the_redundancy_is_gone(world: World) -> None:
+    merge_three(world)
+    world.clock.advance(QUIET)
+    world.drain()
+    [issue] = world.issues()
+    world.merge(
+        4, "unify", {"pkg/urls.py": None, "pkg/titles.py": None}, "Unify slug helpers", "agent-a"
+    )
+    world.merge(5, "docs", {"docs.txt": "words\n"}, "Docs", "agent-d")
+    world.clock.advance(QUIET)
+    world.drain()
+    [closed] = world.issues()
+    assert closed["number"] == issue["number"]
+    assert (closed["state"], closed["state_reason"]) == ("closed", "completed")
+    [comment] = [c for c in world.repo.comments if c["issue_number"] == issue["number"]]
+    assert "gone" in comment["body"]
+
+
+def test_github_5xx_and_secondary_rate_limits_are_retried(world: World) -> None:
+    merge_three(world)
+    world.standin.fail_next("POST", "/repos/acme/demo/issues", 502)
+    world.standin.fail_next("POST", "/repos/acme/demo/issues", 403, {"retry-after": "1"})
+    world.clock.advance(QUIET)
+    world.drain()
+    assert len(world.issues()) == 1
+    statuses = [s for m, p, s in world.standin.requests if m == "POST" and p.endswith("/issues")]
+    assert statuses == [502, 403, 201]
+    assert [j.state for j in world.store.jobs()] == ["done"]
+
+
+def test_a_failing_job_backs_off_then_ends_dead_and_visible(world: World) -> None:
+    world.merge(1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify", "agent-a")
+    del world.standin.repos[REPO]  # the App lost access: every call is a 404
+    for attempt in range(1, 4):
+        assert world.drain() == 1
+        [job] = world.store.jobs()
+        assert job.attempts == attempt
+        assert "GitHubError" in (job.last_error or "")
+        assert world.drain() == 0  # backing off: not ready yet
+        world.clock.advance(60 * 2**attempt)
+    [job] = world.store.jobs()
+    assert job.state == "dead"
+    text = world.client.get("/metrics").text
+    assert 'idealdiff_jobs{state="dead"} 1' in text
+    assert world.client.get("/healthz").json()["jobs_dead"] == 1
