@@ -16,12 +16,14 @@ import base64
 import hashlib
 import io
 import logging
+import ssl
 import tarfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import certifi
 from githubkit import AppAuthStrategy, GitHub
 from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RequestFailed, SecondaryRateLimitExceeded
@@ -142,6 +144,9 @@ class GitHubApp:
             cache_strategy=MemCacheStrategy(),  # tokens cached per App, not per process
             trust_env=False,
             timeout=60.0,
+            # One TLS context for every request: githubkit opens a client per call, and loading
+            # the CA bundle each time costs ~40 ms.
+            ssl_verify=ssl.create_default_context(cafile=certifi.where()),
             auto_retry=RetryPolicy(settings.github_retry_seconds),
         )
 
@@ -173,6 +178,11 @@ class RepoAPI:
         except RequestFailed as exc:
             status = exc.response.status_code
             raise GitHubError(f"GitHub refused {what} on {self.full_name} ({status})") from None
+        except GitHubException as exc:
+            # Token exchange failures and transport errors; the text may hold URLs, so only the
+            # status (when there is one) and the kind are kept.
+            why = _status_in(exc) or type(exc).__name__
+            raise GitHubError(f"GitHub failed {what} on {self.full_name} ({why})") from None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -353,6 +363,21 @@ class RepoAPI:
             comment_id,
             content=content,
         )
+
+
+def _status_in(exc: BaseException) -> int | None:
+    """The HTTP status somewhere in an exception's chain (githubkit wraps auth failures)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, RequestFailed):
+            return int(seen.response.status_code)
+        for arg in seen.args:
+            if isinstance(getattr(arg, "status_code", None), int):
+                return int(arg.status_code)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _tar_files(data: bytes) -> dict[str, bytes]:

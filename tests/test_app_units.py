@@ -1,0 +1,237 @@
+"""The App's parts on their own: settings, the command grammar, the queue, GitHub auth and reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.commands import Command, find_command, parse_command
+from app.errors import ConfigError
+from app.github import GitHubApp, GitHubError, GitHubSource, git_blob_sha
+from app.settings import Settings
+from app.store import AppStore, NewJob
+from app.worker import Worker, web_url
+from tests.app_harness import REPO, SLUGIFY, World, app_key, make_world
+from tests.github_standin import APP_ID, make_key
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def test_settings_read_the_environment_over_a_dotenv_file(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\nGITHUB_APP_ID=1\nexport GITHUB_WEBHOOK_SECRET='from-file'\n"
+        'GITHUB_API_URL="https://ghe.example.com/api/v3/"\n'
+    )
+    settings = Settings.from_env({"GITHUB_APP_ID": "99", "HOME": str(tmp_path)}, env_file=dotenv)
+    assert settings.github_app_id == "99"
+    assert settings.require_webhook_secret() == "from-file"
+    assert settings.github_api_url == "https://ghe.example.com/api/v3"
+    assert "from-file" not in repr(settings)
+
+
+def test_the_private_key_comes_from_a_variable_or_a_file(tmp_path: Path) -> None:
+    pem, _ = app_key()
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(pem)
+    from_file = Settings.from_env(
+        {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY_PATH": str(key_file), "HOME": str(tmp_path)},
+        env_file=None,
+    )
+    one_line = pem.replace("\n", "\\n")  # how secret stores often hold a PEM
+    from_var = Settings.from_env(
+        {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": one_line, "HOME": str(tmp_path)},
+        env_file=None,
+    )
+    assert from_file.require_app() == ("1", pem)
+    assert from_var.require_app() == ("1", pem)
+
+
+def test_missing_or_invalid_settings_name_the_variable_not_the_value(tmp_path: Path) -> None:
+    empty = Settings.from_env({"HOME": str(tmp_path)}, env_file=None)
+    with pytest.raises(ConfigError, match="GITHUB_APP_ID"):
+        empty.require_app()
+    with pytest.raises(ConfigError, match="GITHUB_PRIVATE_KEY_PATH"):
+        Settings.from_env({"GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "nope.pem")}, env_file=None)
+    with pytest.raises(ConfigError, match="IDEALDIFF_JOB_MAX_ATTEMPTS"):
+        Settings.from_env({"IDEALDIFF_JOB_MAX_ATTEMPTS": "many"}, env_file=None)
+    pg = Settings.from_env({"IDEALDIFF_DATABASE_URL": "postgresql://u:pw@db/x"}, env_file=None)
+    with pytest.raises(ConfigError) as caught:
+        pg.database_path()
+    assert "pw" not in str(caught.value)
+
+
+def test_the_database_url_names_a_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/app.sqlite3"
+    settings = Settings.from_env({"IDEALDIFF_DATABASE_URL": url}, env_file=None)
+    assert settings.database_path() == tmp_path / "app.sqlite3"
+    default = Settings.from_env({"IDEALDIFF_DATA_DIR": str(tmp_path)}, env_file=None)
+    assert default.database_path() == tmp_path / "idealdiff.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("api", "web"),
+    [
+        ("https://api.github.com", "https://github.com"),
+        ("https://ghe.example.com/api/v3", "https://ghe.example.com"),
+    ],
+)
+def test_issue_links_point_at_the_web_host_of_the_api(api: str, web: str) -> None:
+    assert web_url(api) == web
+
+
+# -- the command grammar -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("/idealize", Command("review")),
+        ("/idealize help", Command("help")),
+        ("/idealize --last 5", Command("review", last=5)),
+        ("/idealize --since 2026-11-01", Command("review", since_date="2026-11-01")),
+        ("/idealize --since 1A2B3C4", Command("review", since_sha="1a2b3c4")),
+        ("/idealize --since #42", Command("review", since_pr=42)),
+    ],
+)
+def test_commands_parse(line: str, expected: Command) -> None:
+    assert parse_command(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        ("/idealize --last 0", "`--last` takes a number from 1 to 50"),
+        ("/idealize --last 51", "`--last` takes a number from 1 to 50"),
+        ("/idealize --since yesterday", "`--since` takes a date"),
+        ("/idealize --since 2026-13-01", "`--since` takes a date"),
+        ("/idealize now please", "`now please` is not an option I know"),
+    ],
+)
+def test_unknown_options_get_the_help_with_the_reason(line: str, complaint: str) -> None:
+    command = parse_command(line)
+    assert command.action == "help"
+    assert complaint in (command.error or "")
+
+
+def test_only_a_line_starting_with_the_command_counts() -> None:
+    assert find_command("Nice!\n  /idealize --last 2\nthanks") == "/idealize --last 2"
+    assert find_command("/idealizer") is None
+    assert find_command("please run /idealize") is None
+    assert find_command(None) is None
+
+
+# -- the durable queue -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[AppStore]:
+    """A fresh queue database."""
+    db = AppStore(tmp_path / "q.sqlite3")
+    yield db
+    db.close()
+
+
+def test_a_leased_job_is_invisible_until_its_lease_expires(store: AppStore) -> None:
+    store.enqueue(NewJob("command", {"n": 1}), now=100)
+    job = store.claim("a", now=100, lease_seconds=30)
+    assert job is not None
+    assert store.claim("b", now=120, lease_seconds=30) is None
+    assert store.extend_lease(job, now=125, lease_seconds=30)  # a live worker keeps it
+    assert store.claim("b", now=150, lease_seconds=30) is None
+    again = store.claim("b", now=156, lease_seconds=30)  # the first worker died
+    assert again is not None
+    assert (again.id, again.attempts) == (job.id, 2)
+    assert not store.finish(job, now=157)  # the dead worker's late answer is ignored
+    assert store.finish(again, now=158)
+    assert [j.state for j in store.jobs()] == ["done"]
+
+
+def test_keyed_jobs_are_debounced_and_deferral_is_not_a_try(store: AppStore) -> None:
+    first = store.enqueue(NewJob("batch", {"repo": "a/b"}, key="batch:a/b"), now=0)
+    second = store.enqueue(NewJob("batch", {"repo": "a/b"}, key="batch:a/b", run_after=50), 10)
+    assert first == second
+    assert store.claim("w", now=10, lease_seconds=30) is None  # moved to 50
+    job = store.claim("w", now=50, lease_seconds=30)
+    assert job is not None
+    store.enqueue(NewJob("batch", {"repo": "a/b"}, key="batch:a/b"), now=60)  # a merge meanwhile
+    assert len(store.jobs("queued")) == 1
+    assert store.defer(job, now=61, run_after=500)
+    assert [j.state for j in store.jobs()] == ["done", "queued"]  # the newer one will do it
+    newer = store.claim("w", now=62, lease_seconds=30)
+    assert newer is not None
+    assert store.defer(newer, now=63, run_after=70)
+    [row] = [j for j in store.jobs() if j.id == newer.id]
+    assert (row.state, row.attempts, row.run_after) == ("queued", 0, 70)
+
+
+def test_a_job_that_keeps_killing_its_worker_ends_dead(tmp_path: Path, store: AppStore) -> None:
+    settings = Settings.from_env(
+        {"IDEALDIFF_DATA_DIR": str(tmp_path), "IDEALDIFF_JOB_MAX_ATTEMPTS": "2"}, env_file=None
+    )
+    store.enqueue(NewJob("command", {}), now=0)
+    now = 0.0
+    for _ in range(2):  # two workers take it and die without a word
+        assert store.claim("dying", now=now, lease_seconds=10) is not None
+        now += 11
+
+    def no_github(installation: int, repo: str) -> object:
+        raise AssertionError("a dead job must not run")
+
+    worker = Worker(settings, store, no_github, clock=lambda: now)  # type: ignore[arg-type]
+    assert worker.run_once()
+    [job] = store.jobs()
+    assert job.state == "dead"
+    assert "died" in (job.last_error or "")
+
+
+# -- GitHub auth and reading code --------------------------------------------------------------
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The stand-in at a plain base URL (as github.com), and the App."""
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    w = make_world(tmp_path, prefix="")
+    yield w
+    w.client.close()
+    w.standin.stop()
+    w.store.close()
+    assert w.standin.problems == []
+
+
+def test_installation_tokens_are_issued_only_for_the_apps_key(world: World) -> None:
+    api = GitHubApp(world.settings).repo(42, REPO)
+    assert api.default_branch() == "main"
+    assert world.standin.calls("POST", "/app/installations/42/access_tokens") == 1
+    api.default_branch()
+    assert world.standin.calls("POST", "/app/installations/42/access_tokens") == 1  # cached
+
+    other_pem, _ = make_key()
+    stranger = Settings.from_env(
+        {**world.env, "GITHUB_PRIVATE_KEY": other_pem, "GITHUB_APP_ID": APP_ID}, env_file=None
+    )
+    before = len(world.standin.requests)
+    with pytest.raises(GitHubError, match="401"):
+        GitHubApp(stranger).repo(42, REPO).default_branch()
+    assert world.standin.requests[before:] == [("POST", "/app/installations/42/access_tokens", 401)]
+
+
+def test_code_is_read_by_blob_when_few_and_from_one_tarball_when_many(world: World) -> None:
+    files = {f"pkg/m{i}.py": f"VALUE_{i} = {i}\n" for i in range(6)}
+    head = world.builder.commit("Many files", {**files, "pkg/text.py": SLUGIFY})
+    api = GitHubApp(world.settings).repo(42, REPO)
+
+    few = GitHubSource(api, head, threshold=5)
+    tree = few.tree(head)
+    one = few.blobs([tree["pkg/text.py"]])
+    assert one == {git_blob_sha(SLUGIFY.lstrip("\n").encode()): SLUGIFY.lstrip("\n").encode()}
+    assert few.requests == {"trees": 1, "tarballs": 0, "blobs": 1}
+
+    many = GitHubSource(api, head, threshold=5)
+    contents = many.blobs(many.tree(head).values())
+    assert many.requests == {"trees": 1, "tarballs": 1, "blobs": 0}
+    assert all(git_blob_sha(data) == sha for sha, data in contents.items())
+    assert set(contents) == set(many.tree(head).values())
