@@ -235,3 +235,44 @@ def test_code_is_read_by_blob_when_few_and_from_one_tarball_when_many(world: Wor
     assert many.requests == {"trees": 1, "tarballs": 1, "blobs": 0}
     assert all(git_blob_sha(data) == sha for sha, data in contents.items())
     assert set(contents) == set(many.tree(head).values())
+
+
+# -- deploy files ------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_deploy_files_agree_with_the_server() -> None:
+    import tomllib
+
+    import yaml
+
+    fly = tomllib.loads((ROOT / "fly.toml").read_text())
+    docker = (ROOT / "Dockerfile").read_text()
+    manifest = yaml.safe_load((ROOT / "app.yml").read_text())
+    port = fly["http_service"]["internal_port"]
+    assert f'"--port", "{port}"' in docker
+    assert "USER idealdiff" in docker
+    assert [c["path"] for c in fly["http_service"]["checks"]] == ["/healthz"]
+    assert fly["mounts"]["destination"] == fly["env"]["IDEALDIFF_DATA_DIR"]
+    assert manifest["hook_attributes"]["url"].endswith("/webhook")
+    assert manifest["default_events"] == ["pull_request", "issue_comment"]
+    assert manifest["default_permissions"] == {
+        "contents": "read",
+        "issues": "write",
+        "pull_requests": "write",
+        "metadata": "read",
+    }
+    for secret in ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET"):
+        assert secret in (ROOT / "fly.toml").read_text()
+
+
+def test_serve_refuses_to_start_without_a_webhook_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.delenv("GITHUB_WEBHOOK_SECRET", raising=False)
+    assert main(["serve", "--port", "0"]) == 2
+    assert "GITHUB_WEBHOOK_SECRET" in capsys.readouterr().err
