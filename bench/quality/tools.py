@@ -42,8 +42,9 @@ SYMILAR_ARGS = ["-d", "3"]
 
 def idealdiff_source(worktree: bool) -> tuple[Path, str]:
     """Where to import idealdiff from, and a description of that version."""
+    code = _git(ROOT, "log", "-1", "--format=%h", "HEAD", "--", "app", "analyzers")
     if worktree:
-        return ROOT, "working tree of " + _git(ROOT, "rev-parse", "--short", "HEAD") + " (+ edits)"
+        return ROOT, f"working tree (code of commit {code} + uncommitted edits)"
     sha = _git(ROOT, "rev-parse", "--short", "HEAD")
     dest = WORK / f"idealdiff-{sha}"
     if not (dest / "app").exists():
@@ -56,7 +57,7 @@ def idealdiff_source(worktree: bool) -> tuple[Path, str]:
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
         tmp.rename(dest)
-    return dest, f"commit {sha}"
+    return dest, f"commit {code} (last commit of app/ and analyzers/ at HEAD {sha})"
 
 
 def _git(cwd: Path, *args: str) -> str:
