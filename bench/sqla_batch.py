@@ -19,6 +19,7 @@ import subprocess
 import tarfile
 import textwrap
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,7 +211,7 @@ def reset_merge_events() -> int:
     return count
 '''
 
-NEW_SESSION_DIAGNOSTICS_TEST = '''\
+NEW_SESSION_DIAGNOSTICS_TEST = """\
 from sqlalchemy.orm import _diagnostics
 from sqlalchemy.testing import eq_
 from sqlalchemy.testing import fixtures
@@ -230,7 +231,7 @@ class MergeDiagnosticsTest(fixtures.TestBase):
         _diagnostics.record_merge_event("reused", (1,))
         eq_(_diagnostics.reset_merge_events(), 1)
         eq_(_diagnostics.reset_merge_events(), 0)
-'''
+"""
 
 NEW_CYCLE_REPORT = '''\
 """Readable reports of circular dependencies between mappers in a flush."""
@@ -485,7 +486,9 @@ BRANCHES: tuple[BranchSpec, ...] = (
         "Alice Example",
         (
             Modify("lib/sqlalchemy/engine/url.py", "make_url", "guard", "name_or_url"),
-            Modify("lib/sqlalchemy/engine/url.py", "URL.update_query_string", "strip", "query_string"),
+            Modify(
+                "lib/sqlalchemy/engine/url.py", "URL.update_query_string", "strip", "query_string"
+            ),
         ),
         {"lib/sqlalchemy/engine/_url_helpers.py": NEW_URL_HELPERS},
     ),
@@ -539,7 +542,12 @@ BRANCHES: tuple[BranchSpec, ...] = (
         "Cache reflected columns",
         "Frank Example",
         (
-            Modify("lib/sqlalchemy/engine/reflection.py", "Inspector.get_columns", "strip", "table_name"),
+            Modify(
+                "lib/sqlalchemy/engine/reflection.py",
+                "Inspector.get_columns",
+                "strip",
+                "table_name",
+            ),
             Modify(
                 "lib/sqlalchemy/dialects/sqlite/base.py",
                 "SQLiteDialect._resolve_type_affinity",
@@ -570,7 +578,9 @@ BRANCHES: tuple[BranchSpec, ...] = (
                 "guard",
                 "binary",
             ),
-            Modify("lib/sqlalchemy/dialects/mysql/base.py", "MySQLCompiler.visit_cast", "guard", "cast"),
+            Modify(
+                "lib/sqlalchemy/dialects/mysql/base.py", "MySQLCompiler.visit_cast", "guard", "cast"
+            ),
         ),
         {"lib/sqlalchemy/sql/_names.py": NEW_NAMES},
         INJECTED[2],
@@ -755,16 +765,88 @@ def _extract(tarball: Path, dest: Path) -> None:
             tar.extract(member, dest, filter="data")
 
 
-def _stamp(tarball: Path) -> str:
+def _stamp(tarball: Path, branches: int, keep: tuple[str, ...]) -> str:
     digest = hashlib.sha256(tarball.read_bytes()).hexdigest()[:16]
     spec = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    return f"spec={SPEC_VERSION} sdist={digest} builder={spec}"
+    return f"spec={SPEC_VERSION} sdist={digest} builder={spec} branches={branches} keep={keep}"
 
 
-def build_repo(tarball: Path, repo: Path, log=print) -> tuple[str, str]:
-    """(base sha, head sha) of the benchmark repository, built from scratch when stale."""
+def _touched_by_spec() -> set[str]:
+    paths: set[str] = set()
+    for spec in BRANCHES:
+        paths.update(m.path for m in spec.modify)
+        paths.update(spec.new_files)
+        if spec.copy is not None:
+            paths.update((spec.copy.src_path, spec.copy.dst_path))
+    return paths
+
+
+def _guard_param(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    names = [a.arg for a in node.args.posonlyargs + node.args.args if a.arg not in ("self", "cls")]
+    return names[0] if names else None
+
+
+def generated_branches(root: Path, count: int, first: int = 11) -> list[BranchSpec]:
+    """``count`` more branches, each changing two functions of one module no other branch touches.
+
+    Used for the batch-size scaling runs (1, 10, 50 branches). They add no code of their own, so
+    they add queries (changed units) but no new redundancy.
+    """
+    taken = _touched_by_spec()
+    specs: list[BranchSpec] = []
+    for path in sorted(p.relative_to(root).as_posix() for p in root.glob("lib/sqlalchemy/**/*.py")):
+        if len(specs) == count:
+            break
+        if path in taken or path.endswith("__init__.py"):
+            continue
+        text = (root / path).read_text(encoding="utf-8")
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        funcs: list[tuple[str, str]] = []  # (qualname, param)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                param = _guard_param(node)
+                if param and node.body and len(node.body) > 1:
+                    funcs.append((node.name, param))
+        if len(funcs) < 2:
+            continue
+        number = first + len(specs)
+        mods = (
+            Modify(path, funcs[0][0], "guard", funcs[0][1]),
+            Modify(path, funcs[-1][0], "note"),
+        )
+        try:
+            modify_function(modify_function(text, mods[0], number), mods[1], number)
+        except (LookupError, SyntaxError):
+            continue
+        module = path.rsplit("/", 1)[-1][:-3]
+        specs.append(
+            BranchSpec(number, f"Validate arguments in {module}", "Generated Example", mods, {})
+        )
+    if len(specs) < count:
+        raise ValueError(f"only {len(specs)} modules qualify for generated branches")
+    return specs
+
+
+def build_repo(
+    tarball: Path,
+    repo: Path,
+    *,
+    branches: int = 10,
+    keep: tuple[str, ...] = (),
+    log: Callable[[str], object] = print,
+) -> tuple[str, str]:
+    """(base sha, head sha) of the benchmark repository, built from scratch when stale.
+
+    ``branches``: how many pull requests the batch has: the first ``branches`` of ``BRANCHES``,
+    then generated ones (``generated_branches``) past ten. ``keep``: when given, only files under
+    these path prefixes are imported (the repository-size scaling runs); the files the batch
+    touches are always kept.
+    """
     stamp_file = repo.parent / (repo.name + ".stamp")
-    stamp = _stamp(tarball)
+    stamp = _stamp(tarball, branches, keep)
     if (repo / ".git").exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
         try:
             return git(repo, "rev-parse", BASE_TAG), git(repo, "rev-parse", "main")
@@ -773,8 +855,19 @@ def build_repo(tarball: Path, repo: Path, log=print) -> tuple[str, str]:
     if repo.exists():
         shutil.rmtree(repo)
     repo.mkdir(parents=True)
-    log(f"extracting {tarball.name} into {repo}")
+    log(f"building {repo.name}: {tarball.name}, {branches} branches, keep={list(keep) or 'all'}")
     _extract(tarball, repo)
+    specs = list(BRANCHES[:branches])
+    if branches > len(BRANCHES):
+        specs += generated_branches(repo, branches - len(BRANCHES), len(BRANCHES) + 1)
+    if keep:
+        needed = _touched_by_spec() | {m.path for s in specs for m in s.modify}
+        for path in sorted(repo.rglob("*"), reverse=True):
+            rel = path.relative_to(repo).as_posix()
+            if path.is_file() and rel not in needed and not rel.startswith(keep):
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     base_env = git_env("Bench Importer", "importer@bench.invalid", BASE_DATE)
@@ -782,9 +875,9 @@ def build_repo(tarball: Path, repo: Path, log=print) -> tuple[str, str]:
     git(repo, "tag", BASE_TAG)
     base = git(repo, "rev-parse", "HEAD")
 
-    for spec in BRANCHES:
+    for i, spec in enumerate(specs):
         n = spec.number
-        date = f"2024-10-16T{8 + n:02d}:00:00+00:00"
+        date = _date("2024-10-16", i)
         env = git_env(spec.author, _email(spec.author), date)
         git(repo, "checkout", "-q", "-b", f"bench/branch-{n}", BASE_TAG)
         for change in spec.modify:
@@ -799,16 +892,23 @@ def build_repo(tarball: Path, repo: Path, log=print) -> tuple[str, str]:
         git(repo, "commit", "-q", "-m", spec.title, env=env)
 
     git(repo, "checkout", "-q", "main")
-    for spec in BRANCHES:
+    for i, spec in enumerate(specs):
         n = spec.number
-        date = f"2024-10-17T{8 + n:02d}:00:00+00:00"
-        env = git_env(spec.author, _email(spec.author), date)
+        env = git_env(spec.author, _email(spec.author), _date("2024-10-17", i))
         message = f"Merge pull request #{n} from bench/branch-{n}\n\n{spec.title}"
         git(repo, "merge", "-q", "--no-ff", "-m", message, f"bench/branch-{n}", env=env)
     git(repo, "gc", "-q")
     head = git(repo, "rev-parse", "main")
     stamp_file.write_text(stamp)
     return base, head
+
+
+def _date(day: str, i: int) -> str:
+    """Hourly from 09:00 for the first ten (their dates as in SPEC 3), then every five minutes."""
+    if i < 10:
+        return f"{day}T{9 + i:02d}:00:00+00:00"
+    minutes = (i - 10) * 5
+    return f"{day}T{19 + minutes // 60:02d}:{minutes % 60:02d}:00+00:00"
 
 
 def injected_keys() -> list[tuple[Copy, tuple[str, str], tuple[str, str]]]:
