@@ -126,6 +126,7 @@ def _receive(
             "batch",
             {"installation_id": pr_event.installation.id, "repo": repo.full_name},
             key=batch_key(repo.full_name),
+            scope=repo.full_name,
         )
         return accept(merged=merged, jobs=[job])
     if event == "issue_comment":
@@ -148,6 +149,7 @@ def _receive(
                 "user": ic.comment.user.login,
                 "line": line,
             },
+            scope=ic.repository.full_name,
         )
         return accept(jobs=[job])
     if event == "installation":

@@ -163,6 +163,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
     key TEXT,
+    scope TEXT,
     payload TEXT NOT NULL,
     delivery_id TEXT,
     state TEXT NOT NULL,
@@ -218,13 +219,16 @@ class NewJob:
     """A job to enqueue: its kind, JSON payload, and an optional key that debounces it.
 
     At most one job per key waits in the queue: enqueueing a keyed job while one is queued
-    moves the queued one's ``run_after`` instead of adding another.
+    moves the queued one's ``run_after`` instead of adding another. Jobs of one ``scope`` run one
+    at a time, whatever the number of workers: two reviews of one repository publishing at once
+    could each find no issue for a finding and both open one.
     """
 
     kind: str
     payload: Mapping[str, Any]
     key: str | None = None
     run_after: float | None = None
+    scope: str | None = None  # jobs of one scope (a repository) never run at the same time
 
 
 @dataclass(frozen=True)
@@ -345,9 +349,18 @@ class AppStore(Store):
                 )
                 return int(row[0])
         cur = self._db.execute(
-            "INSERT INTO jobs (kind, key, payload, delivery_id, state, run_after, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
-            (job.kind, job.key, json.dumps(job.payload), delivery_id, run_after, now, now),
+            "INSERT INTO jobs (kind, key, scope, payload, delivery_id, state, run_after,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+            (
+                job.kind,
+                job.key,
+                job.scope,
+                json.dumps(job.payload),
+                delivery_id,
+                run_after,
+                now,
+                now,
+            ),
         )
         return int(cur.lastrowid or 0)
 
@@ -371,9 +384,12 @@ class AppStore(Store):
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             row = self._db.execute(
-                "SELECT id FROM jobs WHERE (state = 'queued' AND run_after <= ?)"
-                " OR (state = 'running' AND lease_until < ?) ORDER BY run_after, id LIMIT 1",
-                (now, now),
+                "SELECT id FROM jobs WHERE ((state = 'queued' AND run_after <= ?)"
+                " OR (state = 'running' AND lease_until < ?))"
+                " AND (scope IS NULL OR scope NOT IN (SELECT scope FROM jobs"
+                " WHERE state = 'running' AND lease_until >= ? AND scope IS NOT NULL))"
+                " ORDER BY run_after, id LIMIT 1",
+                (now, now, now),
             ).fetchone()
             if row is None:
                 return None

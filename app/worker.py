@@ -66,16 +66,27 @@ class PrRef:
     author: str
     merge_sha: str
     merged_at: str
+    parent: str | None = None  # the commit to diff against, when not the merge's first parent
 
     @classmethod
     def from_pull(cls, pull: PullInfo) -> PrRef:
-        """From the API's pull request."""
+        """From the API's pull request (an open one without a test merge: its head vs base)."""
+        if pull.merge_commit_sha is None:
+            return cls(
+                pull.number,
+                pull.title,
+                pull.body or "",
+                pull.user.login,
+                pull.head.sha,
+                pull.merged_at or "",
+                parent=pull.base.sha,
+            )
         return cls(
             pull.number,
             pull.title,
             pull.body or "",
             pull.user.login,
-            pull.merge_commit_sha or pull.head.sha,
+            pull.merge_commit_sha,
             pull.merged_at or "",
         )
 
@@ -216,6 +227,10 @@ class Worker:
             self.metrics.job(kind, outcome)
 
     def _handle(self, job: Job) -> Defer | None:
+        installation = self.store.installation(int(job.payload.get("installation_id", 0)))
+        if installation is not None and not installation[2]:
+            log.info("installation removed or suspended; job dropped", extra={"kind": job.kind})
+            return None
         if job.kind == "batch":
             return self._batch(job)
         if job.kind == "command":
@@ -276,8 +291,11 @@ class Worker:
         return RepoConfig(), problem
 
     def _branch(self, api: RepoAPI, pr: PrRef) -> Branch:
-        parents = api.parents(pr.merge_sha)
-        parent = parents[0] if parents else EMPTY_TREE
+        if pr.parent is not None:
+            parent = pr.parent
+        else:
+            parents = api.parents(pr.merge_sha)
+            parent = parents[0] if parents else EMPTY_TREE
         note: str | None = None
         files: tuple[FileChange, ...] = ()
         try:

@@ -226,3 +226,18 @@ def test_a_failing_job_backs_off_then_ends_dead_and_visible(world: World) -> Non
     text = world.client.get("/metrics").text
     assert 'idealdiff_jobs{state="dead"} 1' in text
     assert world.client.get("/healthz").json()["jobs_dead"] == 1
+
+
+def test_jobs_of_a_removed_installation_are_dropped(world: World) -> None:
+    from tests.webhook_payloads import example
+
+    removed = example("installation.created")
+    removed["action"] = "deleted"
+    removed["installation"]["id"] = 42
+    assert world.deliver("installation", removed).status_code == 200
+    merge_three(world)
+    world.clock.advance(QUIET)
+    before = len(world.standin.requests)
+    world.drain()
+    assert world.standin.requests[before:] == []
+    assert [j.state for j in world.store.jobs()] == ["done"]

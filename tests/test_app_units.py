@@ -276,3 +276,19 @@ def test_serve_refuses_to_start_without_a_webhook_secret(
     monkeypatch.delenv("GITHUB_WEBHOOK_SECRET", raising=False)
     assert main(["serve", "--port", "0"]) == 2
     assert "GITHUB_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def test_jobs_of_one_repository_never_run_at_once(store: AppStore) -> None:
+    store.enqueue(NewJob("command", {"n": 1}, scope="acme/demo"), now=0)
+    store.enqueue(NewJob("command", {"n": 2}, scope="acme/demo"), now=0)
+    store.enqueue(NewJob("command", {"n": 3}, scope="acme/other"), now=0)
+    first = store.claim("a", now=1, lease_seconds=30)
+    other = store.claim("b", now=1, lease_seconds=30)
+    assert first is not None
+    assert other is not None
+    assert (first.payload["n"], other.payload["n"]) == (1, 3)
+    assert store.claim("c", now=2, lease_seconds=30) is None  # acme/demo is busy
+    store.finish(first, now=3)
+    second = store.claim("c", now=4, lease_seconds=30)
+    assert second is not None
+    assert second.payload["n"] == 2
