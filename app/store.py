@@ -507,6 +507,19 @@ class AppStore(Store):
             )
         return out
 
+    def prune(self, before: float) -> int:
+        """Forget deliveries and finished jobs older than ``before``; dead jobs stay visible.
+
+        GitHub redelivers (automatically or by hand) within days; 30 days of delivery ids is
+        ample to recognise a redelivery.
+        """
+        with self._lock, self._db:
+            gone = self._db.execute("DELETE FROM deliveries WHERE received_at < ?", (before,))
+            done = self._db.execute(
+                "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?", (before,)
+            )
+        return gone.rowcount + done.rowcount
+
     # -- the batch ledger ----------------------------------------------------------------------
 
     def record_merged(self, pr: MergedPR) -> None:

@@ -45,6 +45,8 @@ log = logging.getLogger("idealdiff.worker")
 
 WRITERS = ("admin", "maintain", "write")
 MAX_BACKOFF = 3600.0
+PRUNE_EVERY = 3600.0
+KEEP_SECONDS = 30 * 86400.0  # deliveries and finished jobs are kept 30 days
 GitHubFactory = Callable[[int, str], RepoAPI]
 
 
@@ -153,8 +155,12 @@ class Worker:
     def run(self) -> None:
         """Take and run jobs until ``stop``; sleep between polls when the queue is empty."""
         log.info("worker started", extra={"owner": self.owner})
+        pruned_at = 0.0
         while not self._stop.is_set():
             try:
+                if self.clock() - pruned_at > PRUNE_EVERY:
+                    pruned_at = self.clock()
+                    self.store.prune(pruned_at - KEEP_SECONDS)
                 busy = self.run_once()
             except Exception:  # the loop must outlive a broken database moment
                 log.exception("worker loop error")

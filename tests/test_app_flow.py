@@ -52,8 +52,14 @@ def test_three_merged_prs_make_one_batch_review_and_one_attributed_issue(world: 
     assert finding_id_in(issue["body"]) is not None
     for who in ("#1", "#2", "#3"):
         assert who in issue["title"]
-    for qualname in ("slugify", "make_url_name", "slugify_title"):
-        assert qualname in issue["body"]
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[-2].strip()
+        for line in issue["body"].splitlines()
+        if line.startswith("| `")
+    }
+    assert rows["`slugify`"].startswith("#1 ")
+    assert rows["`make_url_name`"].startswith("#2 ")
+    assert rows["`slugify_title`"].startswith("#3 ")
     assert world.store.waiting_merges(REPO) == []
     assert [j.state for j in world.store.jobs()] == ["done"]
     # Each PR's diff came from the compare API and the code from one tarball of the head.

@@ -292,3 +292,19 @@ def test_jobs_of_one_repository_never_run_at_once(store: AppStore) -> None:
     second = store.claim("c", now=4, lease_seconds=30)
     assert second is not None
     assert second.payload["n"] == 2
+
+
+def test_old_deliveries_and_finished_jobs_are_pruned_dead_ones_kept(store: AppStore) -> None:
+    store.accept_delivery("old", "ping", None, now=0, jobs=[NewJob("command", {})])
+    store.enqueue(NewJob("command", {"dies": True}), now=0)
+    done = store.claim("w", now=1, lease_seconds=10)
+    assert done is not None
+    store.finish(done, now=2)
+    dying = store.claim("w", now=3, lease_seconds=10)
+    assert dying is not None
+    store.bury(dying, now=4, error="boom")
+    store.accept_delivery("new", "ping", None, now=100)
+    assert store.prune(before=50) == 2
+    assert not store.delivery_seen("old")
+    assert store.delivery_seen("new")
+    assert [j.state for j in store.jobs()] == ["dead"]
