@@ -96,12 +96,18 @@ def publish(
     not find again still exists at the head; only when it says no is its issue closed.
     """
     label = labels[0]
+    listed = sorted(api.issues(label), key=lambda i: i.number)
     existing: dict[str, IssueInfo] = {}
-    for issue in sorted(api.issues(label), key=lambda i: i.number):
+    for issue in listed:
         ident = finding_id_in(issue.body)
         if ident is not None and ident not in existing:
             existing[ident] = issue
     recorded = {p.finding_id: p for p in store.published(report.repo)}
+    # A person may edit the marker away; the issue recorded for the finding is still its issue.
+    by_number = {issue.number: issue for issue in listed if finding_id_in(issue.body) is None}
+    for ident, record in recorded.items():
+        if ident not in existing and record.number in by_number:
+            existing[ident] = by_number[record.number]
     opened: list[IssueLink] = []
     updated: list[IssueLink] = []
     unchanged: list[IssueLink] = []
@@ -137,13 +143,13 @@ def publish(
     for ident, issue in existing.items():
         if ident in found or issue.state != "open":
             continue
-        record = recorded.get(ident)
-        if record is None or still_there(record):
+        known = recorded.get(ident)
+        if known is None or still_there(known):
             continue  # without its members it cannot be re-checked: never close blindly
-        api.comment(issue.number, gone_comment(report, record))
+        api.comment(issue.number, gone_comment(report, known))
         issue = api.update_issue(issue.number, state="closed", state_reason="completed")
         store.record_published(
-            PublishedIssue(report.repo, ident, issue.number, "closed", record.members), now
+            PublishedIssue(report.repo, ident, issue.number, "closed", known.members), now
         )
         closed.append(_link(ident, issue))
         log.info("closed issue", extra={"issue": issue.number, "finding": ident})

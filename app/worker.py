@@ -430,14 +430,16 @@ class Worker:
             return  # the reply went out before a crash; nothing left to do
         permission = api.permission(user)
         if permission not in WRITERS:
-            self._reply(
-                api,
-                number,
-                once,
-                "Thanks for asking! Only people with write access to this repository can run "
-                "`/idealize` (it opens issues). A maintainer can run it for you.",
-            )
             log.info("command refused", extra={"user": user, "permission": permission})
+            # One polite reply per person and pull request: repeating it would be noise.
+            if self.store.mark_once(f"refused:{repo}:{number}:{user}", "1", self.clock()):
+                self._reply(
+                    api,
+                    number,
+                    once,
+                    "Thanks for asking! Only people with write access to this repository can "
+                    "run `/idealize` (it opens issues). A maintainer can run it for you.",
+                )
             return
         command = parse_command(str(p["line"]))
         if command.action == "help":

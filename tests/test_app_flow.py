@@ -247,3 +247,35 @@ def test_jobs_of_a_removed_installation_are_dropped(world: World) -> None:
     world.drain()
     assert world.standin.requests[before:] == []
     assert [j.state for j in world.store.jobs()] == ["done"]
+
+
+def test_idealize_since_a_pr_reviews_what_was_merged_after_it(world: World) -> None:
+    merge_three(world)
+    world.comment(3, "/idealize --since #1")
+    world.drain()
+    [issue] = world.issues()
+    assert "(#2, #3, existing code)" in issue["title"]  # slugify predates the reviewed batch
+    [reply] = world.repo.comments
+    assert "2 pull requests (#2, #3)" in reply["body"]
+
+
+def test_an_issue_whose_marker_was_edited_away_is_still_updated(world: World) -> None:
+    merge_three(world)
+    world.clock.advance(QUIET)
+    world.drain()
+    [issue] = world.issues()
+    issue["body"] = "We will do this next sprint."  # a person rewrote the body
+    world.builder.commit("More work", {"README.md": "hello\n"})
+    world.comment(3, "/idealize --last 3")
+    world.drain()
+    [again] = world.issues()
+    assert finding_id_in(again["body"]) is not None
+
+
+def test_a_read_only_user_is_answered_once_per_pull_request(world: World) -> None:
+    merge_three(world)
+    world.comment(3, "/idealize", user="reader")
+    world.comment(3, "/idealize --last 2", user="reader")
+    world.drain()
+    assert len(world.repo.comments) == 1
+    assert len(world.repo.reactions) == 2
