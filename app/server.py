@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -101,7 +101,9 @@ def _receive(
         pr_event = PullRequestEvent.model_validate(payload)
         pr = pr_event.pull_request
         repo = pr_event.repository
-        if action != "closed" or not pr.merged or pr_event.installation is None:
+        if pr_event.installation is None:
+            return accept("not delivered through an installation of the App")
+        if action != "closed" or not pr.merged:
             return accept("not a merge")
         if pr.base.ref != repo.default_branch:
             return accept(f"merged into {pr.base.ref}, not the default branch")
@@ -167,6 +169,18 @@ def _receive(
         record = (ir.installation.id, ir.installation.account.login, sorted(current), True)
         return accept(installation=record)
     return accept(f"{event} is not handled")
+
+
+class Background(Protocol):
+    """Something the server runs beside itself for its lifetime (the worker thread)."""
+
+    def start(self) -> None:
+        """Start in the background."""
+        ...
+
+    def stop(self) -> None:
+        """Stop and wait."""
+        ...
 
 
 class Metrics:
@@ -261,7 +275,7 @@ def create_app(
     *,
     clock: Clock = time.time,
     metrics: Metrics | None = None,
-    worker: Any | None = None,
+    worker: Background | None = None,
 ) -> FastAPI:
     """The ASGI app. Refuses (``ConfigError``) to be built without a webhook secret.
 

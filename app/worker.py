@@ -38,6 +38,7 @@ from app.gitrepo import EMPTY_TREE
 from app.publish import Published, open_pr_comment, publish, summary
 from app.report import Report
 from app.review import Scanner, review
+from app.server import Metrics
 from app.settings import Settings
 from app.store import AppStore, Job, PublishedIssue
 
@@ -122,7 +123,7 @@ class Worker:
         github: GitHubFactory,
         *,
         clock: Callable[[], float] = time.time,
-        metrics: Any | None = None,
+        metrics: Metrics | None = None,
         owner: str | None = None,
     ) -> None:
         self.settings = settings
@@ -195,10 +196,11 @@ class Worker:
                     self.store.defer(job, self.clock(), result.run_after)
                     self._count(job.kind, "deferred")
                     log.info("job deferred", extra={"kind": job.kind, "reason": result.reason})
-                else:
-                    self.store.finish(job, self.clock())
+                elif self.store.finish(job, self.clock()):
                     self._count(job.kind, "done")
                     log.info("job done", extra={"kind": job.kind})
+                else:
+                    log.warning("job finished after its lease was lost", extra={"kind": job.kind})
             finally:
                 beat.set()
                 heart.join()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,8 +73,9 @@ def test_three_merged_prs_make_one_batch_review_and_one_attributed_issue(world: 
 
 
 def test_the_same_review_again_updates_the_issue_instead_of_opening_another(
-    world: World,
+    world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="idealdiff")
     merge_three(world)
     world.clock.advance(QUIET)
     world.drain()
@@ -85,6 +87,9 @@ def test_the_same_review_again_updates_the_issue_instead_of_opening_another(
     world.drain()
 
     [again] = world.issues()
+    # The analysis cache is keyed by blob sha: the second review parses nothing again.
+    reviews = [r for r in caplog.records if r.getMessage() == "review done"]
+    assert [(r.parsed, r.cached > 0) for r in reviews] == [(reviews[0].parsed, False), (0, True)]
     assert again["number"] == first["number"]
     assert again["body"] != first["body"]  # rewritten for the new head
     assert world.builder.head()[:12] in again["body"]
