@@ -233,12 +233,12 @@ def t1_comments(source: str, rng: random.Random) -> str | None:
     if rng.random() < 0.5:
 
         class Strip(cst.CSTTransformer):
-            def leave_EmptyLine(self, original, updated):  # noqa: N802
+            def leave_EmptyLine(self, original, updated):
                 if updated.comment is not None:
                     return cst.RemoveFromParent()
                 return updated
 
-            def leave_TrailingWhitespace(self, original, updated):  # noqa: N802
+            def leave_TrailingWhitespace(self, original, updated):
                 return updated.with_changes(comment=None, whitespace=cst.SimpleWhitespace(""))
 
         module = module.visit(Strip())
@@ -326,19 +326,19 @@ class _Rename(cst.CSTTransformer):
     def __init__(self, mapping: dict[str, str]):
         self.mapping = mapping
 
-    def leave_Name(self, original, updated):  # noqa: N802
+    def leave_Name(self, original, updated):
         new = self.mapping.get(updated.value)
         return updated.with_changes(value=new) if new else updated
 
-    def leave_Attribute(self, original, updated):  # noqa: N802
+    def leave_Attribute(self, original, updated):
         return updated.with_changes(attr=original.attr)
 
-    def leave_Arg(self, original, updated):  # noqa: N802
+    def leave_Arg(self, original, updated):
         if original.keyword is not None:
             return updated.with_changes(keyword=original.keyword)
         return updated
 
-    def leave_ImportAlias(self, original, updated):  # noqa: N802
+    def leave_ImportAlias(self, original, updated):
         return original
 
 
@@ -694,7 +694,7 @@ class _Blind(ast.NodeTransformer):
     def __init__(self, blind: bool) -> None:
         self.blind = blind
 
-    def visit_FunctionDef(self, node):  # noqa: N802
+    def visit_FunctionDef(self, node):
         self.generic_visit(node)
         body = node.body
         if (
@@ -708,26 +708,26 @@ class _Blind(ast.NodeTransformer):
             node.name = "F"
         return node
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815
+    visit_AsyncFunctionDef = visit_FunctionDef
 
-    def visit_Name(self, node):  # noqa: N802
+    def visit_Name(self, node):
         if self.blind:
             node.id = "N"
         return node
 
-    def visit_Attribute(self, node):  # noqa: N802
+    def visit_Attribute(self, node):
         self.generic_visit(node)
         if self.blind:
             node.attr = "A"
         return node
 
-    def visit_arg(self, node):  # noqa: N802
+    def visit_arg(self, node):
         if self.blind:
             node.arg = "P"
         node.annotation = self.visit(node.annotation) if node.annotation else None
         return node
 
-    def visit_Constant(self, node):  # noqa: N802
+    def visit_Constant(self, node):
         if self.blind and not (node.value is None or isinstance(node.value, bool)):
             node.value = 0
         return node
