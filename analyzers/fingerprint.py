@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 from analyzers.model import Features
-from analyzers.terms import identifier_terms, text_terms
+from analyzers.terms import split_identifier, text_terms
 
 SHINGLE = 5  # tokens per shingle
 SKETCH = 32  # bottom-k sketch size
@@ -97,7 +97,7 @@ class Walker:
     def _walk(
         self, node: ast.AST, out: Streams, top: bool = False, annotation: bool = False
     ) -> None:
-        if not top and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if not top and isinstance(node, _DEF_TYPES):
             inner = self.streams(node)
             out.exact.extend(inner.exact)
             out.blind.extend(inner.blind)
@@ -107,10 +107,13 @@ class Walker:
             out.statements += inner.statements
             out.locals.extend(inner.locals)
             return
-        kind = type(node).__name__
+        shape = _SHAPES.get(type(node))
+        if shape is None:
+            shape = _SHAPES[type(node)] = _shape(type(node))
+        kind, is_stmt, fields, has_body, has_hint = shape
         out.exact.append(kind)
         out.blind.append(kind)
-        if isinstance(node, ast.stmt):
+        if is_stmt:
             out.statements += 1
         if isinstance(node, ast.Name):
             out.exact.append(node.id)
@@ -127,7 +130,7 @@ class Walker:
             out.blind.append("ID")
             out.names.append(node.arg)
             out.locals.append(node.arg)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        elif isinstance(node, _DEF_TYPES):
             out.exact.append(node.name)
             out.blind.append("ID")
         elif isinstance(node, ast.Constant):
@@ -145,13 +148,41 @@ class Walker:
             dotted = _dotted(node.func)
             if dotted:
                 out.calls.append(dotted)
-        doc = _docstring_node(node)
-        hint = getattr(node, "annotation", None) or getattr(node, "returns", None)
-        for child in ast.iter_child_nodes(node):
-            if child is doc or isinstance(child, ast.expr_context):
-                continue
-            # String annotations ("t.Optional[Foo]") are types, not the code's vocabulary.
-            self._walk(child, out, annotation=annotation or (hint is not None and child is hint))
+        doc = _docstring_node(node) if has_body else None
+        hint = (
+            getattr(node, "annotation", None) or getattr(node, "returns", None)
+            if has_hint
+            else None
+        )
+        # The children in ``ast.iter_child_nodes`` order, without its generators. String
+        # annotations ("t.Optional[Foo]") are types, not the code's vocabulary.
+        walk = self._walk
+        for name in fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for child in value:
+                    if isinstance(child, ast.AST) and child is not doc:
+                        walk(child, out, False, annotation or (hint is not None and child is hint))
+            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                if value is not doc:
+                    walk(value, out, False, annotation or (hint is not None and value is hint))
+
+
+_DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# Per node type: (name, is a statement, fields, has a body, has an annotation or returns field).
+_Shape = tuple[str, bool, tuple[str, ...], bool, bool]
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(cls: type) -> _Shape:
+    fields: tuple[str, ...] = getattr(cls, "_fields", ())
+    return (
+        cls.__name__,
+        issubclass(cls, ast.stmt),
+        fields,
+        "body" in fields,
+        "annotation" in fields or "returns" in fields,
+    )
 
 
 def _digest(tokens: list[str]) -> str:
@@ -160,12 +191,33 @@ def _digest(tokens: list[str]) -> str:
 
 def sketch_of(blind: list[str]) -> tuple[int, ...]:
     """Bottom-k MinHash sketch of the blind token shingles."""
-    ids = [_token_id(t) for t in blind]
+    table = _TOKEN_IDS
+    for token in set(blind).difference(table):
+        _token_id(token)
+    ids = [table[t] for t in blind]
     if len(ids) < SHINGLE:
         shingles = {hash(tuple(ids))}
     else:
-        shingles = {hash(tuple(ids[i : i + SHINGLE])) for i in range(len(ids) - SHINGLE + 1)}
+        # The tuples of SHINGLE consecutive ids, as ``tuple(ids[i : i + SHINGLE])`` gives them.
+        shingles = set(map(hash, zip(*(ids[i:] for i in range(SHINGLE)), strict=False)))
     return tuple(sorted(heapq.nsmallest(SKETCH, shingles)))
+
+
+_SPLIT: dict[str, tuple[str, ...]] = {}  # identifier -> its sub-tokens, per process
+
+
+def _identifier_terms(names: list[str]) -> tuple[str, ...]:
+    """``identifier_terms(names)``, with each distinct identifier split once per process."""
+    cache = _SPLIT
+    if len(cache) > 500_000:
+        cache.clear()
+    terms: set[str] = set()
+    for name in set(names):
+        found = cache.get(name)
+        if found is None:
+            found = cache[name] = tuple(split_identifier(name))
+        terms.update(found)
+    return tuple(sorted(terms))
 
 
 def _normalize_calls(calls: list[str], local_names: set[str]) -> set[str]:
@@ -197,8 +249,8 @@ def features_of(walker: Walker, node: DefNode, class_name: str | None) -> Featur
         exact_hash=_digest(streams.exact),
         blind_hash=_digest(streams.blind),
         sketch=sketch_of(streams.blind),
-        name_terms=identifier_terms(own_names),
-        ident_terms=identifier_terms(streams.names),
+        name_terms=_identifier_terms(own_names),
+        ident_terms=_identifier_terms(streams.names),
         calls=tuple(calls),
         literals=tuple(sorted(set(streams.literals))),
         doc_terms=text_terms(doc),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import math
+import re
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -128,37 +129,87 @@ def _estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return sum(1 for h in union if h in shared) / len(union)
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
 class _StreamCache:
-    """Token streams per unit, from the module sources, parsed at most once per path."""
+    """Token streams per unit, from the module sources.
+
+    A unit's own lines are parsed on their own (a few hundred bytes instead of the whole
+    module); when that does not give exactly one definition of the unit's name, the whole
+    module is parsed once, as the reference.
+    """
 
     def __init__(self, sources: Callable[[str], str | None]) -> None:
         self.sources = sources
+        self.texts: dict[str, list[str] | None] = {}
         self.modules: dict[str, dict[int, tuple[DefNode, Walker]]] = {}
 
     def get(self, unit: Unit) -> Streams | None:
+        lines = self._lines(unit.path)
+        if lines is None:
+            return None
+        node = _parse_unit(lines, unit)
+        if node is not None:
+            return token_streams(new_walker(), node)
+        return self._from_module(unit)
+
+    def _lines(self, path: str) -> list[str] | None:
+        if path not in self.texts:
+            text = self.sources(path)
+            self.texts[path] = None if text is None else _LINE.findall(text)
+        return self.texts[path]
+
+    def _from_module(self, unit: Unit) -> Streams | None:
         nodes = self.modules.get(unit.path)
         if nodes is None:
             nodes = {}
-            text = self.sources(unit.path)
-            if text is not None:
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        tree = ast.parse(text)
-                except (SyntaxError, ValueError, RecursionError):
-                    tree = None
-                if tree is not None:
-                    walker = new_walker()
-                    for node in ast.walk(tree):
-                        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                            nodes[start] = (node, walker)
+            lines = self._lines(unit.path)
+            tree = _parse("".join(lines)) if lines is not None else None
+            if tree is not None:
+                walker = new_walker()
+                for node in ast.walk(tree):
+                    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                        start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                        nodes[start] = (node, walker)
             self.modules[unit.path] = nodes
         found = nodes.get(unit.start_line)
         if found is None:
             return None
         node, walker = found
         return token_streams(walker, node)
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _parse_unit(lines: list[str], unit: Unit) -> DefNode | None:
+    """The definition spanning exactly the unit's lines, parsed from those lines alone."""
+    if not 1 <= unit.start_line <= unit.end_line <= len(lines):
+        return None
+    snippet = "".join(lines[unit.start_line - 1 : unit.end_line])
+    indented = snippet[:1] in (" ", "\t")
+    # An indented definition is parsed as the body of ``if 1:``; its lines stay as they are.
+    tree = _parse("if 1:\n" + snippet if indented else snippet)
+    if tree is None or len(tree.body) != 1:
+        return None
+    node: ast.stmt = tree.body[0]
+    if indented:
+        if not isinstance(node, ast.If) or len(node.body) != 1 or node.orelse:
+            return None
+        node = node.body[0]
+    name = unit.qualname.rsplit(".", 1)[-1].split("@", 1)[0]
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return None
+    if node.name != name:
+        return None
+    return node
 
 
 def _ratio(a: list[str], b: list[str]) -> float:

@@ -48,7 +48,7 @@ def _defs(tree: ast.AST) -> Iterator[tuple[DefNode, str, str | None, bool]]:
     ordered: list[tuple[DefNode, str, str | None, bool]] = []
     while stack:
         node, prefix, in_class = stack.pop()
-        children = list(ast.iter_child_nodes(node))
+        children = _statement_children(node)
         nested: list[tuple[ast.AST, str | None, bool]] = []
         for child in children:
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -60,6 +60,22 @@ def _defs(tree: ast.AST) -> Iterator[tuple[DefNode, str, str | None, bool]]:
         stack.extend(reversed(nested))
     ordered.sort(key=lambda item: (_start(item[0]), item[0].col_offset))
     yield from ordered
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statement_children(node: ast.AST) -> list[ast.AST]:
+    """The statements (and except handlers, match cases) nested directly in ``node``.
+
+    Definitions are statements, so they are found without visiting any expression.
+    """
+    out: list[ast.AST] = []
+    for name in _BLOCKS:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out.extend(item for item in value if isinstance(item, ast.AST))
+    return out
 
 
 def _start(node: DefNode) -> int:
