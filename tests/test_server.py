@@ -322,3 +322,11 @@ def test_every_recorded_example_is_accepted_or_ignored_never_refused(
     response = post(client, name.split(".")[0], payload, delivery=f"ex-{name}-{index}")
     assert response.status_code in (200, 202), response.text  # type: ignore[attr-defined]
     assert store.delivery_seen(f"ex-{name}-{index}")
+
+
+def test_metrics_labels_stay_bounded_whatever_unsigned_requests_claim(client: TestClient) -> None:
+    for i in range(20):
+        client.post("/webhook", content=b"{}", headers={"X-GitHub-Event": f"made-up-{i}"})
+    text = client.get("/metrics").text
+    assert "made-up" not in text
+    assert 'idealdiff_webhook_requests_total{event="other",outcome="unsigned"} 20' in text
