@@ -106,6 +106,7 @@ class GitHubStandin:
         self.problems: list[str] = []
         self.failures: list[tuple[str, str, int, dict[str, str]]] = []
         self.holds: dict[tuple[str, str], tuple[threading.Event, threading.Event]] = {}
+        self.truncate_trees = False  # answer as GitHub does for trees above 100,000 entries
         self.lock = threading.Lock()
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
@@ -384,6 +385,8 @@ class GitHubStandin:
                 meta, _, path = entry.partition(b"\t")
                 mode, kind, sha = meta.decode().split()
                 entries.append({"path": path.decode(), "mode": mode, "type": kind, "sha": sha})
+        if self.truncate_trees:
+            return {"sha": params["tree_sha"], "tree": entries[:1], "truncated": True}
         return {"sha": params["tree_sha"], "tree": entries, "truncated": False}
 
     def _get_blob(self, request: Request, repo: StandinRepo | None, params: dict[str, str]) -> Any:

@@ -237,6 +237,16 @@ def test_code_is_read_by_blob_when_few_and_from_one_tarball_when_many(world: Wor
     assert set(contents) == set(many.tree(head).values())
 
 
+def test_a_truncated_tree_is_read_from_the_tarball(world: World) -> None:
+    head = world.builder.commit("Two files", {"a.py": "A = 1\n", "b.py": "B = 2\n"})
+    world.standin.truncate_trees = True
+    source = GitHubSource(GitHubApp(world.settings).repo(42, REPO), head)
+    tree = source.tree(head)
+    assert {"a.py", "b.py", "pkg/numbers.py"} <= set(tree)
+    assert source.requests == {"trees": 1, "tarballs": 1, "blobs": 0}
+    assert source.blobs([tree["a.py"]]) == {tree["a.py"]: b"A = 1\n"}
+
+
 # -- deploy files ------------------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
