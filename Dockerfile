@@ -1,4 +1,5 @@
-# The idealdiff GitHub App: `idealdiff serve` (webhook server + worker) as a non-root user.
+# syntax=docker/dockerfile:1
+# The idealdiff GitHub App: `idealdiff serve` (webhook server + worker), run as a non-root user.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,9 +23,24 @@ COPY prompts ./prompts
 # Editable: the templates in prompts/ are read next to the package, not from site-packages.
 RUN pip install --no-deps -e . && python -c "import app.server, app.worker"
 
-USER idealdiff
+# Volumes (Fly's among them) are mounted owned by root: the entrypoint, started as root, gives
+# the data directory to the idealdiff user, then drops to it (uid 10001) with setpriv, so the
+# server never runs as root. `docker run --user 10001` skips the first step.
+COPY <<'EOF' /usr/local/bin/idealdiff-entrypoint
+#!/bin/sh
+set -e
+if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$IDEALDIFF_DATA_DIR"
+    chown idealdiff:idealdiff "$IDEALDIFF_DATA_DIR"
+    exec setpriv --reuid=10001 --regid=10001 --init-groups "$@"
+fi
+exec "$@"
+EOF
+RUN chmod 0755 /usr/local/bin/idealdiff-entrypoint
+
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s \
-    CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)" || exit 1
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)" || exit 1
+ENTRYPOINT ["/usr/local/bin/idealdiff-entrypoint"]
 CMD ["idealdiff", "serve", "--host", "0.0.0.0", "--port", "8080"]

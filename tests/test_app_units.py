@@ -262,7 +262,7 @@ def test_deploy_files_agree_with_the_server() -> None:
     manifest = yaml.safe_load((ROOT / "app.yml").read_text())
     port = fly["http_service"]["internal_port"]
     assert f'"--port", "{port}"' in docker
-    assert "USER idealdiff" in docker
+    assert "setpriv --reuid=10001" in docker  # the server process never runs as root
     assert [c["path"] for c in fly["http_service"]["checks"]] == ["/healthz"]
     assert fly["mounts"]["destination"] == fly["env"]["IDEALDIFF_DATA_DIR"]
     assert manifest["hook_attributes"]["url"].endswith("/webhook")
