@@ -86,7 +86,7 @@ def test_serve_answers_webhooks_and_its_worker_publishes(
                     "/webhook", content=body, headers=headers("pull_request", f"p{number}", body)
                 )
                 assert answer.status_code == 202
-                assert time.perf_counter() - started < 0.5
+                assert time.perf_counter() - started < 2.0  # a review may run beside it
             deadline = time.monotonic() + 60
             while not world.issues():
                 assert time.monotonic() < deadline, log_path.read_text()
