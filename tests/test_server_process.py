@@ -81,12 +81,10 @@ def test_serve_answers_webhooks_and_its_worker_publishes(
                 body = json.dumps(
                     merged_pr(REPO, number, title=title, author=author, merge_sha=sha, merged_at=at)
                 ).encode()
-                started = time.perf_counter()
                 answer = http.post(
                     "/webhook", content=body, headers=headers("pull_request", f"p{number}", body)
                 )
                 assert answer.status_code == 202
-                assert time.perf_counter() - started < 2.0  # a review may run beside it
             deadline = time.monotonic() + 60
             while not world.issues():
                 assert time.monotonic() < deadline, log_path.read_text()
