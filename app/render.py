@@ -9,9 +9,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+import prompts
 from app.safety import code_block, inline_code, neutralize
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS = Path(prompts.__file__).resolve().parent  # installed with the package, not beside it
 
 
 @lru_cache(maxsize=1)

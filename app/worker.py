@@ -16,7 +16,6 @@ Two kinds of job:
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import os
 import socket
@@ -35,6 +34,7 @@ from app.config import CONFIG_PATH, RepoConfig, parse_repo_config
 from app.errors import ConfigError
 from app.github import GitHubError, GitHubSource, PullInfo, RepoAPI
 from app.gitrepo import EMPTY_TREE
+from app.idealize import Idealizer, make_idealizer
 from app.publish import Published, open_pr_comment, publish, summary
 from app.report import Report
 from app.review import Scanner, review
@@ -347,10 +347,6 @@ class Worker:
             branches=tuple(self._branch(api, pr) for pr in prs),
         )
         source = GitHubSource(api, head)
-        extra: dict[str, Any] = {}
-        idealizer = self._idealizer()
-        if idealizer is not None:
-            extra["idealizer"] = idealizer
         report, stats = review(
             source,
             batch,
@@ -358,7 +354,7 @@ class Worker:
             repo=api.full_name,
             store=self.store,
             config_problem=problem,
-            **extra,
+            idealizer=self._idealizer(),
         )
         log.info(
             "review done",
@@ -373,16 +369,14 @@ class Worker:
         )
         return report, source
 
-    def _idealizer(self) -> Any | None:
-        """The idealizer of ``app.idealize`` when that module is present (Anthropic or offline)."""
-        try:
-            module = importlib.import_module("app.idealize")
-        except ImportError:
-            return None
+    def _idealizer(self) -> Idealizer:
+        """Anthropic when the App's settings carry a key, else the offline planner."""
         s = self.settings
-        return module.make_idealizer(
+        # The App's settings are the only source: the process environment is not read again.
+        return make_idealizer(
             "auto",
             self.store,
+            environ={},
             api_key=s.anthropic_api_key.get_secret_value() if s.anthropic_api_key else None,
             base_url=s.anthropic_base_url,
             model=s.model,

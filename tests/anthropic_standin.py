@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-KEY = "sk-ant-test-0123456789"
+KEY = "standin-key-not-a-secret"
 
 
 @dataclass

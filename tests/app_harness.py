@@ -18,54 +18,10 @@ from app.settings import Settings
 from app.store import AppStore
 from app.worker import Worker
 from tests.github_standin import APP_ID, GitHubStandin, make_key
+from tests.test_redundancy import SLUGIFY, SLUGIFY_NEAR_MISS, SLUGIFY_RENAMED
 from tests.webhook_payloads import SECRET, headers, merged_pr, pr_comment
 
 REPO = "acme/demo"
-
-SLUGIFY = '''
-import re
-import unicodedata
-
-
-def slugify(text, separator="-"):
-    """Turn a title into a URL slug."""
-    normalized = unicodedata.normalize("NFKD", text)
-    ascii_text = normalized.encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    if not words:
-        raise ValueError(f"nothing to slugify in {text!r}")
-    return separator.join(words)
-'''
-
-SLUGIFY_RENAMED = '''
-import re
-import unicodedata
-
-
-def make_url_name(title, joiner="_"):
-    """Build a URL-safe name."""
-    decomposed = unicodedata.normalize("NFKC", title)
-    plain = decomposed.encode("ascii", "replace").decode("ascii")
-    tokens = re.findall(r"[a-z]+", plain.lower())
-    if not tokens:
-        raise ValueError(f"cannot build a name from {title!r}")
-    return joiner.join(tokens)
-'''
-
-SLUGIFY_NEAR_MISS = """
-import re
-import unicodedata
-
-
-def slugify_title(text, separator="-", max_length=80):
-    normalized = unicodedata.normalize("NFKD", text)
-    ascii_text = normalized.encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    if not words:
-        raise ValueError(f"nothing to slugify in {text!r}")
-    slug = separator.join(words)
-    return slug[:max_length].rstrip(separator)
-"""
 
 UNRELATED = '''
 def fibonacci_table(limit):

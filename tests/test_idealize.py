@@ -233,14 +233,14 @@ def test_a_refused_key_falls_back_and_is_never_shown(
     one_finding: tuple[Path, str], standin: StandIn
 ) -> None:
     settings = _settings(standin).model_copy(update={"api_key": None})
-    wrong = LlmSettings.model_validate({**settings.model_dump(), "api_key": "sk-ant-wrong-key"})
+    wrong = LlmSettings.model_validate({**settings.model_dump(), "api_key": "standin-wrong-key"})
     report = _review(*one_finding, wrong)
     ideal = report.idealized[report.findings[0].id]
     assert ideal.source == "offline"
     assert ideal.note is not None
     assert "refused the key (HTTP 401)" in ideal.note
     for text in (json.dumps(to_json(report)), render_report(report, "markdown"), repr(wrong)):
-        assert "sk-ant-wrong-key" not in text
+        assert "standin-wrong-key" not in text
 
 
 def test_cli_llm_anthropic_end_to_end(
