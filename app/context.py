@@ -7,6 +7,8 @@ it read, so one review reads each file once whatever number of findings mention 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -16,19 +18,21 @@ from analyzers import (
     CallSite,
     Finding,
     Hotspot,
+    ScanLimits,
     Unit,
-    UnitParseError,
     decode_source,
     find_call_sites,
-    locate_units,
     mentions,
+    scan_module,
 )
 from app.report import Report
 from app.source import CodeSource
+from app.store import Store
 
 # libcst (with positions) parses ~0.1 MB/s: at most this many files per finding, smallest of a
 # tier first; the quality benchmark measured 40 files costing ~33 s a repository.
 MAX_CALLER_FILES = 12
+_NO_SIZE_LIMIT = ScanLimits(max_file_bytes=1 << 40)  # the file is already in a finding or hotspot
 CHARS_PER_TOKEN = 3.0  # conservative for code: real ratios are ~3.5-4 characters per token
 
 
@@ -80,15 +84,16 @@ class CodeReader:
             self._texts[(self.head_sha, path)] = decode_source(data) if data is not None else None
 
     def units(self, path: str, rev: str | None = None) -> tuple[Unit, ...]:
-        """The units of ``path`` at ``rev`` (libcst), empty when missing or unparsable."""
+        """The units of ``path`` at ``rev``, named as the analysis names them; () when unreadable.
+
+        The analysis's own (ast) scan: ~15x faster than libcst, tested to agree with it span for
+        span, and it keeps redefinitions apart (``name@line``) exactly as findings name them.
+        """
         rev = rev or self.head_sha
         if (rev, path) not in self._units:
             text = self.text(path, rev)
-            try:
-                found = locate_units(text, path) if text is not None else ()
-            except UnitParseError:
-                found = ()
-            self._units[(rev, path)] = found
+            scan = scan_module(path, text.encode(), limits=_NO_SIZE_LIMIT) if text else None
+            self._units[(rev, path)] = tuple(u.unit for u in scan.units) if scan else ()
         return self._units[(rev, path)]
 
     def lines(self, path: str, start: int, end: int, rev: str | None = None) -> str:
@@ -129,8 +134,29 @@ def member_names(finding: Finding) -> dict[str, list[Unit]]:
     return names
 
 
+def _sites(
+    reader: CodeReader, path: str, names: frozenset[str], cache: Store | None
+) -> tuple[CallSite, ...]:
+    """Call sites of ``names`` in one head file, cached by its blob (libcst is the slow part)."""
+    digest = hashlib.sha256("\0".join(sorted(names)).encode()).hexdigest()[:24]
+    key = f"uses/1/{reader.head_tree.get(path, '')}/{digest}"
+    if cache is not None and (raw := cache.get_value(key)) is not None:
+        try:
+            return tuple(CallSite(path, *row) for row in json.loads(raw))
+        except (ValueError, TypeError):
+            pass  # a damaged entry is recomputed
+    sites = find_call_sites(path, reader.text(path) or "", names)
+    if cache is not None and path in reader.head_tree:
+        rows = [[s.line, s.caller, s.name, s.kind, s.text] for s in sites]
+        cache.put_value(key, json.dumps(rows).encode())
+    return sites
+
+
 def find_uses(
-    reader: CodeReader, finding: Finding, max_files: int = MAX_CALLER_FILES
+    reader: CodeReader,
+    finding: Finding,
+    max_files: int = MAX_CALLER_FILES,
+    cache: Store | None = None,
 ) -> tuple[dict[str, list[CallSite]], str | None]:
     """Uses of each member's name in the repository at the head, and a note if the search was cut.
 
@@ -160,7 +186,7 @@ def find_uses(
         candidates = candidates[:max_files]
     uses: dict[str, list[CallSite]] = {name: [] for name in names}
     for path in candidates:
-        for site in find_call_sites(path, reader.text(path) or "", names):
+        for site in _sites(reader, path, frozenset(names), cache):
             inside_member = any(
                 u.path == path and u.start_line <= site.line <= u.end_line
                 for units in names.values()

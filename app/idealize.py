@@ -320,7 +320,7 @@ class Idealizer:
         prompts: dict[str, tuple[Prompt, Rebuild | None]] = {}
         budget = self.settings.prompt_budget
         for finding in report.findings:
-            uses, note = find_uses(reader, finding)
+            uses, note = find_uses(reader, finding, cache=self.store)
             if note:
                 notes.append(f"{finding.id}: {note}")
             answer = offline_finding(reader, finding, uses, titles)

@@ -30,7 +30,7 @@ def run(
             store=store,
             config_problem=problem,
             workers=1,
-            idealizer=Idealizer(LlmSettings(mode="offline")),
+            idealizer=Idealizer(LlmSettings(mode="offline"), store),
         )
     finally:
         if store:

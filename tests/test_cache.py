@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
+from analyzers import CallSite
+from app import context
 from app.gitbuild import RepoBuilder
 from tests.helpers import run
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED, UNIQUE
@@ -44,3 +49,35 @@ def test_a_damaged_cache_entry_is_recomputed(repo: RepoBuilder, tmp_path: Path) 
     second, stats = run(repo.root, base, db)
     assert stats.parsed > 0
     assert second.findings == first.findings
+
+
+def test_call_sites_are_searched_once_per_blob(
+    repo: RepoBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = repo.commit(
+        "Initial",
+        {
+            "pkg/text.py": SLUGIFY,
+            "pkg/use.py": "from pkg.text import slugify\n\n\ndef t(x):\n    return slugify(x)\n",
+        },
+    )
+    repo.branch("names", {"pkg/urls.py": SLUGIFY_RENAMED})
+    repo.merge_pr(1, "names", "Names")
+    db = tmp_path / "cache.sqlite3"
+    searched: list[str] = []
+    real = context.find_call_sites
+
+    def counting(path: str, source: str, names: Iterable[str]) -> tuple[CallSite, ...]:
+        searched.append(path)
+        return real(path, source, names)
+
+    monkeypatch.setattr(context, "find_call_sites", counting)
+    first, _ = run(repo.root, base, db)
+    assert "pkg/use.py" in searched
+    searched.clear()
+    second, _ = run(repo.root, base, db)
+    assert searched == []
+    (finding,) = second.findings
+    assert second.idealized[finding.id] == first.idealized[finding.id]
+    # pkg/use.py imports slugify and calls it: two uses, read back from the cache
+    assert "2 uses in the code" in second.idealized[finding.id].answer.plan[0]
