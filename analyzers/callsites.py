@@ -6,6 +6,7 @@ redirect to the canonical member, and how many there are says which member the c
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,26 @@ class CallSite:
     name: str
     kind: UseKind
     text: str
+
+
+def _uses_any(source: str, names: frozenset[str]) -> bool:
+    """Whether ``ast`` sees any of ``names`` used (not only defined, or named in a string).
+
+    ast parses ~40x faster than libcst with positions, so files whose only mention is a
+    definition, a comment or a string never reach libcst.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            return True
+        if isinstance(node, ast.alias) and node.name.rsplit(".", 1)[-1] in names:
+            return True
+    return False
 
 
 def mentions(source: str, names: Iterable[str]) -> bool:
@@ -113,7 +134,7 @@ def find_call_sites(path: str, source: str, names: Iterable[str]) -> tuple[CallS
     parse has no call sites (the scan already reported it as skipped).
     """
     wanted = frozenset(names)
-    if not wanted or not mentions(source, wanted):
+    if not wanted or not mentions(source, wanted) or not _uses_any(source, wanted):
         return ()
     try:
         module = cst.parse_module(source)
