@@ -4,6 +4,7 @@ and a worker on a controllable clock."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -164,3 +165,13 @@ def make_world(tmp: Path, prefix: str = "/api/v3", **env: str) -> World:
     worker = Worker(settings, store, GitHubApp(settings).repo, clock=clock)
     client = TestClient(create_app(settings, store, clock=clock))
     return World(tmp, standin, builder, full_env, settings, store, client, worker, clock)
+
+
+def running_world(tmp_path: Path, prefix: str = "/api/v3") -> Iterator[World]:
+    """A world for one test, torn down after it; fails if any request broke GitHub's spec."""
+    w = make_world(tmp_path, prefix=prefix)
+    yield w
+    w.client.close()
+    w.standin.stop()
+    w.store.close()
+    assert w.standin.problems == [], "requests GitHub's OpenAPI description does not allow"

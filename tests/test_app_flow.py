@@ -14,22 +14,16 @@ from tests.app_harness import (
     SLUGIFY,
     THREE_PRS,
     World,
-    make_world,
+    running_world,
 )
 
 QUIET = 31 * 60  # just past the default batch.quiet_minutes
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(tmp_path: Path) -> Iterator[World]:
     """A running stand-in (under a GHES-style /api/v3 prefix) and the App wired to it."""
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    w = make_world(tmp_path)
-    yield w
-    w.client.close()
-    w.standin.stop()
-    w.store.close()
-    assert w.standin.problems == [], "requests GitHub's OpenAPI description does not allow"
+    yield from running_world(tmp_path)
 
 
 def merge_three(world: World) -> None:

@@ -12,19 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_harness import REPO, THREE_PRS, World, make_world
+from tests.app_harness import REPO, THREE_PRS, World, running_world
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(tmp_path: Path) -> Iterator[World]:
     """The stand-in and the App's database; workers run as separate processes."""
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    w = make_world(tmp_path, prefix="")
-    yield w
-    w.client.close()
-    w.standin.stop()
-    w.store.close()
-    assert w.standin.problems == []
+    yield from running_world(tmp_path, prefix="")
 
 
 def start_worker(world: World) -> subprocess.Popen[bytes]:

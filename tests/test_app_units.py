@@ -13,7 +13,7 @@ from app.github import GitHubApp, GitHubError, GitHubSource, git_blob_sha
 from app.settings import Settings
 from app.store import AppStore, NewJob
 from app.worker import Worker, web_url
-from tests.app_harness import REPO, SLUGIFY, World, app_key, make_world
+from tests.app_harness import REPO, SLUGIFY, World, app_key, running_world
 from tests.github_standin import APP_ID, make_key
 
 # -- settings ----------------------------------------------------------------------------------
@@ -191,15 +191,9 @@ def test_a_job_that_keeps_killing_its_worker_ends_dead(tmp_path: Path, store: Ap
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(tmp_path: Path) -> Iterator[World]:
     """The stand-in at a plain base URL (as github.com), and the App."""
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    w = make_world(tmp_path, prefix="")
-    yield w
-    w.client.close()
-    w.standin.stop()
-    w.store.close()
-    assert w.standin.problems == []
+    yield from running_world(tmp_path, prefix="")
 
 
 def test_installation_tokens_are_issued_only_for_the_apps_key(world: World) -> None:
