@@ -71,12 +71,52 @@ class IdealizedAnswer(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0, description="0 to 1: how sure the plan is right")
 
 
-def tool_definition() -> dict[str, object]:
-    """The Messages API tool whose input schema is ``IdealizedAnswer``'s JSON schema."""
+class CodeEdit(BaseModel):
+    """One concrete edit of the draft pull request, addressed by qualified name, not by line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(min_length=1, description="repository path of the module to edit")
+    action: Literal["replace", "remove", "insert_after", "add_import"] = Field(
+        description="replace: the definition `target` becomes `code`; remove: delete the "
+        "definition `target`; insert_after: put `code` after the definition `target` (an empty "
+        "target means the end of the module); add_import: add the import statement `code`"
+    )
+    target: str = Field(
+        default="",
+        description="qualified name of an existing function, method or class "
+        "(e.g. 'Client.generate'); empty for add_import",
+    )
+    code: str = Field(
+        default="",
+        description="complete Python source of the new definition or import, without line "
+        "numbers; empty for remove",
+    )
+
+
+class IdealizedChange(IdealizedAnswer):
+    """The idealized diff with the concrete change a draft pull request carries out."""
+
+    edits: list[CodeEdit] = Field(
+        min_length=1,
+        description="the edits that carry out the plan: the unified implementation at the "
+        "canonical location, each redundant member removed or reduced to a thin delegation or "
+        "re-export, and the callers redirected; only the members' files and their callers",
+    )
+
+
+def answer_model(edits: bool = False) -> type[IdealizedAnswer]:
+    """The schema the model fills in: with the concrete edits in draft-PR mode."""
+    return IdealizedChange if edits else IdealizedAnswer
+
+
+def tool_definition(edits: bool = False) -> dict[str, object]:
+    """The Messages API tool whose input schema is the answer model's JSON schema."""
     return {
         "name": TOOL_NAME,
-        "description": TOOL_DESCRIPTION,
-        "input_schema": IdealizedAnswer.model_json_schema(),
+        "description": TOOL_DESCRIPTION
+        + (" Include the concrete edits that carry out the plan." if edits else ""),
+        "input_schema": answer_model(edits).model_json_schema(),
     }
 
 

@@ -11,20 +11,24 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from analyzers.edits import branch_name
 from app.batch import DEFAULT_DEPTH, collect_batch
 from app.config import data_dir
+from app.context import CodeReader
 from app.errors import GitError, IdealdiffError
 from app.gitrepo import GitRepo
 from app.idealize import make_idealizer
 from app.issue import issue_title
-from app.local import read_repo_config
+from app.local import read_repo_config, write_branch
 from app.progress import ProgressBar
 from app.render import render
-from app.report import Report, to_json, to_sarif
+from app.report import ChangeRecord, Changes, Report, to_json, to_sarif
 from app.review import review
 from app.store import Store
+from app.unify import plan_changes, review_fingerprint
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _REMOTE = re.compile(r"[/:]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
@@ -61,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         "(auto: Anthropic when ANTHROPIC_API_KEY is set)",
     )
     rv.add_argument("--model", help="the Anthropic model (default: $IDEALDIFF_MODEL or built in)")
+    rv.add_argument(
+        "--apply",
+        action="store_true",
+        help="carry out the unifications: a branch idealdiff/<fingerprint> with one commit per "
+        "finding (your working tree and current branch are not touched)",
+    )
     demo = sub.add_parser("demo", help="build a demo repository with parallel branches, review it")
     demo.add_argument("--path", help="build the demo repository here (default: a temp dir)")
     demo.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
@@ -104,8 +114,13 @@ def run_review(
     jobs: int | None = None,
     llm: str = "auto",
     model: str | None = None,
+    apply: bool = False,
 ) -> Report:
-    """Review a local repository, with the cache in the data directory."""
+    """Review a local repository, with the cache in the data directory.
+
+    With ``apply``, each finding's validated change is committed on a branch of its own
+    (``idealdiff/<fingerprint>``), and the report says what was committed or skipped and why.
+    """
     repo = GitRepo(path)
     batch = collect_batch(repo, base, since)
     config, problem = read_repo_config(repo, batch.head_sha)
@@ -121,7 +136,7 @@ def run_review(
     store = Store(data_dir() / "idealdiff.sqlite3") if use_cache else None
     bar = ProgressBar()
     try:
-        idealizer = make_idealizer(llm, store, model=model)
+        idealizer = make_idealizer(llm, store, model=model, edits=apply or None)
         report, _ = review(
             repo,
             batch,
@@ -133,11 +148,35 @@ def run_review(
             workers=jobs,
             idealizer=idealizer,
         )
+        if apply:
+            report = replace(report, changes=apply_locally(repo, report, store))
     finally:
         bar.close()
         if store is not None:
             store.close()
     return report
+
+
+def apply_locally(repo: GitRepo, report: Report, store: Store | None) -> Changes:
+    """Commit every finding's validated change on ``idealdiff/<fingerprint>``."""
+    reader = CodeReader(repo, report.head_sha, repo.tree(report.head_sha))
+    outcomes = plan_changes(report, reader, cumulative=True, store=store)
+    changes = [o.change for o in outcomes if o.change is not None]
+    branch = branch_name(review_fingerprint(report, [c.finding_id for c in changes]))
+    commits = {c.finding_id: c for c in write_branch(repo, report.head_sha, branch, changes)}
+    records = tuple(
+        ChangeRecord(o.finding_id, "committed", commits[o.finding_id].sha[:12], o.source)
+        if o.finding_id in commits
+        else ChangeRecord(o.finding_id, "skipped", o.problem or "no change", o.source)
+        for o in outcomes
+    )
+    if not commits:
+        return Changes("no branch: nothing could be carried out", records)
+    sys.stderr.write(
+        f"idealdiff: {len(commits)} commit(s) on {branch}; see them with "
+        f"`git log -p {report.head_sha[:12]}..{branch}`\n"
+    )
+    return Changes(branch, records)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -160,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 jobs=args.jobs,
                 llm=args.llm,
                 model=args.model,
+                apply=args.apply,
             )
             _write(render_report(report, args.format), args.output)
             return EXIT_FINDINGS if report.findings else EXIT_CLEAN

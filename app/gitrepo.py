@@ -42,7 +42,9 @@ class GitRepo:
             raise UsageError(f"{self.path} is not a git repository") from exc
         self.path = Path(top)
 
-    def run(self, *args: str, input: bytes | None = None) -> bytes:
+    def run(
+        self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None
+    ) -> bytes:
         """Run git and return its standard output; raise GitError with its message on failure."""
         try:
             done = subprocess.run(
@@ -50,7 +52,7 @@ class GitRepo:
                 cwd=self.path,
                 input=input,
                 capture_output=True,
-                env=self._env,
+                env={**self._env, **env} if env else self._env,
                 check=False,
             )
         except FileNotFoundError as exc:

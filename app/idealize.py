@@ -27,6 +27,7 @@ from app.answer import (
     IdealizedAnswer,
     LlmRun,
     Usage,
+    answer_model,
     tool_definition,
 )
 from app.context import (
@@ -67,6 +68,7 @@ class LlmSettings(BaseModel):
     timeout: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     concurrency: int = Field(default=4, ge=1)
+    edits: bool = False  # draft-PR mode: ask for the concrete edits of each finding
 
     @classmethod
     def from_env(
@@ -114,6 +116,7 @@ class Prompt:
     body: str
     omitted: tuple[str, ...]
     snippets: tuple[Snippet, ...] = ()
+    edits: bool = False  # the tool asks for the concrete edits (draft-PR mode)
 
     def key(self, model: str, max_tokens: int) -> str:
         """The cache key: the hash of the model, its limits and every byte of the prompt."""
@@ -122,7 +125,7 @@ class Prompt:
                 PROMPT_VERSION,
                 model,
                 max_tokens,
-                tool_definition(),
+                tool_definition(self.edits),
                 self.system,
                 self.batch,
                 self.body,
@@ -134,7 +137,7 @@ class Prompt:
     @property
     def estimate(self) -> int:
         """Estimated input tokens (system, tool schema, batch and body)."""
-        schema = json.dumps(tool_definition())
+        schema = json.dumps(tool_definition(self.edits))
         return sum(estimate_tokens(t) for t in (self.system, schema, self.batch, self.body))
 
     def messages(self) -> list[Any]:
@@ -187,13 +190,16 @@ def finding_prompt(
     uses: dict[str, list[CallSite]],
     budget: int,
     drop: int = 0,
+    edits: bool = False,
 ) -> Prompt:
     """The idealized-diff prompt of one finding: members first, then context while it fits.
+
+    With ``edits``, the tool also asks for the concrete change a draft pull request carries out.
 
     ``drop`` leaves out that many more of the least relevant snippets (after an exact count).
     """
     system, batch = _system(), render("batch.md.j2", report=report)
-    fixed = estimate_tokens(system) + estimate_tokens(json.dumps(tool_definition()))
+    fixed = estimate_tokens(system) + estimate_tokens(json.dumps(tool_definition(edits)))
     fixed += estimate_tokens(batch) + 400  # the template's own words
     members = _member_views(report, finding, reader, budget - fixed)
 
@@ -205,6 +211,7 @@ def finding_prompt(
             snippets=snippets,
             omitted=omitted,
             tool_name=TOOL_NAME,
+            edits=edits,
         )
 
     base = fixed + estimate_tokens(body([], []))
@@ -215,7 +222,9 @@ def finding_prompt(
         omitted = [s.title for s in kept[len(kept) - drop :]] + omitted
         kept = kept[: max(len(kept) - drop, 0)]
     kept.sort(key=lambda s: (s.path, s.start))
-    return Prompt(finding.id, system, batch, body(kept, omitted), tuple(omitted), tuple(kept))
+    return Prompt(
+        finding.id, system, batch, body(kept, omitted), tuple(omitted), tuple(kept), edits
+    )
 
 
 def hotspot_prompt(
@@ -265,9 +274,10 @@ def _rebuilder(
     reader: CodeReader,
     uses: dict[str, list[CallSite]],
     budget: int,
+    edits: bool = False,
 ) -> Rebuild:
     def rebuild(drop: int) -> Prompt:
-        return finding_prompt(report, finding, reader, uses, budget, drop)
+        return finding_prompt(report, finding, reader, uses, budget, drop, edits)
 
     return rebuild
 
@@ -281,13 +291,15 @@ def _usage(raw: Any) -> Usage:
     )
 
 
-def _parse(message: Any) -> tuple[IdealizedAnswer | None, str | None, Any]:
+def _parse(
+    message: Any, edits: bool = False
+) -> tuple[IdealizedAnswer | None, str | None, Any]:
     """The answer in a Messages response, or why there is none, and the tool_use block."""
     block = next((b for b in message.content if b.type == "tool_use" and b.name == TOOL_NAME), None)
     if block is None:
         return None, f"the answer did not call {TOOL_NAME}", None
     try:
-        return IdealizedAnswer.model_validate(block.input), None, block
+        return answer_model(edits).model_validate(block.input), None, block
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()[:8]
@@ -319,6 +331,7 @@ class Idealizer:
         offline: dict[str, Idealized] = {}
         prompts: dict[str, tuple[Prompt, Rebuild | None]] = {}
         budget = self.settings.prompt_budget
+        edits = self.settings.edits
         for finding in report.findings:
             uses, note = find_uses(reader, finding, cache=self.store)
             if note:
@@ -327,8 +340,8 @@ class Idealizer:
             offline[finding.id] = Idealized(source="offline", answer=answer)
             if self.settings.online:
                 prompts[finding.id] = (
-                    finding_prompt(report, finding, reader, uses, budget),
-                    _rebuilder(report, finding, reader, uses, budget),
+                    finding_prompt(report, finding, reader, uses, budget, edits=edits),
+                    _rebuilder(report, finding, reader, uses, budget, edits),
                 )
         for hotspot in report.hotspots:
             changes = symbol_changes(reader, report, hotspot)
@@ -411,7 +424,7 @@ class _Session:
         if self.store is not None and (raw := self.store.get_value(key)) is not None:
             try:
                 cached = json.loads(raw)
-                answer = IdealizedAnswer.model_validate(cached["answer"])
+                answer = answer_model(prompt.edits).model_validate(cached["answer"])
                 return target, Idealized(
                     source="anthropic",
                     answer=answer,
@@ -446,7 +459,7 @@ class _Session:
         system: Any = [
             {"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}
         ]
-        tools: Any = [tool_definition()]
+        tools: Any = [tool_definition(prompt.edits)]
         choice: Any = {"type": "tool", "name": TOOL_NAME}
         usage = Usage()
         calls = 0
@@ -488,12 +501,12 @@ class _Session:
             reply = await ask(messages)
             calls += 1
             usage = usage + _usage(reply.usage)
-            answer, problem, block = _parse(reply)
+            answer, problem, block = _parse(reply, prompt.edits)
             if answer is None:
                 reply = await ask([*messages, *_repair_turns(reply, block, problem or "")])
                 calls += 1
                 usage = usage + _usage(reply.usage)
-                answer, second, _ = _parse(reply)
+                answer, second, _ = _parse(reply, prompt.edits)
                 if answer is None:
                     self.spent += usage.total
                     return self._fallback(

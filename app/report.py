@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from analyzers import Finding, Hotspot, Skip
@@ -25,6 +25,24 @@ RULES: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
+class ChangeRecord:
+    """What became of one finding's change: committed, opened as a pull request, or skipped."""
+
+    finding_id: str
+    status: Literal["committed", "opened", "updated", "unchanged", "skipped"]
+    detail: str  # the commit sha, the pull request's URL, or why nothing was delivered
+    source: str = "mechanical"  # or "model": who wrote the edits
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The changes one review delivered (``--apply``, or draft-PR mode), and where."""
+
+    target: str  # the local branch, or "pull requests"
+    records: tuple[ChangeRecord, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything one review found, at the batch head."""
 
@@ -38,6 +56,7 @@ class Report:
     # Keyed by finding id, or "hotspot:<path>"; empty until the idealizer ran.
     idealized: Mapping[str, Idealized] = field(default_factory=dict)
     llm: LlmRun | None = None
+    changes: Changes | None = None  # only when changes were asked for
 
     def branch(self, ident: str | None) -> Branch | None:
         """The branch with this id, if any."""
@@ -144,6 +163,18 @@ def to_json(report: Report) -> dict[str, Any]:
             "usage": usage_json(report.llm.usage),
             "notes": list(report.llm.notes),
         },
+        **({} if report.changes is None else {"changes": changes_json(report.changes)}),
+    }
+
+
+def changes_json(changes: Changes) -> dict[str, Any]:
+    """The additive ``changes`` key: where the changes went, and each finding's outcome."""
+    return {
+        "target": changes.target,
+        "records": [
+            {"finding": r.finding_id, "status": r.status, "detail": r.detail, "source": r.source}
+            for r in changes.records
+        ],
     }
 
 
