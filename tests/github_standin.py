@@ -5,15 +5,22 @@ Every request is validated against GitHub's official OpenAPI description (trimme
 400/404 and kept in ``problems`` (the ``github`` fixture fails the test if any remain). Installation
 tokens are issued only for a JWT signed with the test App's key. Trees, blobs, diffs and tarballs
 come from real git repositories on disk; issues, comments and reactions are recorded.
+
+Writes through the Git Data API are real too: blobs (``git hash-object -w``), trees (a scratch
+index: ``read-tree`` of the base tree, ``update-index``, ``write-tree``), commits
+(``git commit-tree``) and refs (``git update-ref``) land in the repository on disk, so a test can
+check the branch out. Pull requests are records whose head follows their branch.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +43,13 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 APP_ID = "4242"
+# Who GitHub records as author and committer of a commit an App makes without naming one.
+BOT = {"name": "idealdiff[bot]", "email": "4242+idealdiff[bot]@users.noreply.github.com"}
+# GitHub's answer to a draft pull request on a plan without drafts (a private repository on Free).
+DRAFTS_REFUSED = {
+    "message": "Draft pull requests are not supported in this repository.",
+    "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+}
 
 
 @dataclass
@@ -52,9 +66,30 @@ class StandinRepo:
     permissions: dict[str, str] = field(default_factory=dict)
     next_number: int = 1000
 
-    def git(self, *args: str) -> bytes:
-        """Run git in the repository."""
-        return subprocess.run(["git", *args], cwd=self.path, capture_output=True, check=True).stdout
+    def git(
+        self, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+    ) -> bytes:
+        """Run git in the repository (``env`` is added to the process environment)."""
+        return subprocess.run(
+            ["git", *args],
+            cwd=self.path,
+            capture_output=True,
+            check=True,
+            input=stdin,
+            env={**os.environ, **env} if env else None,
+        ).stdout
+
+    def resolve(self, rev: str) -> str | None:
+        """The object ``rev`` names, or None."""
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", rev], cwd=self.path, capture_output=True
+        )
+        return done.stdout.decode().strip() if done.returncode == 0 else None
+
+    def kind(self, sha: str) -> str | None:
+        """``blob``, ``tree``, ``commit``... of an object, or None when there is no such object."""
+        done = subprocess.run(["git", "cat-file", "-t", sha], cwd=self.path, capture_output=True)
+        return done.stdout.decode().strip() if done.returncode == 0 else None
 
 
 def make_key() -> tuple[str, Any]:
@@ -107,6 +142,8 @@ class GitHubStandin:
         self.failures: list[tuple[str, str, int, dict[str, str]]] = []
         self.holds: dict[tuple[str, str], tuple[threading.Event, threading.Event]] = {}
         self.truncate_trees = False  # answer as GitHub does for trees above 100,000 entries
+        self.drafts_supported = True  # False: refuse drafts as GitHub does on a Free private repo
+        self.written = {"blobs": 0, "trees": 0, "commits": 0}  # objects created through the API
         self.lock = threading.Lock()
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
@@ -211,14 +248,21 @@ class GitHubStandin:
             ("POST", "/app/installations/{installation_id}/access_tokens", self._token),
             ("GET", r, self._get_repo),
             ("GET", r + "/git/ref/{ref:path}", self._get_ref),
+            ("POST", r + "/git/refs", self._create_ref),
+            ("PATCH", r + "/git/refs/{ref:path}", self._update_ref),
             ("GET", r + "/git/commits/{commit_sha}", self._get_commit),
+            ("POST", r + "/git/commits", self._create_commit),
             ("GET", r + "/git/trees/{tree_sha}", self._get_tree),
+            ("POST", r + "/git/trees", self._create_tree),
             ("GET", r + "/git/blobs/{file_sha}", self._get_blob),
+            ("POST", r + "/git/blobs", self._create_blob),
             ("GET", r + "/tarball/{ref}", self._tarball),
             ("GET", r + "/compare/{basehead}", self._compare),
             ("GET", r + "/contents/{path:path}", self._contents),
             ("GET", r + "/pulls", self._list_pulls),
+            ("POST", r + "/pulls", self._create_pull),
             ("GET", r + "/pulls/{pull_number}", self._get_pull),
+            ("PATCH", r + "/pulls/{pull_number}", self._update_pull),
             ("GET", r + "/collaborators/{username}/permission", self._permission),
             ("GET", r + "/issues", self._list_issues),
             ("POST", r + "/issues", self._create_issue),
@@ -358,7 +402,9 @@ class GitHubStandin:
 
     def _get_ref(self, request: Request, repo: StandinRepo | None, params: dict[str, str]) -> Any:
         assert repo is not None
-        sha = repo.git("rev-parse", "refs/" + params["ref"]).decode().strip()
+        sha = repo.resolve("refs/" + params["ref"])
+        if sha is None:
+            return JSONResponse({"message": "Not Found"}, 404)
         return {"ref": "refs/" + params["ref"], "object": {"sha": sha, "type": "commit"}}
 
     def _get_commit(
@@ -379,13 +425,14 @@ class GitHubStandin:
     def _get_tree(self, request: Request, repo: StandinRepo | None, params: dict[str, str]) -> Any:
         assert repo is not None
         entries = []
-        raw = repo.git("ls-tree", "-r", "-z", params["tree_sha"])
+        recursive = request.query_params.get("recursive") is not None
+        raw = repo.git("ls-tree", *(["-r"] if recursive else []), "-z", params["tree_sha"])
         for entry in raw.split(b"\x00"):
             if entry:
                 meta, _, path = entry.partition(b"\t")
                 mode, kind, sha = meta.decode().split()
                 entries.append({"path": path.decode(), "mode": mode, "type": kind, "sha": sha})
-        if self.truncate_trees:
+        if self.truncate_trees and recursive:
             return {"sha": params["tree_sha"], "tree": entries[:1], "truncated": True}
         return {"sha": params["tree_sha"], "tree": entries, "truncated": False}
 
@@ -438,7 +485,15 @@ class GitHubStandin:
         assert repo is not None
         state = request.query_params.get("state", "open")
         items = [p for p in repo.pulls.values() if state == "all" or p["state"] == state]
-        items.sort(key=lambda p: p["updated_at"], reverse=True)
+        head = request.query_params.get("head")
+        if head is not None:  # "owner:branch", as GitHub filters it
+            owner, _, branch = head.partition(":")
+            mine = owner == repo.full_name.split("/")[0]
+            items = [p for p in items if mine and p["head"]["ref"] == branch]
+        if request.query_params.get("sort") == "created":
+            items.sort(key=lambda p: p["number"], reverse=True)
+        else:
+            items.sort(key=lambda p: p["updated_at"], reverse=True)
         page = int(request.query_params.get("page", "1"))
         per = int(request.query_params.get("per_page", "30"))
         return JSONResponse(items[(page - 1) * per : page * per])
@@ -531,6 +586,260 @@ class GitHubStandin:
         reaction = {"id": len(repo.reactions) + 1, "comment_id": int(params["comment_id"]), **data}
         repo.reactions.append(reaction)
         return JSONResponse(reaction, 201)
+
+    # -- writing through the Git Data API and the pulls API --------------------------------------
+    # Where GitHub's wording is known (documented or widely reported) it is kept, since the App
+    # matches on some of it; the other messages are the stand-in's own.
+
+    def _create_blob(
+        self, request: Request, repo: StandinRepo | None, params: dict[str, str]
+    ) -> Any:
+        assert repo is not None
+        data = json.loads(request.state.body)
+        encoding = data.get("encoding", "utf-8")
+        if encoding == "base64":
+            content = base64.b64decode(data["content"], validate=True)
+        elif encoding in ("utf-8", "utf8"):
+            content = str(data["content"]).encode()
+        else:
+            return _unprocessable(f"encoding {encoding} is not supported")
+        sha = repo.git("hash-object", "-w", "--stdin", stdin=content).decode().strip()
+        with self.lock:
+            self.written["blobs"] += 1
+        return JSONResponse({"sha": sha, "url": f"{_api(repo)}/git/blobs/{sha}"}, 201)
+
+    def _create_tree(
+        self, request: Request, repo: StandinRepo | None, params: dict[str, str]
+    ) -> Any:
+        """``base_tree`` read into a scratch index, each entry applied, the index written out."""
+        assert repo is not None
+        data = json.loads(request.state.body)
+        base = data.get("base_tree")
+        with tempfile.TemporaryDirectory() as scratch:
+            env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+            if base:
+                if repo.kind(base) != "tree":
+                    return _unprocessable("base_tree is not a valid tree oid")
+                repo.git("read-tree", base, env=env)
+            else:
+                repo.git("read-tree", "--empty", env=env)
+            for entry in data["tree"]:
+                problem = _apply_entry(repo, entry, env)
+                if problem is not None:
+                    return _unprocessable(problem)
+            tree = repo.git("write-tree", env=env).decode().strip()
+        with self.lock:
+            self.written["trees"] += 1
+        answer = {"sha": tree, "url": f"{_api(repo)}/git/trees/{tree}", "truncated": False}
+        return JSONResponse({**answer, "tree": []}, 201)
+
+    def _create_commit(
+        self, request: Request, repo: StandinRepo | None, params: dict[str, str]
+    ) -> Any:
+        assert repo is not None
+        data = json.loads(request.state.body)
+        if repo.kind(data["tree"]) != "tree":
+            return _unprocessable("Tree SHA does not exist")
+        parents = list(data.get("parents") or [])
+        if any(repo.kind(p) != "commit" for p in parents):
+            return _unprocessable("Parent SHA does not exist or is not a commit object")
+        author = _signature(data.get("author"))
+        committer = _signature(data.get("committer") or data.get("author"))
+        env = {
+            "GIT_AUTHOR_NAME": author["name"],
+            "GIT_AUTHOR_EMAIL": author["email"],
+            "GIT_AUTHOR_DATE": author["date"],
+            "GIT_COMMITTER_NAME": committer["name"],
+            "GIT_COMMITTER_EMAIL": committer["email"],
+            "GIT_COMMITTER_DATE": committer["date"],
+        }
+        args = ["commit-tree", data["tree"]]
+        for parent in parents:
+            args += ["-p", parent]
+        sha = repo.git(*args, "-F", "-", stdin=data["message"].encode(), env=env).decode().strip()
+        with self.lock:
+            self.written["commits"] += 1
+        return JSONResponse(
+            {
+                "sha": sha,
+                "url": f"{_api(repo)}/git/commits/{sha}",
+                "html_url": f"https://github.com/{repo.full_name}/commit/{sha}",
+                "author": author,
+                "committer": committer,
+                "message": data["message"],
+                "tree": {"sha": data["tree"]},
+                "parents": [{"sha": p} for p in parents],
+                # GitHub signs what an App commits without naming an author.
+                "verification": {"verified": "author" not in data, "reason": "valid"},
+            },
+            201,
+        )
+
+    def _create_ref(
+        self, request: Request, repo: StandinRepo | None, params: dict[str, str]
+    ) -> Any:
+        assert repo is not None
+        data = json.loads(request.state.body)
+        ref, sha = data["ref"], data["sha"]
+        if not ref.startswith("refs/") or ref.count("/") < 2:
+            return _unprocessable(f"{ref} is not a valid ref name.")
+        if repo.kind(sha) != "commit":
+            return _unprocessable("Object does not exist")
+        if repo.resolve(ref) is not None:
+            return _unprocessable("Reference already exists")
+        repo.git("update-ref", ref, sha, "0" * 40)
+        return JSONResponse(_ref_answer(repo, ref, sha), 201)
+
+    def _update_ref(
+        self, request: Request, repo: StandinRepo | None, params: dict[str, str]
+    ) -> Any:
+        assert repo is not None
+        data = json.loads(request.state.body)
+        ref, sha = "refs/" + params["ref"], data["sha"]
+        current = repo.resolve(ref)
+        if current is None:
+            return _unprocessable("Reference does not exist")
+        if repo.kind(sha) != "commit":
+            return _unprocessable("Object does not exist")
+        if not data.get("force", False):
+            ancestor = subprocess.run(
+                ["git", "merge-base", "--is-ancestor", current, sha], cwd=repo.path, check=False
+            )
+            if ancestor.returncode != 0:
+                return _unprocessable("Update is not a fast forward")
+        repo.git("update-ref", ref, sha, current)
+        branch = ref.removeprefix("refs/heads/")
+        with self.lock:
+            for pull in repo.pulls.values():  # an open pull request shows its branch's new head
+                if pull["state"] == "open" and pull["head"]["ref"] == branch:
+                    pull["head"]["sha"] = sha
+        return _ref_answer(repo, ref, sha)
+
+    def _create_pull(
+        self, request: Request, repo: StandinRepo | None, params: dict[str, str]
+    ) -> Any:
+        assert repo is not None
+        data = json.loads(request.state.body)
+        owner = repo.full_name.split("/")[0]
+        head_owner, _, branch = data["head"].rpartition(":")
+        base = data["base"]
+        head_sha = repo.resolve(f"refs/heads/{branch}")
+        base_sha = repo.resolve(f"refs/heads/{base}")
+        if head_owner not in ("", owner) or head_sha is None:
+            return _invalid("head", "invalid")
+        if base_sha is None:
+            return _invalid("base", "invalid")
+        if data.get("draft") and not self.drafts_supported:
+            return JSONResponse(DRAFTS_REFUSED, 422)
+        for pull in repo.pulls.values():
+            if pull["state"] == "open" and (pull["head"]["ref"], pull["base"]["ref"]) == (
+                branch,
+                base,
+            ):
+                return _invalid(
+                    "head", "custom", f"A pull request already exists for {owner}:{branch}."
+                )
+        ahead = repo.git("rev-list", "--count", f"{base_sha}..{head_sha}").decode().strip()
+        if ahead == "0":
+            return _invalid("head", "custom", f"No commits between {base} and {branch}")
+        with self.lock:
+            repo.next_number += 1
+            number = repo.next_number
+        pull = {
+            "number": number,
+            "title": data.get("title", ""),
+            "body": data.get("body"),
+            "state": "open",
+            "draft": bool(data.get("draft", False)),
+            "user": {"login": BOT["name"], "type": "Bot"},
+            "merged_at": None,
+            "merge_commit_sha": None,
+            "base": {"ref": base, "sha": base_sha},
+            "head": {"ref": branch, "sha": head_sha, "label": f"{owner}:{branch}"},
+            "html_url": f"https://github.com/{repo.full_name}/pull/{number}",
+            "updated_at": _now(),
+        }
+        repo.pulls[number] = pull
+        return JSONResponse(pull, 201)
+
+    def _update_pull(
+        self, request: Request, repo: StandinRepo | None, params: dict[str, str]
+    ) -> Any:
+        assert repo is not None
+        pull = repo.pulls.get(int(params["pull_number"]))
+        if pull is None:
+            return JSONResponse({"message": "Not Found"}, 404)
+        data = json.loads(request.state.body)
+        for key in ("title", "body", "state"):
+            if key in data:
+                pull[key] = data[key]
+        if "base" in data:
+            base_sha = repo.resolve(f"refs/heads/{data['base']}")
+            if base_sha is None:
+                return _invalid("base", "invalid")
+            pull["base"] = {"ref": data["base"], "sha": base_sha}
+        pull["updated_at"] = _now()
+        return pull
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _api(repo: StandinRepo) -> str:
+    return f"https://api.github.com/repos/{repo.full_name}"
+
+
+def _unprocessable(message: str) -> JSONResponse:
+    return JSONResponse({"message": message}, 422)
+
+
+def _invalid(field_name: str, code: str, message: str | None = None) -> JSONResponse:
+    """GitHub's "Validation Failed" answer for one field of a pull request."""
+    error: dict[str, str] = {"resource": "PullRequest", "field": field_name, "code": code}
+    if message:
+        error["message"] = message
+    return JSONResponse({"message": "Validation Failed", "errors": [error]}, 422)
+
+
+def _apply_entry(repo: StandinRepo, entry: dict[str, Any], env: dict[str, str]) -> str | None:
+    """Apply one entry of a new tree to the scratch index; a problem's text, or None."""
+    path, mode = entry["path"], entry["mode"]
+    if "content" in entry and "sha" in entry:
+        return "tree.sha and tree.content cannot both be given"
+    if entry.get("type", "blob") != "blob":
+        return "the stand-in writes blob entries only"
+    if "content" in entry:
+        content = str(entry["content"]).encode()
+        sha = repo.git("hash-object", "-w", "--stdin", stdin=content).decode().strip()
+    else:
+        sha = entry["sha"]
+    if sha is None:  # delete the path; GitHub refuses to delete what is not there
+        listed = repo.git("ls-files", "-z", "--", path, env=env).split(b"\x00")
+        if path.encode() not in listed:
+            return f"tree.path {path} cannot be deleted: it is not in base_tree"
+        repo.git("update-index", "--force-remove", "--", path, env=env)
+        return None
+    if repo.kind(sha) != "blob":
+        return f"tree.sha {sha} is not a valid blob"
+    try:
+        repo.git("update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}", env=env)
+    except subprocess.CalledProcessError as exc:
+        return f"tree.path {path} is invalid: {exc.stderr.decode().strip()}"
+    return None
+
+
+def _signature(person: dict[str, str] | None) -> dict[str, str]:
+    who = person or BOT
+    return {"name": who["name"], "email": who["email"], "date": who.get("date") or _now()}
+
+
+def _ref_answer(repo: StandinRepo, ref: str, sha: str) -> dict[str, Any]:
+    return {
+        "ref": ref,
+        "url": f"{_api(repo)}/git/{ref}",
+        "object": {"sha": sha, "type": "commit", "url": f"{_api(repo)}/git/commits/{sha}"},
+    }
 
 
 async def _run(
