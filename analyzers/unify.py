@@ -793,16 +793,26 @@ def unresolved_names(text: str) -> set[str]:
 
 
 def changed_outside(before: str, after: str, spans: Sequence[tuple[int, int]]) -> list[int]:
-    """Lines of ``before`` (1-based) that changed although no span declared them."""
+    """Lines of ``before`` (1-based) that changed although no span declared them.
+
+    A diff may align a removed block one blank line off (blank lines are all alike), so blank
+    lines in a hunk that overlaps a declared span count as part of the edit.
+    """
     old = before.splitlines(keepends=True)
     new = after.splitlines(keepends=True)
+
+    def inside(line: int) -> bool:
+        return any(s - 1 <= line <= e + 1 for s, e in spans)
+
     outside: list[int] = []
     for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
         lines = list(range(i1 + 1, i2 + 1)) or [i1]  # an insertion sits after line i1
+        touches = any(inside(line) for line in lines)
         for line in lines:
-            if not any(s - 1 <= line <= e + 1 for s, e in spans):
+            blank = 0 < line <= len(old) and not old[line - 1].strip()
+            if not inside(line) and not (touches and blank):
                 outside.append(line)
     return outside
 

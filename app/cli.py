@@ -163,7 +163,8 @@ def apply_locally(repo: GitRepo, report: Report, store: Store | None) -> Changes
     outcomes = plan_changes(report, reader, cumulative=True, store=store)
     changes = [o.change for o in outcomes if o.change is not None]
     branch = branch_name(review_fingerprint(report, [c.finding_id for c in changes]))
-    commits = {c.finding_id: c for c in write_branch(repo, report.head_sha, branch, changes)}
+    written = write_branch(repo, report.head_sha, branch, changes) if changes else []
+    commits = {c.finding_id: c for c in written}
     records = tuple(
         ChangeRecord(o.finding_id, "committed", commits[o.finding_id].sha[:12], o.source)
         if o.finding_id in commits

@@ -1,0 +1,469 @@
+"""Unification changes: libcst edits, their validation, and ``idealdiff review --apply``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyzers.unify import (
+    Member,
+    Modules,
+    UnifyError,
+    UnitOp,
+    apply_ops,
+    apply_redirects,
+    changed_outside,
+    function_shape,
+    mechanical_plan,
+    validate,
+)
+from app.cli import main
+from app.demo import build_demo_repo
+from app.gitbuild import RepoBuilder
+from tests.anthropic_standin import KEY, Reply, StandIn, good_answer, serve
+from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED
+
+SIZE = '''"""Sizes."""
+
+import math
+
+
+def human_size(num_bytes, precision=1):
+    """Bytes for people."""
+    if num_bytes < 0:
+        raise ValueError("negative")
+    value = float(num_bytes)
+    for unit in ["B", "KiB", "MiB"]:
+        if value < 1024:
+            return f"{value:.{precision}f} {unit}"
+        value /= 1024
+    return f"{math.floor(value)} GiB"
+'''
+
+# The same function with locals renamed: behaviour identical, parameters identical.
+SIZE_SAME_PARAMS = '''"""Download progress."""
+
+import math
+
+# Progress bars use this.  (a comment that must survive byte for byte)
+WIDTH   = 30
+
+
+def fmt_bytes(num_bytes, precision=1):
+    """A byte count as text."""
+    if num_bytes < 0:
+        raise ValueError("negative")
+    amount = float(num_bytes)
+    for suffix in ["B", "KiB", "MiB"]:
+        if amount < 1024:
+            return f"{amount:.{precision}f} {suffix}"
+        amount /= 1024
+    return f"{math.floor(amount)} GiB"
+
+
+def bar(done, total):
+    """``[###...]``."""
+    return "#" * int(WIDTH * done / total)
+'''
+
+CALLER = """import sys
+
+from pkg.progress import bar, fmt_bytes
+
+
+def report(n):
+    print(fmt_bytes(n, precision=2), bar(1, 2), file=sys.stderr)
+"""
+
+
+def _texts(**files: str) -> dict[str, str]:
+    return {"pkg/__init__.py": "", **{k.replace("__", "/") + ".py": v for k, v in files.items()}}
+
+
+def test_shapes_are_equal_up_to_renaming_and_no_further() -> None:
+    assert function_shape(SIZE, "human_size") is not None
+    same = function_shape(SIZE_SAME_PARAMS, "fmt_bytes")
+    assert same == function_shape(SIZE, "human_size").__class__(  # type: ignore[union-attr]
+        same.dump,  # type: ignore[union-attr]
+        ("num_bytes", "precision"),
+        frozenset({"ValueError", "float", "math"}),
+    )
+    assert function_shape(SIZE, "human_size").dump == same.dump  # type: ignore[union-attr]
+    literal = SIZE_SAME_PARAMS.replace('"negative"', '"below zero"')
+    assert function_shape(literal, "fmt_bytes").dump != same.dump  # type: ignore[union-attr]
+    renamed_params = SIZE.replace("num_bytes", "count")
+    shape = function_shape(renamed_params, "human_size")
+    assert shape is not None
+    assert shape.dump == same.dump
+    assert shape.params == ("count", "precision")
+
+
+def test_modules_know_packages_and_src_layouts() -> None:
+    modules = Modules(
+        ["src/pkg/__init__.py", "src/pkg/sub/__init__.py", "src/pkg/sub/m.py", "x.py"]
+    )
+    assert modules.name("src/pkg/sub/m.py") == ("src", "pkg.sub.m")
+    assert modules.name("src/pkg/__init__.py") == ("src", "pkg")
+    assert modules.name("x.py") == ("", "x")
+    assert modules.path("pkg.sub") == "src/pkg/sub/__init__.py"
+
+
+def test_same_parameters_become_a_re_export_and_callers_are_redirected() -> None:
+    texts = _texts(pkg__size=SIZE, pkg__progress=SIZE_SAME_PARAMS, pkg__cli=CALLER)
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    assert plan.problem is None
+    progress = apply_ops(texts["pkg/progress.py"], plan.ops["pkg/progress.py"])
+    assert "def fmt_bytes" not in progress.text
+    assert "from pkg.size import human_size as fmt_bytes\n" in progress.text
+    # Everything outside the removed function and the new import is byte for byte the same.
+    assert (
+        "# Progress bars use this.  (a comment that must survive byte for byte)\nWIDTH   = 30\n"
+        in (progress.text)
+    )
+    assert not changed_outside(texts["pkg/progress.py"], progress.text, progress.spans)
+    cli = apply_redirects(texts["pkg/cli.py"], plan.redirects["pkg/cli.py"], "pkg.cli", False)
+    assert "from pkg.progress import bar\nfrom pkg.size import human_size\n" in cli.text
+    assert "print(human_size(n, precision=2), bar(1, 2), file=sys.stderr)" in cli.text
+    after = {"pkg/progress.py": progress.text, "pkg/cli.py": cli.text}
+    spans = {"pkg/progress.py": progress.spans, "pkg/cli.py": cli.spans}
+    before = {p: texts[p] for p in after}
+    assert validate(before, after, spans, allowed=set(after), repo_texts=texts) == []
+    namespace = _run_modules({**texts, **after}, "pkg.progress")
+    assert namespace["fmt_bytes"](1536) == "1.5 KiB"
+
+
+def test_renamed_parameters_become_a_delegation_and_keywords_follow() -> None:
+    progress = SIZE_SAME_PARAMS.replace("num_bytes", "count").replace("precision", "digits")
+    caller = CALLER.replace("precision=2", "digits=2")
+    texts = _texts(pkg__size=SIZE, pkg__progress=progress, pkg__cli=caller)
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    assert plan.problem is None
+    edited = apply_ops(texts["pkg/progress.py"], plan.ops["pkg/progress.py"])
+    assert "def fmt_bytes(count, digits=1):" in edited.text
+    assert "return human_size(count, digits)" in edited.text
+    cli = apply_redirects(texts["pkg/cli.py"], plan.redirects["pkg/cli.py"], "pkg.cli", False)
+    assert "human_size(n, precision=2)" in cli.text
+    namespace = _run_modules({**texts, "pkg/progress.py": edited.text}, "pkg.progress")
+    assert namespace["fmt_bytes"](3 * 1024**2, digits=2) == "3.00 MiB"
+
+
+@pytest.mark.parametrize(
+    ("progress", "why"),
+    [
+        (SIZE_SAME_PARAMS.replace('"negative"', '"below zero"'), "differs from human_size"),
+        (
+            SIZE_SAME_PARAMS.replace("import math\n", "import mathx as math\n"),
+            "`math` is imported from different places",
+        ),
+        (
+            SIZE_SAME_PARAMS.replace("import math\n", "import math\nfrom pkg import size\n"),
+            None,
+        ),
+    ],
+)
+def test_the_mechanical_merge_refuses_what_it_cannot_prove(progress: str, why: str | None) -> None:
+    texts = _texts(pkg__size=SIZE, pkg__progress=progress)
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    if why is None:
+        assert plan.problem is None  # progress importing size is fine: no cycle
+    else:
+        assert plan.problem is not None
+        assert why in plan.problem
+
+
+def test_an_import_cycle_is_refused() -> None:
+    size = SIZE.replace("import math\n", "import math\n\nfrom pkg.progress import WIDTH\n")
+    texts = _texts(pkg__size=size, pkg__progress=SIZE_SAME_PARAMS)
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    assert plan.problem is not None
+    assert "import cycle" in plan.problem
+
+
+def test_model_ops_replace_methods_insert_and_remove() -> None:
+    text = (
+        'class A:\n    """A."""\n\n    def f(self):\n        return 1  # one\n\n'
+        "    def g(self):\n        return 2\n\n\ndef h():\n    return 3\n"
+    )
+    applied = apply_ops(
+        text,
+        [
+            UnitOp("replace", "A.f", "def f(self):\n    return 10\n"),
+            UnitOp("remove", "A.g"),
+            UnitOp("insert_after", "h", "def k():\n    return 4\n"),
+            UnitOp("add_import", code="import os\n"),
+        ],
+    )
+    namespace: dict[str, object] = {}
+    exec(compile(applied.text, "m.py", "exec"), namespace)  # the test's own code, not a repo's
+    assert "    def f(self):\n        return 10\n" in applied.text
+    assert "def g" not in applied.text
+    assert "def k():" in applied.text
+    assert applied.text.startswith("import os\n")
+    with pytest.raises(UnifyError, match="not found"):
+        apply_ops(text, [UnitOp("remove", "A.missing")])
+    with pytest.raises(UnifyError, match="does not parse"):
+        apply_ops(text, [UnitOp("replace", "h", "def h(:\n")])
+
+
+def test_validation_finds_dangling_names_and_changes_outside_the_spans() -> None:
+    texts = _texts(pkg__size=SIZE, pkg__progress=SIZE_SAME_PARAMS, pkg__cli=CALLER)
+    removed = apply_ops(texts["pkg/progress.py"], [UnitOp("remove", "fmt_bytes")])
+    problems = validate(
+        {"pkg/progress.py": texts["pkg/progress.py"]},
+        {"pkg/progress.py": removed.text},
+        {"pkg/progress.py": removed.spans},
+        allowed={"pkg/progress.py"},
+        repo_texts=texts,
+    )
+    assert problems == [
+        "pkg/cli.py imports `fmt_bytes` from pkg/progress.py, which no longer defines it"
+    ]
+    uses_removed = apply_ops(texts["pkg/size.py"], [UnitOp("remove", "human_size")])
+    dangling = uses_removed.text.replace('"""Sizes."""', '"""Sizes!"""')
+    dangling += "\n\ndef again():\n    return human_size(1)\n"
+    problems = validate(
+        {"pkg/size.py": texts["pkg/size.py"]},
+        {"pkg/size.py": dangling},
+        {"pkg/size.py": uses_removed.spans},
+        allowed={"pkg/cli.py"},
+        repo_texts=texts,
+    )
+    assert any("outside the finding's files" in p for p in problems)
+    assert any("unresolved name(s) after the change: human_size" in p for p in problems)
+    assert any("lines outside the edited spans changed" in p for p in problems)
+    broken = validate(
+        {"pkg/size.py": texts["pkg/size.py"]},
+        {"pkg/size.py": "def (:\n"},
+        {},
+        allowed={"pkg/size.py"},
+        repo_texts=texts,
+    )
+    assert broken
+    assert "does not parse after the change" in broken[0]
+
+
+def _run_modules(texts: dict[str, str], module: str) -> dict[str, object]:
+    """Import ``module`` from ``texts`` written to a temporary folder (test fixtures only)."""
+    import importlib
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, text in texts.items():
+            target = Path(tmp) / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        sys.path.insert(0, tmp)
+        try:
+            for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+                del sys.modules[name]
+            return dict(vars(importlib.import_module(module)))
+        finally:
+            sys.path.remove(tmp)
+            for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+                del sys.modules[name]
+
+
+# ----------------------------------------------------------------------------- --apply
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> tuple[Path, str]:
+    root = tmp_path / "chatkit"
+    return root, build_demo_repo(root)
+
+
+def test_apply_commits_on_a_branch_and_leaves_the_working_tree_alone(
+    demo: tuple[Path, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root, base = demo
+    (root / "chatkit" / "utils.py").write_text("# a local edit the user has not committed\n")
+    head, status = _git(root, "rev-parse", "HEAD"), _git(root, "status", "--porcelain")
+    argv = ["review", str(root), "--since", base, "--apply", "--llm", "offline", "--format", "json"]
+    assert main(argv) == 1
+    doc = json.loads(capsys.readouterr().out)
+    branch = doc["changes"]["target"]
+    assert branch.startswith("idealdiff/")
+    records = {r["finding"]: r for r in doc["changes"]["records"]}
+    kinds = {f["id"]: f["clone_type"] for f in doc["findings"]}
+    committed = [f for f, r in records.items() if r["status"] == "committed"]
+    assert [kinds[f] for f in committed] == ["type-2"]
+    concept = next(f for f, k in kinds.items() if k == "concept")
+    assert records[concept]["status"] == "skipped"
+    assert "model" in records[concept]["detail"]
+    # The user's checkout is untouched: same HEAD, same branch, same uncommitted edit.
+    assert _git(root, "rev-parse", "HEAD") == head
+    assert _git(root, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert _git(root, "status", "--porcelain") == status
+    # One commit per carried-out finding, on top of the batch head.
+    log = _git(root, "log", "--format=%s", f"{head}..{branch}").splitlines()
+    assert len(log) == 1
+    assert committed[0] in log[0]
+    assert _git(root, "rev-parse", f"{branch}~1") == head
+    changed = _git(root, "diff", "--name-only", head, branch).splitlines()
+    assert changed == ["chatkit/format.py", "tests/test_format.py"]
+    # Checked out, the branch parses, delegates, and the demo's own tests pass.
+    work = tmp_path / "checkout"
+    _git(root, "worktree", "add", "-q", str(work), branch)
+    fmt = (work / "chatkit" / "format.py").read_text()
+    assert "return human_size(count, digits)" in fmt
+    assert "value /= 1024" not in fmt
+    tests = subprocess.run(
+        [sys.executable, "-m", "unittest", "-q"], cwd=work, capture_output=True, text=True
+    )
+    assert tests.returncode == 0, tests.stderr
+    assert "Ran 6 tests" in tests.stderr
+    # A second --apply on the same head rebuilds the same branch, it does not add another.
+    assert main(argv) == 1
+    again = json.loads(capsys.readouterr().out)
+    assert again["changes"]["target"] == branch
+    assert _git(root, "branch", "--list", "idealdiff/*").count("idealdiff/") == 1
+
+
+def test_apply_refuses_to_move_the_checked_out_branch(
+    demo: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, base = demo
+    argv = ["review", str(root), "--base", "main", "--since", base, "--apply", "--llm", "offline"]
+    argv += ["--format", "json"]
+    main(argv)
+    branch = json.loads(capsys.readouterr().out)["changes"]["target"]
+    _git(root, "checkout", "-q", branch)
+    assert main(argv) == 2
+    assert "is checked out" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- model edits
+
+VIEWS = """from pkg.urls import make_url_name
+
+
+def page(title):
+    return "/" + make_url_name(title)
+"""
+
+
+@pytest.fixture
+def standin() -> StandIn:
+    with serve() as state:
+        yield state
+
+
+@pytest.fixture
+def near_miss(repo: RepoBuilder) -> tuple[Path, str]:
+    base = repo.commit("Initial", {"pkg/__init__.py": "", "pkg/text.py": SLUGIFY})
+    repo.branch("urls", {"pkg/urls.py": SLUGIFY_RENAMED, "pkg/views.py": VIEWS})
+    repo.merge_pr(8, "urls", "Add URL names")
+    return repo.root, base
+
+
+def _edits(*edits: dict[str, str]) -> dict[str, object]:
+    return good_answer(edits=list(edits))
+
+
+def test_the_models_edits_are_applied_and_validated(
+    near_miss: tuple[Path, str],
+    standin: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root, base = near_miss
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
+    unified = (
+        'def slugify(text, separator="-"):\n'
+        '    """Turn a title into a URL slug (letters and digits only)."""\n'
+        '    normalized = unicodedata.normalize("NFKD", text)\n'
+        '    plain = normalized.encode("ascii", "ignore").decode()\n'
+        '    words = re.findall(r"[a-z0-9]+", plain.lower())\n'
+        "    if not words:\n"
+        '        raise ValueError(f"nothing to slugify in {text!r}")\n'
+        "    return separator.join(words)\n"
+    )
+    standin.script = [
+        Reply(
+            tool_input=_edits(
+                {"path": "pkg/text.py", "action": "replace", "target": "slugify", "code": unified},
+                {"path": "pkg/urls.py", "action": "remove", "target": "make_url_name"},
+                {
+                    "path": "pkg/urls.py",
+                    "action": "add_import",
+                    "code": "from pkg.text import slugify as make_url_name",
+                },
+            )
+        )
+    ]
+    argv = ["review", str(root), "--since", base, "--llm", "anthropic", "--apply", "--format"]
+    argv.append("json")
+    assert main(argv) == 1
+    doc = json.loads(capsys.readouterr().out)
+    tool = standin.requests[0]["tools"][0]
+    assert "edits" in tool["input_schema"]["properties"]  # draft mode asks for the edits
+    (record,) = doc["changes"]["records"]
+    assert record["status"] == "committed"
+    assert record["source"] == "model"
+    branch = doc["changes"]["target"]
+    urls = _git(root, "show", f"{branch}:pkg/urls.py")
+    assert "def make_url_name" not in urls
+    assert "from pkg.text import slugify as make_url_name" in urls
+    assert "letters and digits only" in _git(root, "show", f"{branch}:pkg/text.py")
+
+
+def test_a_model_edit_that_leaves_a_dangling_import_delivers_nothing(
+    near_miss: tuple[Path, str],
+    standin: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root, base = near_miss
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
+    standin.script = [
+        Reply(
+            tool_input=_edits(
+                {"path": "pkg/urls.py", "action": "remove", "target": "make_url_name"}
+            )
+        )
+    ]
+    argv = [
+        "review",
+        str(root),
+        "--since",
+        base,
+        "--llm",
+        "anthropic",
+        "--apply",
+        "--format",
+        "json",
+    ]
+    assert main(argv) == 1
+    doc = json.loads(capsys.readouterr().out)
+    (record,) = doc["changes"]["records"]
+    assert record["status"] == "skipped"
+    assert "pkg/views.py imports `make_url_name` from pkg/urls.py" in record["detail"]
+    assert not _git(root, "branch", "--list", "idealdiff/*")
