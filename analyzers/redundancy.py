@@ -468,22 +468,33 @@ def _prune_nested(pairs: list[_Pair], by_key: Mapping[Key, IndexedUnit]) -> list
                 break
         if not covered:
             out.append(p)
-    # A unit matched together with its own enclosing class (class ~ function and method ~
-    # function): keep the more specific member.
-    neighbours: dict[Key, set[Key]] = defaultdict(set)
+    # One unit x matched with both Y and y, where Y encloses y (class ~ function and method ~
+    # function, or a decorator factory ~ the other copy's factory and its nested wrapper): keep
+    # the stronger match, and on a tie the more specific member. Dropping the enclosing pair
+    # whatever its strength crossed two copied factories into outer ~ inner near-misses.
+    neighbours: dict[Key, dict[Key, _Pair]] = defaultdict(dict)
     for p in out:
-        neighbours[p.a].add(p.b)
-        neighbours[p.b].add(p.a)
+        neighbours[p.a][p.b] = p
+        neighbours[p.b][p.a] = p
     result: list[_Pair] = []
     for p in out:
-        shadowed = any(
-            by_key[other].unit.contains(by_key[z].unit)
-            for shared, other in ((p.a, p.b), (p.b, p.a))
-            for z in neighbours[shared]
-        )
-        if not shadowed:
+        dropped = False
+        for shared, other in ((p.a, p.b), (p.b, p.a)):
+            for z, q in neighbours[shared].items():
+                if q is p:
+                    continue
+                if by_key[other].unit.contains(by_key[z].unit) and _strength(q) >= _strength(p):
+                    dropped = True  # p pairs the enclosing unit; q is as strong and more specific
+                elif by_key[z].unit.contains(by_key[other].unit) and _strength(q) > _strength(p):
+                    dropped = True  # p pairs the enclosed unit; the enclosing pair q is stronger
+        if not dropped:
             result.append(p)
     return result
+
+
+def _strength(p: _Pair) -> tuple[int, float]:
+    """How strong a match is: the more specific clone type first, then the score."""
+    return (-CLONE_ORDER.index(p.clone_type), p.score)
 
 
 def _cluster(

@@ -277,3 +277,85 @@ def test_fingerprint_is_stable_when_lines_move(repo: RepoBuilder) -> None:
     second, _ = run(repo.root, base)
     assert first.findings[0].id == second.findings[0].id
     assert first.findings[0].members != second.findings[0].members  # the lines did move
+
+
+DEPRECATED = '''
+import functools
+import warnings
+
+
+def deprecated(message, stacklevel=2):
+    """Warn when the wrapped function is called."""
+    def wrapper(func):
+        @functools.wraps(func)
+        def deprecated_func(*args, **kwargs):
+            warnings.warn(
+                f"{func.__name__} is deprecated. {message}",
+                category=DeprecationWarning,
+                stacklevel=stacklevel,
+            )
+            return func(*args, **kwargs)
+        return deprecated_func
+    return wrapper
+'''
+
+
+def test_copied_decorator_factory_pairs_the_outer_functions_not_outer_with_inner(
+    repo: RepoBuilder,
+) -> None:
+    # The outer function also nearly matches the other copy's nested wrapper (which it
+    # contains); the identical outer pair is the stronger match and must win.
+    base = _base(repo)
+    repo.branch("one", {"pkg/a.py": DEPRECATED})
+    repo.branch("two", {"pkg/b.py": DEPRECATED})
+    repo.merge_pr(1, "one", "Deprecation helper")
+    repo.merge_pr(2, "two", "Another deprecation helper")
+    report, _ = run(repo.root, base)
+    assert members(report) == [{("deprecated", "#1"), ("deprecated", "#2")}]
+    assert report.findings[0].clone_type == "type-1"
+
+
+READ_TOKEN = """
+    def read_token(stream, echo):
+        raw = stream.read(32)
+        text = raw.decode(get_best_encoding(stream), "replace")
+        if echo and stream.isatty():
+            sys.stdout.write(text)
+        translate_errors(text)
+        return text
+"""
+
+PLATFORM_VARIANTS = (
+    """
+import sys
+
+
+def setup(value):
+    value = value.strip()
+    return value
+
+
+if sys.platform == "win32":
+"""
+    + READ_TOKEN
+    + """
+else:
+"""
+    + READ_TOKEN
+)
+
+
+def test_redefinitions_keep_their_key_when_a_branch_inserts_lines_above_them(
+    repo: RepoBuilder,
+) -> None:
+    # Two platform variants of one function: the second is a redefinition. A branch that only
+    # edits code above them must not be credited with them (their key must not move with them).
+    top_level = "import sys\n\n" + READ_TOKEN.replace("\n    ", "\n")
+    base = _base(repo, {"pkg/a.py": PLATFORM_VARIANTS, "pkg/b.py": top_level})
+    edited = PLATFORM_VARIANTS.replace(
+        "    value = value.strip()\n", "    value = value.strip()\n    value = value.lower()\n"
+    )
+    repo.branch("lower", {"pkg/a.py": edited})
+    repo.merge_pr(1, "lower", "Lower-case values")
+    report, _ = run(repo.root, base)
+    assert report.findings == ()
