@@ -12,6 +12,26 @@ class UnitParseError(ValueError):
     """The module does not parse as Python 3."""
 
 
+class UnitNames:
+    """Qualified names of one module's definitions, given in source order.
+
+    A redefinition of a name (``if WIN:``/``else:`` variants, ``@overload`` stubs, a property
+    setter) gets its ordinal, ``name@2``, ``name@3``: unlike a line number, it does not move when
+    a branch inserts lines above it, so the unit keeps its key and is not taken for new code.
+    Nested definitions are named under their parent's own name (``name@2.inner``).
+    """
+
+    def __init__(self) -> None:
+        self._count: dict[str, int] = {}
+
+    def next(self, parent: str | None, name: str) -> str:
+        """The qualified name of the next definition of ``name`` in ``parent`` (None: module)."""
+        base = f"{parent}.{name}" if parent else name
+        count = self._count.get(base, 0) + 1
+        self._count[base] = count
+        return base if count == 1 else f"{base}@{count}"
+
+
 def _trim_end(lines: list[str], start: int, end: int) -> int:
     """Drop trailing comment and blank lines that libcst keeps in an indented block's footer."""
     while end > start:
@@ -30,6 +50,7 @@ class _UnitVisitor(cst.CSTVisitor):
         self.path = path
         self.lines = lines
         self.units: list[Unit] = []
+        self.names = UnitNames()
         # (qualname, is_class) of the enclosing definitions
         self._stack: list[tuple[str, bool]] = []
 
@@ -42,7 +63,7 @@ class _UnitVisitor(cst.CSTVisitor):
 
     def _enter(self, node: cst.FunctionDef | cst.ClassDef, kind: UnitKind) -> None:
         parent = self._stack[-1][0] if self._stack else None
-        qualname = f"{parent}.{node.name.value}" if parent else node.name.value
+        qualname = self.names.next(parent, node.name.value)
         start, end = self._span(node)
         doc = node.get_docstring(clean=True)
         self.units.append(
@@ -81,7 +102,8 @@ class _UnitVisitor(cst.CSTVisitor):
 def locate_units(source: str, path: str) -> tuple[Unit, ...]:
     """Every function, async function, method, nested function and class of ``source``.
 
-    Spans are 1-based and inclusive, from the first decorator to the last line of code.
+    Spans are 1-based and inclusive, from the first decorator to the last line of code. A
+    redefinition of a name is named by its ordinal (``name@2``, see ``UnitNames``).
     Raises ``UnitParseError`` when the module does not parse.
     """
     try:

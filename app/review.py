@@ -28,7 +28,7 @@ from app.source import CodeSource
 from app.store import Store
 
 # Bump when scanning changes what it produces, so old cache entries are not reused.
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"
 PARALLEL_MIN_BYTES = 2_000_000  # below this a process pool costs more than it saves
 
 

@@ -66,6 +66,57 @@ def test_locate_units_kinds_qualnames_and_spans() -> None:
     assert units["Outer.method.nested"].parent == "Outer.method"
 
 
+REDEFINED = textwrap.dedent(
+    """
+    import sys
+
+    if sys.platform == "win32":
+        def getchar(echo):
+            def inner():
+                return 1
+            return inner()
+    else:
+        def getchar(echo):
+            def inner():
+                return 2
+            return inner()
+
+    class Group:
+        @property
+        def name(self):
+            return self._name
+
+        @name.setter
+        def name(self, value):
+            self._name = value
+    """
+).lstrip("\n")
+
+
+def test_redefinitions_are_named_by_their_ordinal_in_both_scans() -> None:
+    expected = {
+        "getchar": ("function", None, 4),
+        "getchar.inner": ("function", "getchar", 5),
+        "getchar@2": ("function", None, 9),
+        "getchar@2.inner": ("function", "getchar@2", 10),
+        "Group": ("class", None, 14),
+        "Group.name": ("method", "Group", 15),
+        "Group.name@2": ("method", "Group", 19),
+    }
+    located = {
+        u.qualname: (u.kind, u.parent, u.start_line) for u in locate_units(REDEFINED, "m.py")
+    }
+    assert located == expected
+    for precise in (False, True):
+        scan = scan_module("m.py", REDEFINED.encode(), precise=precise)
+        units = {u.unit.qualname: u.unit for u in scan.units}
+        assert {q: (u.kind, u.parent, u.start_line) for q, u in units.items()} == expected
+        assert units["getchar@2"].contains(units["getchar@2.inner"])
+    # Lines inserted above the variants move them, but do not rename them.
+    moved = scan_module("m.py", ("# header\n\n" + REDEFINED).encode())
+    assert [u.unit.qualname for u in moved.units] == list(expected)
+
+
 def test_syntax_error_raises_a_parse_error() -> None:
     with pytest.raises(UnitParseError, match="syntax error"):
         locate_units("def broken(:\n    pass\n", "b.py")
