@@ -4,6 +4,7 @@ Grammar (the first line of a comment that starts with ``/idealize``; quoted line
 blocks are not commands):
 
     /idealize                  review this pull request's batch
+    /idealize pr               the same, and open a draft pull request per unification
     /idealize help             show the help
     /idealize --last N         review the last N merged pull requests (1 to 50)
     /idealize --since X        review what was merged after X: a date (YYYY-MM-DD), a commit
@@ -13,7 +14,7 @@ blocks are not commands):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -29,6 +30,8 @@ unification issue per redundancy.
 - `/idealize --last N`: review the last N merged pull requests (1 to 50)
 - `/idealize --since 2026-11-01`: review what was merged after a date, a commit
   (`--since 1a2b3c4`) or a pull request (`--since #42`)
+- `/idealize pr`: the same review, and a draft pull request that carries out each
+  unification idealdiff can compute and validate (also `/idealize pr --last N` ...)
 - `/idealize help`: show this help
 
 Only people with write access to the repository can run a review. Settings live in
@@ -48,6 +51,7 @@ class Command:
     since_date: str | None = None
     since_sha: str | None = None
     since_pr: int | None = None
+    pr: bool = False  # also open draft pull requests that carry out the unifications
     error: str | None = None  # why the text was not understood (the help is shown with it)
 
 
@@ -71,6 +75,9 @@ def find_command(body: str | None) -> str | None:
 def parse_command(line: str) -> Command:
     """Parse a command line (as ``find_command`` returns it); never raises."""
     words = line.split()[1:]
+    if words[:1] == ["pr"]:
+        parsed = parse_command(" ".join([PREFIX, *words[1:]]))
+        return replace(parsed, pr=True) if parsed.action == "review" else parsed
     if not words:
         return Command("review")
     if words in (["help"], ["--help"], ["-h"]):

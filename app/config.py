@@ -63,7 +63,9 @@ class RepoConfig(BaseModel):
     extra_exclude: tuple[str, ...] = ()
     analysis: AnalysisConfig = AnalysisConfig()
     # The GitHub App's keys: what a merged batch triggers, and how issues are labelled.
-    mode: Literal["issues", "dry-run", "off"] = "issues"
+    # draft_pr: the issues, plus a draft pull request carrying out each unification that could
+    # be computed and validated (the issue says why when one could not).
+    mode: Literal["issues", "draft_pr", "dry-run", "off"] = "issues"
     batch: BatchConfig = BatchConfig()
     labels: tuple[str, ...] = Field(default=("idealdiff",), min_length=1)
 

@@ -94,6 +94,9 @@ def test_issue_links_point_at_the_web_host_of_the_api(api: str, web: str) -> Non
         ("/idealize --since 2026-11-01", Command("review", since_date="2026-11-01")),
         ("/idealize --since 1A2B3C4", Command("review", since_sha="1a2b3c4")),
         ("/idealize --since #42", Command("review", since_pr=42)),
+        ("/idealize pr", Command("review", pr=True)),
+        ("/idealize pr --last 3", Command("review", last=3, pr=True)),
+        ("/idealize pr help", Command("help")),
     ],
 )
 def test_commands_parse(line: str, expected: Command) -> None:
