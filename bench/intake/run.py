@@ -1,0 +1,656 @@
+"""Webhook intake benchmark: ``idealdiff serve`` under load, and under SIGKILL (never run by CI).
+
+    python bench/intake/run.py                 # load, then the crash soak (~6 min)
+    python bench/intake/run.py --only load     # deliveries/s and latency, peers included
+    python bench/intake/run.py --only soak     # kill -9 while delivering; count lost/duplicated
+
+The server is the real ``idealdiff serve`` process on loopback with a fresh data directory. Its
+worker is off (``--no-worker``) unless a target says otherwise, so jobs stay queued and nothing
+reaches a network; ``GITHUB_API_URL`` points at a closed loopback port all the same. Raw outputs
+go to ``bench/work/intake/``; see ``bench/intake/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+WORK = ROOT / "bench" / "work" / "intake"
+sys.path.insert(0, str(ROOT))
+
+from app.store import AppStore  # noqa: E402
+from tests.webhook_payloads import merged_pr, pr_comment, sign  # noqa: E402
+
+SECRET = "bench-webhook-secret"
+REPOS = tuple(f"bench-org/service-{k}" for k in range(4))
+# (name, command line): the peers show what the stack costs without idealdiff's work.
+TARGETS = ("bare", "durable", "idealdiff", "idealdiff+worker")
+
+
+def say(text: str) -> None:
+    """Progress on standard output, at once."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A signed body ready to send; ``repo``/``number`` say what it must leave in the store."""
+
+    event: str
+    body: bytes
+    signature: str
+    kind: str  # "merge" or "command"
+    repo: str
+    number: int
+
+
+def deliveries(count: int = 200) -> list[Delivery]:
+    """Half merged pull requests, half ``/idealize`` comments, over four repositories.
+
+    Derived from octokit's recorded examples and validated against GitHub's webhook schema by
+    ``tests/webhook_payloads.py`` (13-25 kB each, as GitHub sends them).
+    """
+    out: list[Delivery] = []
+    for i in range(count):
+        repo = REPOS[(i // 2) % len(REPOS)]
+        number = 1000 + i
+        if i % 2 == 0:
+            payload = merged_pr(
+                repo,
+                number,
+                title=f"Change {number}",
+                author=f"dev-{i % 7}",
+                merge_sha=f"{i:040x}",
+                merged_at=f"2026-11-2{i % 10}T10:{i % 60:02d}:00Z",
+            )
+            event, kind = "pull_request", "merge"
+        else:
+            payload = pr_comment(repo, number, "/idealize", comment_id=50_000 + i)
+            event, kind = "issue_comment", "command"
+        body = json.dumps(payload).encode()
+        out.append(Delivery(event, body, sign(body, SECRET), kind, repo, number))
+    return out
+
+
+def write_manifest(items: list[Delivery], where: Path) -> Path:
+    """Bodies as files and one ``event signature path`` line each, for the wrk script."""
+    where.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, item in enumerate(items):
+        path = where / f"body-{i:04d}.json"
+        path.write_bytes(item.body)
+        lines.append(f"{item.event} {item.signature} {path}")
+    manifest = where / "manifest.txt"
+    manifest.write_text("\n".join(lines) + "\n")
+    return manifest
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (at the moment of asking)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def throwaway_key() -> str:
+    """A fresh RSA key for a throwaway GITHUB_APP_ID: the worker signs JWTs nobody checks."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@dataclass
+class Server:
+    """One server process (idealdiff or a peer) on loopback, restartable on the same port."""
+
+    target: str
+    run_dir: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def url(self) -> str:
+        """The base address."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def db(self) -> Path:
+        """The SQLite file the server writes."""
+        return self.run_dir / "data" / "idealdiff.sqlite3"
+
+    def command(self) -> list[str]:
+        """The command line of the target."""
+        if self.target in ("bare", "durable"):
+            return [
+                sys.executable,
+                str(HERE / "peers.py"),
+                self.target,
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.db),
+                "--secret",
+                SECRET,
+            ]
+        cmd = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1"]
+        cmd += ["--port", str(self.port)]
+        return cmd if self.target == "idealdiff+worker" else [*cmd, "--no-worker"]
+
+    def environment(self) -> dict[str, str]:
+        """The process environment: no inherited GitHub or Anthropic settings, no network."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ANTHROPIC_"))}
+        env.update(
+            PYTHONPATH=str(ROOT),
+            GITHUB_WEBHOOK_SECRET=SECRET,
+            IDEALDIFF_DATA_DIR=str(self.run_dir / "data"),
+            # Nothing listens there: a worker that runs anyway fails fast and backs off.
+            GITHUB_API_URL=f"http://127.0.0.1:{free_port()}",
+        )
+        if self.target == "idealdiff+worker":
+            env.update(GITHUB_APP_ID="1", GITHUB_PRIVATE_KEY=throwaway_key())
+        else:
+            env["IDEALDIFF_RUN_WORKER"] = "false"
+        return env
+
+    def start(self, wait: bool = True) -> None:
+        """Start the process (cwd: its run dir, so no ``.env`` of the checkout is read)."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.starts += 1
+        log = open(self.run_dir / f"server-{self.starts}.log", "wb")
+        self.proc = subprocess.Popen(
+            self.command(),
+            cwd=self.run_dir,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Poll ``/healthz`` until it answers 200."""
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1, trust_env=False).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or (self.proc and self.proc.poll() is not None):
+                log = (self.run_dir / f"server-{self.starts}.log").read_text(errors="replace")
+                raise RuntimeError(f"{self.target} did not start:\n{log[-3000:]}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an OOM kill would."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        """SIGTERM and wait (uvicorn finishes the requests in flight)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(30)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process so far (from /proc)."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- load ---------------------------------------------------------------------------------------
+
+
+def wrk(url: str, manifest: Path, connections: int, seconds: float, nonce: str) -> dict[str, Any]:
+    """One wrk run (one thread: the other core is the server's); its BENCH_JSON summary."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--timeout", "5s"]
+    cmd += ["-s", str(HERE / "deliver.lua"), url + "/webhook"]
+    env = {**os.environ, "BENCH_MANIFEST": str(manifest), "BENCH_NONCE": nonce}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    out = done.stdout
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{out}\n{done.stderr}")
+    match = re.search(r"^BENCH_JSON (.*)$", out, re.M)
+    if match is None:
+        raise RuntimeError(f"wrk printed no summary:\n{out}")
+    result: dict[str, Any] = json.loads(match.group(1))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["command"] = " ".join(cmd)
+    return result
+
+
+def load(
+    targets: list[str], levels: list[int], seconds: float, manifest: Path, stamp: str
+) -> list[dict[str, Any]]:
+    """Every target at every concurrency level, a fresh server and database for each."""
+    rows = []
+    for target in targets:
+        for level in levels:
+            run_dir = WORK / stamp / "load" / f"{target}-c{level}"
+            shutil.rmtree(run_dir, ignore_errors=True)
+            server = Server(target, run_dir)
+            server.start()
+            try:
+                wrk(server.url, manifest, level, 2, f"warm-{target}-{level}")
+                cpu0 = server.cpu_seconds()
+                result = wrk(server.url, manifest, level, seconds, f"m-{target}-{level}")
+                result["server_cpu_s"] = server.cpu_seconds() - cpu0
+            finally:
+                server.stop()
+            if target != "bare":
+                store = AppStore(server.db)
+                try:
+                    recorded = store.counts()["deliveries"]
+                finally:
+                    store.close()
+                result["recorded"] = recorded
+            result.update(target=target, connections=level)
+            rows.append(result)
+            say(
+                f"{target:17s} c={level:<4d} {result['rps']:8.0f}/s  p50 "
+                f"{result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:7.2f} ms  "
+                f"non2xx {result['non2xx']}  errors "
+                f"{result['connect_errors'] + result['read_errors'] + result['timeouts']}"
+            )
+    return rows
+
+
+# -- crash soak ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SoakState:
+    """What the sender saw: acknowledged ids, and ids sent without an answer."""
+
+    acked: dict[str, int] = field(default_factory=dict)  # delivery id -> index of its body
+    pending: dict[str, int] = field(default_factory=dict)  # sent, no 2xx yet: to redeliver
+    statuses: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    transport_errors: int = 0
+    next_id: int = 0
+
+
+async def _send(
+    client: Any, item: Delivery, delivery_id: str, state: SoakState, event_status: Counter[str]
+) -> bool:
+    import httpx
+
+    headers = {
+        "X-GitHub-Event": item.event,
+        "X-GitHub-Delivery": delivery_id,
+        "X-Hub-Signature-256": item.signature,
+        "Content-Type": "application/json",
+    }
+    started = time.perf_counter()
+    try:
+        answer = await client.post("/webhook", content=item.body, headers=headers)
+    except httpx.TransportError:
+        state.transport_errors += 1
+        return False
+    if 200 <= answer.status_code < 300:
+        state.latencies.append(time.perf_counter() - started)
+        event_status[f"{answer.status_code} {answer.json().get('status')}"] += 1
+        return True
+    event_status[str(answer.status_code)] += 1
+    return False
+
+
+async def _sender(client: Any, items: list[Delivery], state: SoakState, until: float) -> None:
+    while time.monotonic() < until:
+        if state.pending:
+            # A delivery that got no answer goes again with its id, as a GitHub redelivery does.
+            delivery_id, index = state.pending.popitem()
+        else:
+            delivery_id, index = f"soak-{state.next_id}", state.next_id % len(items)
+            state.next_id += 1
+        if await _send(client, items[index], delivery_id, state, state.statuses):
+            state.acked[delivery_id] = index
+        else:
+            state.pending[delivery_id] = index
+            await asyncio.sleep(0.1)  # the server is down (or restarting): wait a little
+
+
+async def _killer(server: Server, until: float, kills: int, log: list[dict[str, Any]]) -> None:
+    span = (until - time.monotonic()) / kills
+    for k in range(kills):
+        # A random moment in each slice of the soak, so kills spread over it.
+        await asyncio.sleep(random.uniform(0.2 * span, 0.9 * span))
+        server.kill()
+        log.append({"kill": k + 1, "at": time.time()})
+        await asyncio.sleep(random.uniform(0.0, 0.5))
+        server.start(wait=False)
+
+
+async def soak_traffic(
+    server: Server, items: list[Delivery], seconds: float, kills: int, senders: int
+) -> tuple[SoakState, list[dict[str, Any]], Counter[str]]:
+    """Deliver for ``seconds``, killing the server ``kills`` times; then settle, redeliver."""
+    import httpx
+
+    state = SoakState()
+    kill_log: list[dict[str, Any]] = []
+    until = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=senders, max_keepalive_connections=senders)
+    async with httpx.AsyncClient(
+        base_url=server.url, timeout=10, trust_env=False, limits=limits
+    ) as client:
+        tasks = [_sender(client, items, state, until) for _ in range(senders)]
+        await asyncio.gather(_killer(server, until, kills, kill_log), *tasks)
+        await asyncio.to_thread(server.wait_ready)
+        # Everything sent without an answer goes again until answered: those the dead server had
+        # already committed must come back as duplicates, the others as accepted.
+        settle: Counter[str] = Counter()
+        while state.pending:
+            delivery_id, index = state.pending.popitem()
+            if await _send(client, items[index], delivery_id, state, settle):
+                state.acked[delivery_id] = index
+            else:
+                state.pending[delivery_id] = index
+                await asyncio.sleep(0.05)
+        # GitHub redelivery of acknowledged deliveries: same id, same body.
+        again: Counter[str] = Counter()
+        sample = random.sample(sorted(state.acked), min(500, len(state.acked)))
+        for delivery_id in sample:
+            await _send(client, items[state.acked[delivery_id]], delivery_id, state, again)
+    state.statuses.update({f"settle {k}": v for k, v in settle.items()})
+    return state, kill_log, again
+
+
+def check_store(db: Path, items: list[Delivery], acked: dict[str, int]) -> dict[str, Any]:
+    """Count, through ``AppStore``'s API, what an acknowledged delivery must have left behind."""
+    store = AppStore(db)
+    try:
+        jobs = store.jobs()
+        counts = store.counts()
+        ledger = {(pr.repo, pr.number) for repo in REPOS for pr in store.merged(repo)}
+        seen = {d for d in acked if store.delivery_seen(d)}
+    finally:
+        store.close()
+    per_delivery = Counter(j.delivery_id for j in jobs if j.kind == "command")
+    batch_keys = Counter(j.key for j in jobs if j.kind == "batch" and j.state == "queued")
+    lost_delivery = [d for d in acked if d not in seen]
+    lost_job = []
+    lost_merge = []
+    for delivery_id, index in acked.items():
+        item = items[index]
+        if item.kind == "command" and per_delivery[delivery_id] == 0:
+            lost_job.append(delivery_id)
+        if item.kind == "merge":
+            if (item.repo, item.number) not in ledger:
+                lost_merge.append(delivery_id)
+            if batch_keys[f"batch:{item.repo}"] == 0:
+                lost_job.append(delivery_id)
+    acked_commands = sum(1 for i in acked.values() if items[i].kind == "command")
+    return {
+        "acknowledged": len(acked),
+        "acknowledged_commands": acked_commands,
+        "acknowledged_merges": len(acked) - acked_commands,
+        "deliveries_recorded": counts["deliveries"],
+        "jobs_total": len(jobs),
+        "lost_deliveries": len(lost_delivery),
+        "lost_jobs": len(lost_job),
+        "lost_ledger_entries": len(lost_merge),
+        "duplicated_command_jobs": sum(n - 1 for n in per_delivery.values() if n > 1),
+        "duplicated_batch_jobs": sum(n - 1 for n in batch_keys.values() if n > 1),
+        "jobs_without_acknowledged_delivery": sum(
+            1 for j in jobs if j.kind == "command" and j.delivery_id not in acked
+        ),
+        "examples_lost": (lost_delivery + lost_job + lost_merge)[:5],
+    }
+
+
+def integrity(db: Path) -> str:
+    """SQLite's own check of the file after the kills (raw SQL: the store has no call for it)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+# -- jobs run twice: a harmless job path, with its runners killed -------------------------------
+
+
+def drain_process(db: str, log: str, owner: str, lease: float) -> int:
+    """Claim jobs, 'run' each (a line in a log), finish it; exit when the queue is empty."""
+    store = AppStore(db)
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        while True:
+            job = store.claim(owner, time.time(), lease)
+            if job is None:
+                counts = store.counts()
+                if counts["jobs_queued"] == 0 and counts["jobs_running"] == 0:
+                    return 0
+                time.sleep(0.05)  # another runner holds the rest (or a dead one's lease runs)
+                continue
+            # The job's side effect: one O_APPEND write (in the kernel once written, so a kill -9
+            # after it cannot lose it). A real job's effect is a GitHub call.
+            os.write(fd, f"run {job.id} {owner}\n".encode())
+            time.sleep(random.uniform(0, 0.002))
+            ok = store.finish(job, time.time())
+            os.write(fd, f"finish {job.id} {owner} {int(ok)}\n".encode())
+    finally:
+        os.close(fd)
+        store.close()
+
+
+def drain(db: Path, run_dir: Path, runners: int, kill_every: float, lease: float) -> dict[str, Any]:
+    """Run every queued job with ``runners`` processes, SIGKILLing one every ~``kill_every`` s."""
+    log = run_dir / "executions.log"
+    log.unlink(missing_ok=True)
+    store = AppStore(db)
+    total = len(store.jobs())
+    store.close()
+
+    def spawn(n: int) -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, __file__, "_drain", str(db), str(log), f"runner-{n}", str(lease)]
+        return subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    spawned = runners
+    procs = [spawn(n) for n in range(runners)]
+    kills = 0
+    started = time.monotonic()
+    next_kill = started + random.uniform(0.5, 1.5) * kill_every
+    while any(p.poll() is None for p in procs):
+        time.sleep(0.05)
+        if time.monotonic() >= next_kill:
+            alive = [i for i, p in enumerate(procs) if p.poll() is None]
+            if alive:
+                i = random.choice(alive)
+                procs[i].send_signal(signal.SIGKILL)
+                procs[i].wait()
+                kills += 1
+                procs[i] = spawn(spawned)
+                spawned += 1
+            next_kill = time.monotonic() + random.uniform(0.5, 1.5) * kill_every
+    elapsed = time.monotonic() - started
+    runs: Counter[int] = Counter()
+    finished_ok: Counter[int] = Counter()
+    refused = 0  # finish() said no: the lease had passed to another runner
+    run_after_done = 0
+    for line in log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue  # a line cut by the kill
+        job_id = int(parts[1])
+        if parts[0] == "run":
+            if finished_ok[job_id]:
+                run_after_done += 1  # ran again although a run had completed: a real duplicate
+            runs[job_id] += 1
+        elif parts[0] == "finish" and len(parts) == 4:
+            if parts[3] == "1":
+                finished_ok[job_id] += 1
+            else:
+                refused += 1
+    store = AppStore(db)
+    counts = store.counts()
+    store.close()
+    return {
+        "jobs": total,
+        "runners": runners,
+        "runner_kills": kills,
+        "seconds": round(elapsed, 1),
+        "jobs_done": counts["jobs_done"],
+        "jobs_left": counts["jobs_queued"] + counts["jobs_running"],
+        "jobs_never_run": total - len(runs),
+        "jobs_finished_twice": sum(1 for n in finished_ok.values() if n > 1),
+        "runs_after_a_completed_run": run_after_done,
+        "finishes_refused": refused,
+        "reruns_after_a_killed_run": sum(n - 1 for n in runs.values() if n > 1) - run_after_done,
+    }
+
+
+def soak(seconds: float, kills: int, senders: int, stamp: str, drain_jobs: bool) -> dict[str, Any]:
+    """The crash soak: deliveries under SIGKILL, then the store's accounting."""
+    items = deliveries()
+    run_dir = WORK / stamp / "soak"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    server = Server("idealdiff", run_dir)
+    server.start()
+    try:
+        state, kill_log, again = asyncio.run(soak_traffic(server, items, seconds, kills, senders))
+    finally:
+        server.stop()
+    result = check_store(server.db, items, state.acked)
+    lat = sorted(state.latencies)
+    result.update(
+        seconds=seconds,
+        kills=len(kill_log),
+        server_starts=server.starts,
+        senders=senders,
+        transport_errors=state.transport_errors,
+        statuses=dict(state.statuses),
+        redelivered=sum(again.values()),
+        redelivery_answers=dict(again),
+        p50_ms=round(lat[len(lat) // 2] * 1000, 2) if lat else None,
+        p99_ms=round(lat[int(len(lat) * 0.99)] * 1000, 2) if lat else None,
+        integrity=integrity(server.db),
+    )
+    say(json.dumps(result, indent=2))
+    if drain_jobs:
+        result["drain"] = drain(server.db, run_dir, runners=2, kill_every=1.5, lease=1.0)
+        say(json.dumps(result["drain"], indent=2))
+    return result
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    """Where and what was measured."""
+    import importlib.metadata as md
+
+    def version(name: str) -> str | None:
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            return None
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])  # type: ignore[index]
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "app/server.py", "app/store.py", "bench/intake"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[:2]
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": sha + (" (with uncommitted intake changes)" if dirty else ""),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kb / 2**20, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "packages": {
+            n: version(n)
+            for n in ("uvicorn", "fastapi", "starlette", "httptools", "uvloop", "httpx")
+        },
+        "sqlite": __import__("sqlite3").sqlite_version,
+        "wrk": " ".join(wrk_version),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; results in ``bench/work/intake/<stamp>/results.json``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", choices=["load", "soak"])
+    parser.add_argument("--levels", default="1,8,32,64,128,256", help="wrk connections")
+    parser.add_argument("--seconds", type=float, default=10, help="per load level (after 2 s)")
+    parser.add_argument("--targets", default="bare,durable,idealdiff,idealdiff+worker")
+    parser.add_argument("--soak-seconds", type=float, default=60)
+    parser.add_argument("--kills", type=int, default=8)
+    parser.add_argument("--senders", type=int, default=16, help="concurrent soak requests")
+    parser.add_argument("--no-drain", action="store_true", help="skip the job-runner kill phase")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None and args.only != "soak":
+        sys.stderr.write("wrk is needed for the load test: apt-get install -y wrk\n")
+        return 2
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out: dict[str, Any] = {"machine": machine(), "argv": sys.argv}
+    say(json.dumps(out["machine"]))
+    if args.only in (None, "load"):
+        manifest = write_manifest(deliveries(), WORK / stamp / "bodies")
+        targets = [t for t in args.targets.split(",") if t]
+        unknown = set(targets) - set(TARGETS)
+        if unknown:
+            parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+        levels = [int(n) for n in args.levels.split(",")]
+        out["load"] = load(targets, levels, args.seconds, manifest, stamp)
+    if args.only in (None, "soak"):
+        out["soak"] = soak(args.soak_seconds, args.kills, args.senders, stamp, not args.no_drain)
+    path = WORK / stamp / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    say(f"results: {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "_drain":
+        raise SystemExit(drain_process(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])))
+    raise SystemExit(main())
