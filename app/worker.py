@@ -31,16 +31,20 @@ from app import logs
 from app.batch import MAX_PATCH_BYTES, Batch, Branch
 from app.commands import Command, help_text, parse_command
 from app.config import CONFIG_PATH, RepoConfig, parse_repo_config
+from app.context import CodeReader
 from app.errors import ConfigError
 from app.github import GitHubError, GitHubSource, PullInfo, RepoAPI
 from app.gitrepo import EMPTY_TREE
 from app.idealize import Idealizer, make_idealizer
 from app.publish import Published, open_pr_comment, publish, summary
+from app.pullrequest import ChangeRefused, PullResult, publish_change
 from app.report import Report
 from app.review import Scanner, review
+from app.safety import neutralize
 from app.server import Metrics
 from app.settings import Settings
 from app.store import AppStore, Job, PublishedIssue
+from app.unify import plan_changes
 
 log = logging.getLogger("idealdiff.worker")
 
@@ -269,11 +273,14 @@ class Worker:
             )
             return None
         prs = [PrRef.from_ledger(w.data) for w in waiting]
-        report, source = self._review(api, default, prs, config, problem)
+        draft = config.mode == "draft_pr"
+        report, source = self._review(api, default, prs, config, problem, edits=draft)
         if config.mode == "dry-run":
             log.info("dry run: nothing published", extra={"findings": len(report.findings)})
         else:
-            self._publish(api, report, source, config)
+            published = self._publish(api, report, source, config)
+            if draft:
+                self._pull_requests(api, report, source, published, default)
         self.store.mark_reviewed(repo, [p.number for p in prs], self.clock())
         return None
 
@@ -337,6 +344,7 @@ class Worker:
         config: RepoConfig,
         problem: str | None,
         head_sha: str | None = None,
+        edits: bool = False,
     ) -> tuple[Report, GitHubSource]:
         head = head_sha or api.branch_head(base)
         prs = sorted(prs, key=lambda p: (p.merged_at, p.number))
@@ -354,7 +362,7 @@ class Worker:
             repo=api.full_name,
             store=self.store,
             config_problem=problem,
-            idealizer=self._idealizer(),
+            idealizer=self._idealizer(edits),
         )
         log.info(
             "review done",
@@ -369,8 +377,11 @@ class Worker:
         )
         return report, source
 
-    def _idealizer(self) -> Idealizer:
-        """Anthropic when the App's settings carry a key, else the offline planner."""
+    def _idealizer(self, edits: bool = False) -> Idealizer:
+        """Anthropic when the App's settings carry a key, else the offline planner.
+
+        ``edits``: draft-PR mode, where the model is also asked for the concrete change.
+        """
         s = self.settings
         # The App's settings are the only source: the process environment is not read again.
         return make_idealizer(
@@ -380,7 +391,56 @@ class Worker:
             api_key=s.anthropic_api_key.get_secret_value() if s.anthropic_api_key else None,
             base_url=s.anthropic_base_url,
             model=s.model,
+            edits=edits or None,
         )
+
+    def _pull_requests(
+        self,
+        api: RepoAPI,
+        report: Report,
+        source: GitHubSource,
+        published: Published,
+        base: str,
+    ) -> list[PullResult]:
+        """One pull request per finding whose change validates; the issue says why otherwise."""
+        issues = {
+            link.finding_id: link
+            for group in (published.opened, published.updated, published.unchanged)
+            for link in group
+        } | {link.finding_id: link for link in published.reopened}
+        reader = CodeReader(source, report.head_sha, dict(source.tree(report.head_sha)))
+        results: list[PullResult] = []
+        for outcome in plan_changes(report, reader, cumulative=False, store=self.store):
+            issue = issues.get(outcome.finding_id)
+            problem = outcome.problem
+            if outcome.change is not None:
+                try:
+                    results.append(
+                        publish_change(
+                            api,
+                            outcome.change,
+                            base_branch=base,
+                            head_sha=report.head_sha,
+                            fingerprint=outcome.finding_id,
+                            issue=issue,
+                        )
+                    )
+                    continue
+                except ChangeRefused as exc:
+                    problem = str(exc)
+            if issue is None or problem is None:
+                continue
+            # One explanation per finding and reason: a later review with the same outcome
+            # must not repeat it.
+            digest = hashlib.sha256(problem.encode()).hexdigest()[:16]
+            key = f"pr-refused:{api.full_name}:{outcome.finding_id}:{digest}"
+            if self.store.mark_once(key, str(issue.number), self.clock()):
+                api.comment(issue.number, refused_comment(problem))
+        log.info(
+            "pull requests",
+            extra={r.action: [p.number for p in results if p.action == r.action] for r in results},
+        )
+        return results
 
     def _publish(
         self, api: RepoAPI, report: Report, source: GitHubSource, config: RepoConfig
@@ -449,12 +509,16 @@ class Worker:
             self._reply(api, number, once, open_pr_comment(report, f"#{number}"))
             return
         prs, from_ledger = self._select(api, repo, default, pull, command)
-        report, source = self._review(api, default, prs, config, problem)
+        draft = command.pr or config.mode == "draft_pr"
+        report, source = self._review(api, default, prs, config, problem, edits=draft)
         dry_run = config.mode == "dry-run"
         published = None if dry_run else self._publish(api, report, source, config)
+        pulls: list[PullResult] = []
+        if published is not None and draft:
+            pulls = self._pull_requests(api, report, source, published, default)
         if not dry_run:
             self.store.mark_reviewed(repo, from_ledger, self.clock())
-        self._reply(api, number, once, summary(report, published, dry_run))
+        self._reply(api, number, once, summary(report, published, dry_run) + pulls_summary(pulls))
 
     def _reply(self, api: RepoAPI, number: int, once: str, body: str) -> None:
         api.comment(number, body)
@@ -493,6 +557,24 @@ class Worker:
         ref = PrRef.from_pull(pull)
         report, _ = self._review(api, default, [ref], config, problem, head_sha=ref.merge_sha)
         return report
+
+
+def refused_comment(problem: str) -> str:
+    """The issue comment that says why no pull request carries out this unification."""
+    return (
+        "idealdiff did not open a pull request for this unification: the change could not be "
+        f"computed or did not pass validation.\n\n> {neutralize(problem)}\n\n"
+        "The plan above still stands; a person (or a later review) can carry it out."
+    )
+
+
+def pulls_summary(pulls: list[PullResult]) -> str:
+    """Lines for the command's reply: the pull requests this review opened or updated."""
+    shown = [p for p in pulls if p.action in ("opened", "updated", "unchanged")]
+    if not shown:
+        return ""
+    lines = [f"- {p.action}: {p.url} ({'draft' if p.draft else 'ready for review'})" for p in shown]
+    return "\n\nPull requests carrying out the unifications:\n" + "\n".join(lines)
 
 
 def run_worker(env_file: str | None = ".env") -> int:
