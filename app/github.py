@@ -103,6 +103,7 @@ class PullInfo(_Model):
     base: _Ref
     head: _Ref
     html_url: str | None = None
+    draft: bool = False
 
 
 class IssueInfo(_Model):
@@ -123,6 +124,52 @@ class TreeEntry:
 
     path: str
     sha: str
+
+
+class _Sha(_Model):
+    sha: str
+
+
+class CommitInfo(_Model):
+    """A commit as the git commits API describes it: its tree, parents and message."""
+
+    sha: str
+    message: str
+    tree: _Sha
+    parents: tuple[_Sha, ...]
+
+
+@dataclass(frozen=True)
+class PathEntry:
+    """A path of a tree with its mode (``100644``, ``100755``, ``120000``...) and object type."""
+
+    path: str
+    mode: str
+    type: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class TreeChange:
+    """One entry of a new tree on top of a base tree: a blob at ``path``, or None to delete it."""
+
+    path: str
+    mode: str  # 100644 or 100755: a file keeps the mode it has in the base tree
+    sha: str | None
+
+
+class DraftsNotSupported(GitHubError):
+    """GitHub refused a draft pull request: the repository's plan has no drafts (422)."""
+
+
+class PullRequestExists(GitHubError):
+    """GitHub refused a pull request: one is already open for this head and base (422)."""
+
+
+# GitHub's 422 messages, matched by their start (https://docs.github.com/rest/pulls/pulls).
+DRAFTS_REFUSED = "Draft pull requests are not supported"
+PULL_EXISTS = "A pull request already exists"
+REF_EXISTS = "Reference already exists"
 
 
 def git_blob_sha(data: bytes) -> str:
@@ -363,6 +410,205 @@ class RepoAPI:
             comment_id,
             content=content,
         )
+
+    # -- git data and pull requests (delivering a change as a pull request) ------------------
+
+    def ref_sha(self, ref: str) -> str | None:
+        """The commit ``ref`` (``heads/<branch>``) points at, or None when there is no such ref."""
+        try:
+            resp = self.gh.rest.git.get_ref(self.owner, self.name, ref)
+        except RequestFailed as exc:
+            if exc.response.status_code == 404:
+                return None
+            raise GitHubError(
+                f"GitHub refused reading a ref on {self.full_name} ({exc.response.status_code})"
+            ) from None
+        except GitHubException as exc:
+            why = _status_in(exc) or type(exc).__name__
+            raise GitHubError(f"GitHub failed reading a ref on {self.full_name} ({why})") from None
+        data: Any = resp.json()
+        return str(data["object"]["sha"])
+
+    def commit_info(self, sha: str) -> CommitInfo:
+        """One commit: its tree, parents and message."""
+        data = self._call("reading a commit", self.gh.rest.git.get_commit, sha).json()
+        return CommitInfo.model_validate({**data, "sha": data.get("sha") or sha})
+
+    def path_entries(self, rev: str, paths: Iterable[str]) -> dict[str, PathEntry]:
+        """Mode, type and sha of each of ``paths`` that exists in the tree of ``rev``.
+
+        One recursive trees request; when GitHub truncates it (above 100,000 entries), only the
+        folders on the way to ``paths`` are read, one request each.
+        """
+        wanted = set(paths)
+        resp = self._call("reading a tree", self.gh.rest.git.get_tree, rev, recursive="1")
+        data = resp.json()
+        if not data.get("truncated"):
+            return {
+                str(e["path"]): _path_entry(str(e["path"]), e)
+                for e in data["tree"]
+                if e.get("path") in wanted
+            }
+        found: dict[str, PathEntry] = {}
+        listed: dict[str, dict[str, Any]] = {}  # folder -> its entries by name
+
+        def folder(path: str, sha: str) -> dict[str, Any]:
+            if path not in listed:
+                items = self._call("reading a tree", self.gh.rest.git.get_tree, sha).json()
+                listed[path] = {str(e["path"]): e for e in items["tree"]}
+            return listed[path]
+
+        root_sha = str(data["sha"])
+        for path in sorted(wanted):
+            parts = path.split("/")
+            here, sha = "", root_sha
+            for depth, part in enumerate(parts):
+                entry = folder(here, sha).get(part)
+                if entry is None:
+                    break
+                if depth == len(parts) - 1:
+                    found[path] = _path_entry(path, entry)
+                elif entry.get("type") == "tree":
+                    here, sha = f"{here}{part}/", str(entry["sha"])
+                else:
+                    break
+        return found
+
+    def create_blob(self, data: bytes) -> str:
+        """Store a blob; returns its sha. Sent base64-encoded, so every byte arrives as it is."""
+        resp = self._call(
+            "creating a blob",
+            self.gh.rest.git.create_blob,
+            content=base64.b64encode(data).decode("ascii"),
+            encoding="base64",
+        )
+        return str(resp.json()["sha"])
+
+    def create_tree(self, base_tree: str, changes: Sequence[TreeChange]) -> str:
+        """A tree: ``base_tree`` with ``changes`` applied (a None sha deletes the path)."""
+        entries = [{"path": c.path, "mode": c.mode, "type": "blob", "sha": c.sha} for c in changes]
+        resp = self._call(
+            "creating a tree",
+            self.gh.rest.git.create_tree,
+            base_tree=base_tree,
+            tree=entries,
+        )
+        return str(resp.json()["sha"])
+
+    def create_commit(self, message: str, tree: str, parents: Sequence[str]) -> str:
+        """A commit of ``tree`` on ``parents``; returns its sha.
+
+        No author or committer is sent: GitHub then records the App's bot identity and signs
+        the commit, so it shows as verified.
+        """
+        resp = self._call(
+            "creating a commit",
+            self.gh.rest.git.create_commit,
+            message=message,
+            tree=tree,
+            parents=list(parents),
+        )
+        return str(resp.json()["sha"])
+
+    def create_ref(self, ref: str, sha: str) -> None:
+        """Create ``refs/<ref>`` (``ref`` is ``heads/<branch>``) at ``sha``.
+
+        A ref that already exists (a retried request whose first answer was lost, or another
+        worker) is moved to ``sha`` instead.
+        """
+        try:
+            self.gh.rest.git.create_ref(self.owner, self.name, ref=f"refs/{ref}", sha=sha)
+        except RequestFailed as exc:
+            if exc.response.status_code == 422 and REF_EXISTS in _message(exc):
+                self.update_ref(ref, sha, force=True)
+                return
+            raise GitHubError(
+                f"GitHub refused creating a branch on {self.full_name} ({exc.response.status_code})"
+            ) from None
+        except GitHubException as exc:
+            why = _status_in(exc) or type(exc).__name__
+            raise GitHubError(
+                f"GitHub failed creating a branch on {self.full_name} ({why})"
+            ) from None
+
+    def update_ref(self, ref: str, sha: str, *, force: bool) -> None:
+        """Point ``refs/<ref>`` at ``sha``; ``force`` allows a move that is not a fast-forward."""
+        self._call("moving a branch", self.gh.rest.git.update_ref, ref, sha=sha, force=force)
+
+    def pulls_for_head(self, branch: str, state: str = "all") -> list[PullInfo]:
+        """Pull requests whose head is ``branch`` of this repository, newest first."""
+        resp = self._call(
+            "listing pull requests",
+            self.gh.rest.pulls.list,
+            state=state,
+            head=f"{self.owner}:{branch}",
+            sort="created",
+            direction="desc",
+            per_page=100,
+        )
+        return [PullInfo.model_validate(p) for p in resp.json()]
+
+    def create_pull(self, *, title: str, body: str, head: str, base: str, draft: bool) -> PullInfo:
+        """Open a pull request from ``head`` into ``base``.
+
+        Raises ``DraftsNotSupported`` when GitHub answers that the repository's plan has no
+        draft pull requests, ``PullRequestExists`` when one is already open for ``head``.
+        """
+        try:
+            resp = self.gh.rest.pulls.create(
+                self.owner,
+                self.name,
+                title=title,
+                body=body,
+                head=head,
+                base=base,
+                draft=draft,
+                maintainer_can_modify=True,
+            )
+        except RequestFailed as exc:
+            status = exc.response.status_code
+            message = _message(exc)
+            if status == 422 and DRAFTS_REFUSED in message:
+                raise DraftsNotSupported(
+                    f"{self.full_name} does not support draft pull requests"
+                ) from None
+            if status == 422 and PULL_EXISTS in message:
+                raise PullRequestExists(
+                    f"a pull request from {head} is already open on {self.full_name}"
+                ) from None
+            raise GitHubError(
+                f"GitHub refused opening a pull request on {self.full_name} ({status})"
+            ) from None
+        except GitHubException as exc:
+            why = _status_in(exc) or type(exc).__name__
+            raise GitHubError(
+                f"GitHub failed opening a pull request on {self.full_name} ({why})"
+            ) from None
+        return PullInfo.model_validate(resp.json())
+
+    def update_pull(self, number: int, **fields: Any) -> PullInfo:
+        """Change a pull request's title, body, base or state."""
+        resp = self._call("updating a pull request", self.gh.rest.pulls.update, number, **fields)
+        return PullInfo.model_validate(resp.json())
+
+
+def _path_entry(path: str, entry: Mapping[str, Any]) -> PathEntry:
+    return PathEntry(path, str(entry["mode"]), str(entry["type"]), str(entry["sha"]))
+
+
+def _message(exc: RequestFailed) -> str:
+    """GitHub's ``message`` (and validation errors' messages) of a failed request, or ""."""
+    try:
+        data = exc.response.json()
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    parts = [str(data.get("message") or "")]
+    for err in data.get("errors") or ():
+        if isinstance(err, dict) and err.get("message"):
+            parts.append(str(err["message"]))
+    return " ".join(parts)
 
 
 def _status_in(exc: BaseException) -> int | None:

@@ -31,6 +31,16 @@ def neutralize(text: str) -> str:
     return _CLOSING.sub(lambda m: m.group(1) + ZWSP + m.group(2), text)
 
 
+def inert_plain(text: str) -> str:
+    """Untrusted plain text (a commit message) with its closing keywords defused.
+
+    A commit message is not Markdown, so nothing is escaped and the keyword is split from its
+    reference by a real zero-width space; GitHub closes issues named by closing keywords in the
+    commits that reach the default branch, and would otherwise act on these.
+    """
+    return _CLOSING.sub(lambda m: m.group(1) + "\u200b" + m.group(2), text)
+
+
 def inline_code(text: str) -> str:
     """Text as one Markdown code span, whatever backticks it contains."""
     text = " ".join(text.split())

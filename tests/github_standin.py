@@ -15,6 +15,7 @@ check the branch out. Pull requests are records whose head follows their branch.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import secrets
@@ -103,6 +104,19 @@ def make_key() -> tuple[str, Any]:
     return pem, key.public_key()
 
 
+# The description is parsed once per path prefix (about a second each) and shared by every
+# stand-in: requests are validated as if sent to this host, whatever port served them.
+SPEC_HOST = "http://standin.invalid"
+_SPEC_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4)
+def _spec(prefix: str) -> OpenAPI:
+    spec = json.loads((FIXTURES / "github-openapi-subset.json").read_text())
+    spec["servers"] = [{"url": SPEC_HOST + prefix}]
+    return OpenAPI.from_dict(spec)
+
+
 class _ValidationRequest:
     """A request as openapi-core reads it."""
 
@@ -149,9 +163,7 @@ class GitHubStandin:
         self._sock.bind(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}{prefix}"
-        spec = json.loads((FIXTURES / "github-openapi-subset.json").read_text())
-        spec["servers"] = [{"url": self.url}]
-        self.spec = OpenAPI.from_dict(spec)
+        self.spec = _spec(prefix)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -326,7 +338,7 @@ class GitHubStandin:
             "{path:path}", "{path}"
         ).format(**{k: quote(v, safe="") for k, v in params.items()})
         wrapped = _ValidationRequest(
-            f"http://127.0.0.1:{self.port}",
+            SPEC_HOST,
             path,
             request.method,
             request.query_params,
@@ -334,7 +346,8 @@ class GitHubStandin:
             body,
         )
         try:
-            self.spec.validate_request(wrapped)
+            with _SPEC_LOCK:
+                self.spec.validate_request(wrapped)
         except Exception as exc:  # any violation is a test failure, reported with its cause
             problem = f"{request.method} {request.url.path}: {type(exc).__name__}: {exc}"
             self.problems.append(problem[:500])
