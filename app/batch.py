@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from analyzers import FileChange, PatchError, parse_patch
 from app.errors import UsageError
@@ -63,7 +63,8 @@ def describe_commit(commit: Commit) -> tuple[str, str, str]:
 def _parse_date(text: str) -> str | None:
     try:
         if len(text) == 10:
-            return date.fromisoformat(text).isoformat()
+            # Midnight, spelled out: git reads a bare date as that day at the current time.
+            return datetime.combine(date.fromisoformat(text), time.min).isoformat()
         return datetime.fromisoformat(text).isoformat()
     except ValueError:
         return None
