@@ -362,13 +362,12 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                     return Plan(problem=f"{where} comes before {cname} in the same module")
             summary.append(f"{where}: now {'delegates to' if keywords else 'an alias of'} {cname}")
         else:
-            bound = (o_bind.imports.get(cname) == f"{c_mod[1]}.{cname}") or cname in o_bind.defined
             if keywords:
-                alias = cname if not bound or cname not in o_bind.defined else None
-                if alias is None:
-                    return Plan(problem=f"{other.path} already defines another `{cname}`")
+                imported = o_bind.imports.get(cname)
+                if cname in o_bind.defined or imported not in (None, f"{c_mod[1]}.{cname}"):
+                    return Plan(problem=f"{other.path} already binds another `{cname}`")
                 file_ops.append(UnitOp("replace", name, _delegation(texts, other, canonical)))
-                if o_bind.imports.get(cname) != f"{c_mod[1]}.{cname}":
+                if imported is None:
                     file_ops.append(UnitOp("add_import", code=f"from {c_mod[1]} import {cname}\n"))
                 summary.append(f"{where}: now a thin delegation to {c_mod[1]}.{cname}")
             else:

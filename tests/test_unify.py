@@ -467,3 +467,18 @@ def test_a_model_edit_that_leaves_a_dangling_import_delivers_nothing(
     assert record["status"] == "skipped"
     assert "pkg/views.py imports `make_url_name` from pkg/urls.py" in record["detail"]
     assert not _git(root, "branch", "--list", "idealdiff/*")
+
+
+def test_a_delegation_never_shadows_another_name() -> None:
+    progress = SIZE_SAME_PARAMS.replace("num_bytes", "count").replace(
+        "import math\n", "import math\n\nfrom pkg.legacy import human_size\n"
+    )
+    texts = _texts(
+        pkg__size=SIZE, pkg__progress=progress, pkg__legacy="def human_size(n):\n    return n\n"
+    )
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    assert plan.problem == "pkg/progress.py already binds another `human_size`"
