@@ -19,6 +19,7 @@ from analyzers.edits import ChangeSet, FileEdit
 from analyzers.unify import (
     Member,
     Modules,
+    Redirect,
     UnifyError,
     UnitOp,
     apply_ops,
@@ -153,7 +154,7 @@ def _build(
     finding: Finding,
     texts: Mapping[str, str],
     ops: Mapping[str, list[UnitOp]],
-    redirects: Mapping[str, tuple[object, ...]],
+    redirects: Mapping[str, tuple[Redirect, ...]],
     subject: str,
     body: str,
     *,
@@ -174,7 +175,7 @@ def _build(
                 continue
             applied = apply_redirects(
                 after.get(path, texts[path]),
-                path_redirects,  # type: ignore[arg-type]
+                path_redirects,
                 name[1],
                 path.endswith("__init__.py"),
             )
