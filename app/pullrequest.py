@@ -12,8 +12,10 @@ opening another. What a later review does:
   brought up to date when it differs, ``updated``);
 - otherwise it builds a new commit on the new head and force-moves the branch to it (the old
   commit sat on an older head, so the move is not a fast-forward), ``updated``;
-- the tip of the branch is a commit idealdiff did not make (someone pushed to it): the branch and
-  the pull request are left as they are, ``kept``;
+- the tip of the branch is a commit idealdiff did not make (someone pushed to it, or merged the
+  base into it): the branch and the pull request are left as they are, ``kept``. idealdiff's
+  commits are told by their ``Idealdiff-Change: <digest>`` trailer (an amended commit that keeps
+  the trailer still counts as idealdiff's);
 - the newest pull request of the branch was closed unmerged: a person said no, it is not reopened
   and the branch is not touched, ``dismissed``.
 
@@ -257,8 +259,9 @@ def publish_change(
 
     Raises ``ChangeRefused`` when the change is empty, makes no difference, or was computed on
     other code than ``head_sha`` holds (a file's ``before`` text differs from the file there),
-    and ``GitHubError`` when GitHub refuses a call (after the client's retries); in both cases no
-    pull request is opened.
+    and ``GitHubError`` when GitHub refuses a call (after the client's retries). A failure
+    leaves at most unreferenced git objects, or a branch without its pull request, which the next
+    call reuses: it opens the pull request then.
     """
     if not change.edits:
         raise ChangeRefused(f"the change of {change.finding_id} edits no file")

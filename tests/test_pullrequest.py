@@ -17,7 +17,7 @@ import pytest
 
 from analyzers.edits import ChangeSet, FileEdit
 from app.gitbuild import RepoBuilder
-from app.github import GitHubApp, GitHubError, RepoAPI
+from app.github import GitHubApp, GitHubError, PullInfo, RepoAPI
 from app.publish import IssueLink
 from app.pullrequest import (
     DISMISSED_NOTE,
@@ -393,6 +393,35 @@ def test_a_pull_request_closed_unmerged_is_not_opened_again(site: Site) -> None:
     assert (again.action, again.note, again.number) == ("dismissed", DISMISSED_NOTE, first.number)
     assert len(site.repo.pulls) == 1
     assert site.git("rev-parse", "idealdiff/idd-5eed0123abcd") == tip
+
+
+class StaleReads(RepoAPI):
+    """A client whose first look finds neither branch nor pull request, as a worker does when
+    another one (or its own lost answer) created both in between."""
+
+    def ref_sha(self, ref: str) -> str | None:
+        return None
+
+    def pulls_for_head(self, branch: str, state: str = "all") -> list[PullInfo]:
+        return [] if state == "all" else super().pulls_for_head(branch, state)
+
+
+def test_a_branch_and_pull_request_made_in_between_are_updated_not_duplicated(
+    site: Site,
+) -> None:
+    first = publish(site, unify_change())
+    newer = site.builder.commit("Docs", {"README.md": "hello\n"})
+    stale = StaleReads(site.api.gh, "acme", "demo")
+    again = publish_change(
+        stale, unify_change(), base_branch="main", head_sha=newer, fingerprint=FP, issue=ISSUE
+    )
+
+    assert (again.action, again.number) == ("updated", first.number)
+    assert len(site.repo.pulls) == 1
+    assert site.git("rev-parse", "idealdiff/idd-5eed0123abcd^") == newer
+    # GitHub answered "already exists" to both; each was then moved or updated instead.
+    assert ("POST", "/repos/acme/demo/git/refs", 422) in site.standin.requests
+    assert ("POST", "/repos/acme/demo/pulls", 422) in site.standin.requests
 
 
 def test_untrusted_text_is_inert_and_only_the_carried_out_issue_is_closed(site: Site) -> None:
