@@ -1,12 +1,15 @@
 """The webhook server: verify, record, enqueue, answer in milliseconds (``idealdiff serve``).
 
 ``POST /webhook`` checks ``X-Hub-Signature-256`` over the raw body before anything else, then
-``receive()`` records the delivery and its jobs in one SQLite transaction; the work itself happens
-in the worker. ``GET /healthz`` and ``GET /metrics`` (Prometheus text format) serve operators.
+records the delivery and its jobs in one SQLite transaction before answering (one transaction for
+the deliveries in flight together: a group commit); ``receive()`` does the same without HTTP. The
+work itself happens in the worker. ``GET /healthz`` and ``GET /metrics`` (Prometheus text format)
+serve operators.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -34,7 +37,7 @@ from app.events import (
     PullRequestEvent,
 )
 from app.settings import Settings
-from app.store import AppStore, MergedPR, NewJob
+from app.store import AppStore, DeliveryRecord, MergedPR, NewJob
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 METRIC_EVENTS = frozenset(
@@ -71,6 +74,20 @@ def batch_key(repo: str) -> str:
     return f"batch:{repo}"
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What recording one verified delivery writes, and why it enqueues nothing (if it does not)."""
+
+    record: DeliveryRecord
+    reason: str = ""
+
+    def outcome(self, ids: list[int] | None) -> Outcome:
+        """The outcome once the store has answered (None: the delivery was already recorded)."""
+        if ids is None:
+            return Outcome("duplicate", reason="delivery already received")
+        return Outcome("accepted" if ids else "ignored", tuple(ids), self.reason)
+
+
 def receive(
     store: AppStore, event: str, delivery: str, payload: Mapping[str, Any], now: float
 ) -> Outcome:
@@ -78,30 +95,80 @@ def receive(
 
     Raises ``BadPayload`` when the payload does not parse as its event.
     """
-    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    decided = plan(store, event, delivery, payload, now)
+    result = store.accept_deliveries([decided.record])[0]
+    if isinstance(result, Exception):
+        raise result
+    return decided.outcome(result)
+
+
+Parsed = PullRequestEvent | IssueCommentEvent
+
+
+def parse_fast(event: str, body: bytes) -> Parsed | None:
+    """The model of a ``pull_request`` or ``issue_comment`` body, parsed by pydantic from bytes.
+
+    Three times faster than ``json.loads`` and then the model (a 25 kB payload becomes no Python
+    dict). None for any other event and for any body it refuses: the general path then parses
+    it again and words the error.
+    """
     try:
-        return _receive(store, event, action, delivery, payload, now)
+        if event == "pull_request":
+            return PullRequestEvent.model_validate_json(body)
+        if event == "issue_comment":
+            return IssueCommentEvent.model_validate_json(body)
+    except ValidationError:
+        pass
+    return None
+
+
+def plan(
+    store: AppStore,
+    event: str,
+    delivery: str,
+    payload: Mapping[str, Any] | Parsed,
+    now: float,
+) -> Plan:
+    """Decide what a verified delivery records; writes nothing.
+
+    ``payload`` is the JSON object, or its model from ``parse_fast``. Reads the store for
+    ``installation_repositories`` only (the repositories it already knows).
+    Raises ``BadPayload`` when the payload does not parse as its event.
+    """
+    if isinstance(payload, Mapping):
+        action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    else:
+        action = payload.action
+    try:
+        return _plan(store, event, action, delivery, payload, now)
     except ValidationError as exc:
         where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
         raise BadPayload(f"{event} payload is missing or mistypes: {where}") from None
 
 
-def _receive(
+def _plan(
     store: AppStore,
     event: str,
     action: str | None,
     delivery: str,
-    payload: Mapping[str, Any],
+    payload: Mapping[str, Any] | Parsed,
     now: float,
-) -> Outcome:
-    def accept(reason: str = "", **effects: Any) -> Outcome:
-        ids = store.accept_delivery(delivery, event, action, now, **effects)
-        if ids is None:
-            return Outcome("duplicate", reason="delivery already received")
-        return Outcome("accepted" if ids else "ignored", tuple(ids), reason)
+) -> Plan:
+    def accept(
+        reason: str = "",
+        jobs: tuple[NewJob, ...] = (),
+        merged: MergedPR | None = None,
+        installation: tuple[int, str, list[str] | None, bool] | None = None,
+    ) -> Plan:
+        record = DeliveryRecord(delivery, event, action, now, jobs, merged, installation)
+        return Plan(record, reason)
 
     if event == "pull_request":
-        pr_event = PullRequestEvent.model_validate(payload)
+        pr_event = (
+            payload
+            if isinstance(payload, PullRequestEvent)
+            else PullRequestEvent.model_validate(payload)
+        )
         pr = pr_event.pull_request
         repo = pr_event.repository
         if pr_event.installation is None:
@@ -133,9 +200,13 @@ def _receive(
             key=batch_key(repo.full_name),
             scope=repo.full_name,
         )
-        return accept(merged=merged, jobs=[job])
+        return accept(merged=merged, jobs=(job,))
     if event == "issue_comment":
-        ic = IssueCommentEvent.model_validate(payload)
+        ic = (
+            payload
+            if isinstance(payload, IssueCommentEvent)
+            else IssueCommentEvent.model_validate(payload)
+        )
         line = find_command(ic.comment.body)
         if action != "created" or line is None or ic.installation is None:
             return accept("no command")
@@ -156,7 +227,7 @@ def _receive(
             },
             scope=ic.repository.full_name,
         )
-        return accept(jobs=[job])
+        return accept(jobs=(job,))
     if event == "installation":
         inst = InstallationEvent.model_validate(payload)
         repos = None if inst.repositories is None else [r.full_name for r in inst.repositories]
@@ -252,6 +323,52 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+class GroupCommit:
+    """Writes deliveries many per transaction; each 2xx still waits for the commit holding it.
+
+    One write runs at a time, in a thread (SQLite blocks); deliveries that arrive meanwhile wait
+    and go together in the next transaction. Under load the requests in flight share one commit,
+    one WAL append and one thread hop instead of queueing for the store's lock one by one; a lone
+    delivery is written at once, as before.
+    """
+
+    def __init__(self, store: AppStore, max_batch: int = 256) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self._waiting: list[tuple[DeliveryRecord, asyncio.Future[list[int] | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def accept(self, record: DeliveryRecord) -> list[int] | None:
+        """``AppStore.accept_delivery`` for one delivery, in a transaction shared with others."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[int] | None] = loop.create_future()
+        self._waiting.append((record, future))
+        writer = self._writer
+        # A TestClient without a ``with`` block runs each request on a loop of its own.
+        if writer is None or writer.done() or writer.get_loop() is not loop:
+            self._writer = loop.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch = self._waiting[: self.max_batch]
+            del self._waiting[: self.max_batch]
+            results: list[list[int] | Exception | None]
+            try:
+                results = await run_in_threadpool(
+                    self.store.accept_deliveries, [record for record, _ in batch]
+                )
+            except Exception as exc:  # nothing was committed: each request of the batch fails
+                results = [exc] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():  # its request was cancelled
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
 def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")[:64]
 
@@ -287,6 +404,7 @@ def create_app(
     secret = settings.require_webhook_secret()
     logs.add_secrets(settings.secrets())
     stats = metrics or Metrics()
+    commits = GroupCommit(store)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -347,19 +465,26 @@ def create_app(
             ), "bad_signature"
         if not event or not delivery:
             return _error(400, "missing X-GitHub-Event or X-GitHub-Delivery"), "malformed"
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _error(400, "body is not JSON"), "malformed"
-        if not isinstance(payload, dict):
-            return _error(400, "body is not a JSON object"), "malformed"
+        payload: dict[str, Any] | Parsed | None = parse_fast(event, body)
+        if payload is None:
+            try:
+                payload = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return _error(400, "body is not JSON"), "malformed"
+            if not isinstance(payload, dict):
+                return _error(400, "body is not a JSON object"), "malformed"
         if event == "ping":
-            await run_in_threadpool(store.accept_delivery, delivery, event, None, clock())
+            await commits.accept(DeliveryRecord(delivery, event, None, clock()))
             return JSONResponse({"msg": "pong"}), "pong"
+        now = clock()
         try:
-            outcome = await run_in_threadpool(receive, store, event, delivery, payload, clock())
+            if event == "installation_repositories":  # reads the store, whose lock may wait
+                decided = await run_in_threadpool(plan, store, event, delivery, payload, now)
+            else:  # pydantic only: CPU that costs the same here as in a thread
+                decided = plan(store, event, delivery, payload, now)
         except BadPayload as exc:
             return _error(400, str(exc)), "malformed"
+        outcome = decided.outcome(await commits.accept(decided.record))
         status = 202 if outcome.status == "accepted" else 200
         body_out: dict[str, Any] = {"status": outcome.status, "jobs": list(outcome.jobs)}
         if outcome.reason:

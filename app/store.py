@@ -10,7 +10,7 @@ import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,6 +232,19 @@ class NewJob:
 
 
 @dataclass(frozen=True)
+class DeliveryRecord:
+    """A verified delivery and what recording it writes (see ``AppStore.accept_delivery``)."""
+
+    delivery_id: str
+    event: str
+    action: str | None
+    now: float
+    jobs: tuple[NewJob, ...] = ()
+    merged: MergedPR | None = None
+    installation: tuple[int, str, list[str] | None, bool] | None = None
+
+
+@dataclass(frozen=True)
 class Job:
     """A job taken by a worker, with the lease it holds."""
 
@@ -306,35 +319,63 @@ class AppStore(Store):
         ``installation`` is (id, account, repositories or None to keep them, active).
         Returns the ids of the jobs enqueued (or moved) for it.
         """
+        record = DeliveryRecord(delivery_id, event, action, now, tuple(jobs), merged, installation)
+        result = self.accept_deliveries([record])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def accept_deliveries(
+        self, records: Sequence[DeliveryRecord]
+    ) -> list[list[int] | Exception | None]:
+        """Record several deliveries in one transaction (a group commit), in order.
+
+        Each result is what ``accept_delivery`` returns for that delivery, or the exception that
+        kept it out: each delivery is a savepoint, so one that fails leaves the others in. The
+        commit covers them all: none is recorded unless it succeeds (then the exception is raised).
+        """
+        results: list[list[int] | Exception | None] = []
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            seen = self._db.execute(
-                "SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)
-            ).fetchone()
-            if seen:
-                return None
-            if merged is not None:
-                self._db.execute(
-                    "INSERT OR IGNORE INTO merged_prs (repo, number, installation_id, data,"
-                    " merged_at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        merged.repo,
-                        merged.number,
-                        merged.installation_id,
-                        json.dumps(merged.data),
-                        merged.merged_at,
-                        merged.received_at,
-                    ),
-                )
-            if installation is not None:
-                self._record_installation(*installation, now=now)
-            ids = [self._enqueue(job, delivery_id, now) for job in jobs]
+            for record in records:
+                self._db.execute("SAVEPOINT delivery")
+                try:
+                    results.append(self._accept(record))
+                except (sqlite3.Error, ValueError, TypeError) as exc:
+                    self._db.execute("ROLLBACK TO delivery")
+                    results.append(exc)
+                self._db.execute("RELEASE delivery")
+        return results
+
+    def _accept(self, record: DeliveryRecord) -> list[int] | None:
+        seen = self._db.execute(
+            "SELECT 1 FROM deliveries WHERE id = ?", (record.delivery_id,)
+        ).fetchone()
+        if seen:
+            return None
+        merged = record.merged
+        if merged is not None:
             self._db.execute(
-                "INSERT INTO deliveries (id, event, action, received_at, job_id)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (delivery_id, event, action, now, ids[0] if ids else None),
+                "INSERT OR IGNORE INTO merged_prs (repo, number, installation_id, data,"
+                " merged_at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    merged.repo,
+                    merged.number,
+                    merged.installation_id,
+                    json.dumps(merged.data),
+                    merged.merged_at,
+                    merged.received_at,
+                ),
             )
-            return ids
+        if record.installation is not None:
+            self._record_installation(*record.installation, now=record.now)
+        ids = [self._enqueue(job, record.delivery_id, record.now) for job in record.jobs]
+        self._db.execute(
+            "INSERT INTO deliveries (id, event, action, received_at, job_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (record.delivery_id, record.event, record.action, record.now, ids[0] if ids else None),
+        )
+        return ids
 
     def _enqueue(self, job: NewJob, delivery_id: str | None, now: float) -> int:
         run_after = now if job.run_after is None else job.run_after

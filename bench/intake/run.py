@@ -113,6 +113,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def code_at(rev: str) -> Path:
+    """The checkout itself, or the code of ``app``/``analyzers``/``prompts`` at a commit."""
+    if not rev:
+        return ROOT
+    where = WORK / f"code-{rev}"
+    if not where.exists():
+        where.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "archive", rev, "app", "analyzers", "prompts"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
+    return where
+
+
 def throwaway_key() -> str:
     """A fresh RSA key for a throwaway GITHUB_APP_ID: the worker signs JWTs nobody checks."""
     from cryptography.hazmat.primitives import serialization
@@ -130,7 +147,7 @@ def throwaway_key() -> str:
 class Server:
     """One server process (idealdiff or a peer) on loopback, restartable on the same port."""
 
-    target: str
+    target: str  # one of TARGETS, or "idealdiff@REV": serve as committed at REV (an A/B)
     run_dir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
@@ -168,7 +185,7 @@ class Server:
         """The process environment: no inherited GitHub or Anthropic settings, no network."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ANTHROPIC_"))}
         env.update(
-            PYTHONPATH=str(ROOT),
+            PYTHONPATH=str(code_at(self.target.partition("@")[2])),
             GITHUB_WEBHOOK_SECRET=SECRET,
             IDEALDIFF_DATA_DIR=str(self.run_dir / "data"),
             # Nothing listens there: a worker that runs anyway fails fast and backs off.
@@ -255,10 +272,13 @@ def wrk(url: str, manifest: Path, connections: int, seconds: float, nonce: str) 
 def load(
     targets: list[str], levels: list[int], seconds: float, manifest: Path, stamp: str
 ) -> list[dict[str, Any]]:
-    """Every target at every concurrency level, a fresh server and database for each."""
+    """Every target at every concurrency level, a fresh server and database for each.
+
+    Targets take turns at each level, so that load from elsewhere on the machine hits them alike.
+    """
     rows = []
-    for target in targets:
-        for level in levels:
+    for level in levels:
+        for target in targets:
             run_dir = WORK / stamp / "load" / f"{target}-c{level}"
             shutil.rmtree(run_dir, ignore_errors=True)
             server = Server(target, run_dir)
@@ -277,13 +297,15 @@ def load(
                 finally:
                     store.close()
                 result["recorded"] = recorded
-            result.update(target=target, connections=level)
+            result.update(target=target, connections=level, loadavg=os.getloadavg()[0])
             rows.append(result)
             say(
                 f"{target:17s} c={level:<4d} {result['rps']:8.0f}/s  p50 "
                 f"{result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:7.2f} ms  "
                 f"non2xx {result['non2xx']}  errors "
-                f"{result['connect_errors'] + result['read_errors'] + result['timeouts']}"
+                f"{result['connect_errors'] + result['read_errors'] + result['timeouts']}  "
+                f"cpu {result['server_cpu_s'] / max(result['requests'], 1) * 1e6:5.0f} us/req  "
+                f"load {result['loadavg']:.1f}"
             )
     return rows
 
@@ -621,7 +643,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["load", "soak"])
     parser.add_argument("--levels", default="1,8,32,64,128,256", help="wrk connections")
     parser.add_argument("--seconds", type=float, default=10, help="per load level (after 2 s)")
-    parser.add_argument("--targets", default="bare,durable,idealdiff,idealdiff+worker")
+    parser.add_argument(
+        "--targets",
+        default="bare,durable,idealdiff,idealdiff+worker",
+        help="comma-separated; idealdiff@REV serves the code of commit REV (an A/B)",
+    )
     parser.add_argument("--soak-seconds", type=float, default=60)
     parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--senders", type=int, default=16, help="concurrent soak requests")
@@ -636,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "load"):
         manifest = write_manifest(deliveries(), WORK / stamp / "bodies")
         targets = [t for t in args.targets.split(",") if t]
-        unknown = set(targets) - set(TARGETS)
+        unknown = {t for t in targets if not t.startswith("idealdiff@")} - set(TARGETS)
         if unknown:
             parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
         levels = [int(n) for n in args.levels.split(",")]
