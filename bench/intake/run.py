@@ -130,6 +130,15 @@ def code_at(rev: str) -> Path:
     return where
 
 
+def hide_fast_http() -> Path:
+    """A directory whose ``uvloop`` and ``httptools`` fail to import, to go first on the path."""
+    where = WORK / "hide-fast-http"
+    where.mkdir(parents=True, exist_ok=True)
+    for name in ("uvloop", "httptools"):
+        (where / f"{name}.py").write_text(f"raise ImportError('{name} hidden by bench/intake')\n")
+    return where
+
+
 def throwaway_key() -> str:
     """A fresh RSA key for a throwaway GITHUB_APP_ID: the worker signs JWTs nobody checks."""
     from cryptography.hazmat.primitives import serialization
@@ -147,7 +156,9 @@ def throwaway_key() -> str:
 class Server:
     """One server process (idealdiff or a peer) on loopback, restartable on the same port."""
 
-    target: str  # one of TARGETS, or "idealdiff@REV": serve as committed at REV (an A/B)
+    # One of TARGETS; "idealdiff@REV" serves the code of commit REV (an A/B); a ":h11" suffix
+    # hides httptools and uvloop, so uvicorn falls back to h11 and asyncio.
+    target: str
     run_dir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
@@ -163,13 +174,18 @@ class Server:
         """The SQLite file the server writes."""
         return self.run_dir / "data" / "idealdiff.sqlite3"
 
+    @property
+    def kind(self) -> str:
+        """The target without its revision and suffix: bare, durable, idealdiff(+worker)."""
+        return self.target.split(":")[0].split("@")[0]
+
     def command(self) -> list[str]:
         """The command line of the target."""
-        if self.target in ("bare", "durable"):
+        if self.kind in ("bare", "durable"):
             return [
                 sys.executable,
                 str(HERE / "peers.py"),
-                self.target,
+                self.kind,
                 "--port",
                 str(self.port),
                 "--db",
@@ -179,19 +195,22 @@ class Server:
             ]
         cmd = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1"]
         cmd += ["--port", str(self.port)]
-        return cmd if self.target == "idealdiff+worker" else [*cmd, "--no-worker"]
+        return cmd if self.kind == "idealdiff+worker" else [*cmd, "--no-worker"]
 
     def environment(self) -> dict[str, str]:
         """The process environment: no inherited GitHub or Anthropic settings, no network."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ANTHROPIC_"))}
         env.update(
-            PYTHONPATH=str(code_at(self.target.partition("@")[2])),
+            PYTHONPATH=os.pathsep.join(
+                ([str(hide_fast_http())] if self.target.endswith(":h11") else [])
+                + [str(code_at(self.target.split(":")[0].partition("@")[2]))]
+            ),
             GITHUB_WEBHOOK_SECRET=SECRET,
             IDEALDIFF_DATA_DIR=str(self.run_dir / "data"),
             # Nothing listens there: a worker that runs anyway fails fast and backs off.
             GITHUB_API_URL=f"http://127.0.0.1:{free_port()}",
         )
-        if self.target == "idealdiff+worker":
+        if self.kind == "idealdiff+worker":
             env.update(GITHUB_APP_ID="1", GITHUB_PRIVATE_KEY=throwaway_key())
         else:
             env["IDEALDIFF_RUN_WORKER"] = "false"
@@ -646,7 +665,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--targets",
         default="bare,durable,idealdiff,idealdiff+worker",
-        help="comma-separated; idealdiff@REV serves the code of commit REV (an A/B)",
+        help="comma-separated; idealdiff@REV: the code of commit REV; a :h11 suffix: without "
+        "httptools and uvloop",
     )
     parser.add_argument("--soak-seconds", type=float, default=60)
     parser.add_argument("--kills", type=int, default=8)
@@ -662,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "load"):
         manifest = write_manifest(deliveries(), WORK / stamp / "bodies")
         targets = [t for t in args.targets.split(",") if t]
-        unknown = {t for t in targets if not t.startswith("idealdiff@")} - set(TARGETS)
+        unknown = {t.split(":")[0].split("@")[0] for t in targets} - set(TARGETS)
         if unknown:
             parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
         levels = [int(n) for n in args.levels.split(",")]
