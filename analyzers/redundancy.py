@@ -429,6 +429,26 @@ def find_redundancy(
 
     # Same concept, different name: rare shared anchors, then a weighted multi-channel score.
     concept = _Concept(eligible, query_items)
+    copies: dict[Key, list[IndexedUnit]] = defaultdict(list)  # clone partners, found above
+    for pair in pairs.values():
+        copies[pair.a].append(by_key[pair.b])
+        copies[pair.b].append(by_key[pair.a])
+
+    def inherited(x: IndexedUnit, y: IndexedUnit) -> bool:
+        """x shares y's vocabulary only as a copy of something y is close to by design.
+
+        A copy of ``Command.format_help_text`` shares calls and docstring terms with
+        ``Command.format_epilog`` because its original sits next to it; that pair is not
+        compared (one module), so neither is the copy's.
+        """
+        return any(
+            c.unit.key == y.unit.key
+            or related(c.unit, y.unit)
+            or _by_design(c.unit, y.unit)
+            or _calls_each_other(c, y)
+            for c in copies.get(x.unit.key, ())
+        )
+
     for q in query_items:
         if q.unit.kind == "class" or is_test(q.unit) or _is_dunder(q.unit):
             continue
@@ -441,6 +461,8 @@ def find_redundancy(
             if other.unit.kind == "class" or is_test(other.unit) or related(q.unit, other.unit):
                 continue
             if _by_design(q.unit, other.unit) or _calls_each_other(q, other):
+                continue
+            if inherited(q, other) or inherited(other, q):
                 continue
             ident = (min(q.unit.key, other.unit.key), max(q.unit.key, other.unit.key))
             if ident in pairs or _opposed(q.features, other.features):

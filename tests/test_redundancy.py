@@ -359,3 +359,40 @@ def test_redefinitions_keep_their_key_when_a_branch_inserts_lines_above_them(
     repo.merge_pr(1, "lower", "Lower-case values")
     report, _ = run(repo.root, base)
     assert report.findings == ()
+
+
+COUNT_MODELS = '''
+
+
+def has_model(base_url, wanted):
+    """Tell whether the server offers a model."""
+    try:
+        with urlopen(f"{base_url}/api/tags", timeout=2) as reply:
+            listing = json.loads(reply.read())
+    except OSError:
+        return False
+    return any(entry.get("name") == wanted for entry in listing.get("models", ()))
+'''
+
+
+def test_a_copy_does_not_bring_its_originals_module_neighbours_into_the_finding(
+    repo: RepoBuilder,
+) -> None:
+    # has_model shares the copied function's rare evidence ('/api/tags', urlopen) only
+    # because it sits next to the original; the two are never compared (one module), so the
+    # copy is not compared with it either.
+    base = _base(
+        repo,
+        {
+            "pkg/models.py": STATUS + COUNT_MODELS,
+            "pkg/text.py": SLUGIFY,
+            "pkg/settings.py": CONFIG_IO,
+            "pkg/fib.py": UNIQUE,
+        },
+    )
+    copy = STATUS.replace("list_available_models", "model_names").replace("names", "found")
+    repo.branch("status", {"pkg/status.py": copy})
+    repo.merge_pr(3, "status", "Show models in status")
+    report, _ = run(repo.root, base)
+    assert members(report) == [{("list_available_models", None), ("model_found", "#3")}]
+    assert report.findings[0].clone_type == "type-2"
