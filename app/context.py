@@ -29,8 +29,9 @@ from app.report import Report
 from app.source import CodeSource
 from app.store import Store
 
-# libcst (with positions) parses ~0.1 MB/s: at most this many files per finding, smallest of a
-# tier first; the quality benchmark measured 40 files costing ~33 s a repository.
+# At most this many files per finding, smallest of a tier first. Chosen when libcst did the search
+# (40 files cost ~33 s a repository); ast is ~15x faster now, but the cap also decides which sites
+# a plan lists, so raising it changes reports.
 MAX_CALLER_FILES = 12
 _NO_SIZE_LIMIT = ScanLimits(max_file_bytes=1 << 40)  # the file is already in a finding or hotspot
 CHARS_PER_TOKEN = 3.0  # conservative for code: real ratios are ~3.5-4 characters per token
@@ -137,7 +138,7 @@ def member_names(finding: Finding) -> dict[str, list[Unit]]:
 def _sites(
     reader: CodeReader, path: str, names: frozenset[str], cache: Store | None
 ) -> tuple[CallSite, ...]:
-    """Call sites of ``names`` in one head file, cached by its blob (libcst is the slow part)."""
+    """Call sites of ``names`` in one head file, cached by its blob and the names."""
     digest = hashlib.sha256("\0".join(sorted(names)).encode()).hexdigest()[:24]
     key = f"uses/1/{reader.head_tree.get(path, '')}/{digest}"
     if cache is not None and (raw := cache.get_value(key)) is not None:
@@ -160,7 +161,7 @@ def find_uses(
 ) -> tuple[dict[str, list[CallSite]], str | None]:
     """Uses of each member's name in the repository at the head, and a note if the search was cut.
 
-    A cheap whole-word text test picks the files; libcst confirms the uses in at most
+    A cheap whole-word text test picks the files; ast confirms the uses in at most
     ``max_files`` of them (the members' own files and packages first).
     """
     names = member_names(finding)
