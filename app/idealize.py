@@ -15,9 +15,8 @@ import json
 import os
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import anthropic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from analyzers import CallSite, Finding, Hotspot
@@ -46,6 +45,9 @@ from app.offline import offline_finding, offline_hotspot
 from app.render import render
 from app.report import Report
 from app.store import Store
+
+if TYPE_CHECKING:
+    import anthropic
 
 PROMPT_VERSION = "1"  # bump when templates or the schema change what a cached answer means
 DEFAULT_MODEL = "claude-sonnet-5"
@@ -381,6 +383,9 @@ class _Session:
         self.ceiling_hit = 0
 
     async def all(self, prompts: dict[str, tuple[Prompt, Rebuild | None]]) -> dict[str, Idealized]:
+        # Imported here, not at the top: it costs ~1 s to import and offline reviews never use it.
+        import anthropic
+
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
         client = anthropic.AsyncAnthropic(
             api_key=key,
@@ -455,6 +460,8 @@ class _Session:
         key: str,
         rebuild: Rebuild | None,
     ) -> tuple[str, Idealized]:
+        import anthropic  # already loaded by all(): its error classes are needed below
+
         model, max_tokens = self.settings.model, self.settings.max_tokens
         system: Any = [
             {"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}
