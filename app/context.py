@@ -81,8 +81,8 @@ class CodeReader:
         wanted = [p for p in paths if (self.head_sha, p) not in self._texts and p in self.head_tree]
         blobs = self.source.blobs(self.head_tree[p] for p in wanted)
         for path in wanted:
-            data = blobs.get(self.head_tree[path])
-            self._texts[(self.head_sha, path)] = decode_source(data) if data is not None else None
+            # As text() reads it: a blob the source does not return reads as empty.
+            self._texts[(self.head_sha, path)] = decode_source(blobs.get(self.head_tree[path], b""))
 
     def units(self, path: str, rev: str | None = None) -> tuple[Unit, ...]:
         """The units of ``path`` at ``rev``, named as the analysis names them; () when unreadable.

@@ -15,13 +15,13 @@ from analyzers import (
     ScanLimits,
     Skip,
     analyse_overlap,
-    decode_source,
     find_redundancy,
     scan_module,
 )
 from app.batch import Batch
 from app.config import CONFIG_PATH, RepoConfig
 from app.context import CodeReader
+from app.gitrepo import GitRepo
 from app.idealize import Idealizer
 from app.report import Report
 from app.source import CodeSource
@@ -245,14 +245,15 @@ def review(
     queries = [k for k in (*overlap.introduced, *overlap.changed) if k in head_keys]
     scanner.stats.queries = len(set(queries))
 
-    texts: dict[str, str | None] = {}
+    # Redundancy reads the modules of its candidates, the idealizer every head file: one reader
+    # for both. Locally one `git cat-file --batch` of every head file (~0.1 s for 19 MB) costs
+    # less than a git process per candidate module (~160 on the benchmark batch).
+    reader = CodeReader(source, batch.head_sha, dict(head_tree))
+    if queries and isinstance(source, GitRepo):
+        reader.preload(head_files)
 
     def head_source(path: str) -> str | None:
-        if path not in texts:
-            blob = head_files.get(path)
-            data = source.blobs([blob]).get(blob, b"") if blob else b""
-            texts[path] = decode_source(data) if blob else None
-        return texts[path]
+        return reader.text(path) if path in head_files else None
 
     progress("redundancy", 0, 1)
     findings = find_redundancy(
@@ -274,7 +275,6 @@ def review(
     )
     if idealizer is not None:
         progress("idealize", 0, 1)
-        reader = CodeReader(source, batch.head_sha, dict(head_tree))
         idealized, llm = idealizer.run(report, reader)
         report = replace(report, idealized=idealized, llm=llm)
         progress("idealize", 1, 1)
