@@ -396,3 +396,30 @@ def test_a_copy_does_not_bring_its_originals_module_neighbours_into_the_finding(
     report, _ = run(repo.root, base)
     assert members(report) == [{("list_available_models", None), ("model_found", "#3")}]
     assert report.findings[0].clone_type == "type-2"
+
+
+def test_a_copy_brings_no_concept_neighbour_that_predates_the_batch(repo: RepoBuilder) -> None:
+    # has_model (in another module) resembles the original as much as the copy: a resemblance
+    # older than the batch. The copy's finding is the copy and its original; a branch's own
+    # differently written twin of has_model is reported on its own.
+    health = "import json\nfrom urllib.request import urlopen\n" + COUNT_MODELS
+    base = _base(
+        repo,
+        {
+            "pkg/models.py": STATUS,
+            "pkg/health.py": health,
+            "pkg/text.py": SLUGIFY,
+            "pkg/settings.py": CONFIG_IO,
+            "pkg/fib.py": UNIQUE,
+        },
+    )
+    copy = STATUS.replace("list_available_models", "model_names").replace("names", "found")
+    repo.branch("status", {"pkg/status.py": copy})
+    repo.branch("cli", {"pkg/cli.py": CLI})
+    repo.merge_pr(3, "status", "Show models in status")
+    repo.merge_pr(4, "cli", "Add a models command")
+    report, _ = run(repo.root, base)
+    assert members(report) == [
+        {("list_available_models", None), ("model_found", "#3")},
+        {("has_model", None), ("cmd_models", "#4")},
+    ]
