@@ -10,6 +10,7 @@ serve operators.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import json
@@ -577,6 +578,11 @@ def serve(host: str, port: int, *, worker: bool = True, env_file: str | None = "
         runner = Worker(settings, store, GitHubApp(settings).repo, metrics=metrics)
     app = create_app(settings, store, metrics=metrics, worker=runner)
     log.info("serving", extra={"host": host, "port": port, "worker": runner is not None})
+    # What is alive now (modules, the app, pydantic's schemas) lives as long as the process: out
+    # of the collector's sight, a full collection no longer walks it in the middle of requests
+    # (p99 of the webhook intake 70-95 -> 35-40 ms at 16 in flight, bench/intake).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     store.close()
     return 0
