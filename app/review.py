@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -18,6 +19,7 @@ from analyzers import (
     find_redundancy,
     scan_module,
 )
+from analyzers.scan import paused_gc
 from app.batch import Batch
 from app.config import CONFIG_PATH, RepoConfig
 from app.context import CodeReader
@@ -25,7 +27,7 @@ from app.gitrepo import GitRepo
 from app.idealize import Idealizer
 from app.report import Report
 from app.source import CodeSource
-from app.store import Store
+from app.store import Store, encode_scan
 
 # Bump when scanning changes what it produces, so old cache entries are not reused.
 ANALYZER_VERSION = "3"
@@ -62,8 +64,21 @@ def _cache_key(blob: str, precise: bool, limits: ScanLimits) -> str:
     return f"scan/{ANALYZER_VERSION}/{py}/{mode}/{limits.max_file_bytes}/{blob}"
 
 
-def _scan_chunk(jobs: list[tuple[str, bytes, bool]], limits: ScanLimits) -> list[ModuleScan]:
-    return [scan_module(path, data, precise=precise, limits=limits) for path, data, precise in jobs]
+Job = tuple[str, str, bytes, bool]  # cache key, path, content, precise
+
+
+def _scan_chunk(
+    jobs: list[Job], limits: ScanLimits, encode: bool
+) -> list[tuple[str, ModuleScan, bytes | None]]:
+    # Encoding for the cache here, in the pool's processes, keeps it off the main process.
+    out: list[tuple[str, ModuleScan, bytes | None]] = []
+    for key, path, data, precise in jobs:
+        scan = scan_module(path, data, precise=precise, limits=limits)
+        out.append((key, scan, encode_scan(scan) if encode else None))
+    return out
+
+
+Request = tuple[Mapping[str, str], AbstractSet[str]]  # {path: blob}, paths located with libcst
 
 
 class Scanner:
@@ -88,57 +103,78 @@ class Scanner:
         self, files: Mapping[str, str], precise: set[str] | None = None
     ) -> dict[str, ModuleScan]:
         """Scan ``{path: blob}``; paths in ``precise`` are located with libcst."""
-        precise = precise or set()
-        keys = {
-            path: _cache_key(blob, path in precise, self.limits) for path, blob in files.items()
-        }
-        cached = self.store.get_scans({k: p for p, k in keys.items()}) if self.store else {}
-        result: dict[str, ModuleScan] = {}
-        missing: list[str] = []
-        for path, key in keys.items():
-            hit = cached.get(key)
-            if hit is not None and hit.path == path:
-                result[path] = hit
-            elif hit is not None:
-                result[path] = _relocate(hit, path)
-            else:
-                missing.append(path)
-        self.stats.cached += len(result)
-        if missing:
-            contents = self.source.blobs(files[p] for p in missing)
-            jobs = [(p, contents.get(files[p], b""), p in precise) for p in missing]
-            scans = self._run(jobs)
-            for scan in scans:
-                result[scan.path] = scan
-            self.stats.parsed += len(scans)
-            if self.store:
-                self.store.put_scans((keys[s.path], s) for s in scans)
-        return result
+        return self.scan_many([(files, precise or set())])[0]
 
-    def _run(self, jobs: list[tuple[str, bytes, bool]]) -> list[ModuleScan]:
+    def scan_many(self, requests: Sequence[Request]) -> list[dict[str, ModuleScan]]:
+        """Scan several ``({path: blob}, precise paths)`` at once: one cache query, one pool.
+
+        A blob scanned the same way for several requests (or paths) is scanned once.
+        """
+        keyed = [
+            {path: _cache_key(blob, path in precise, self.limits) for path, blob in files.items()}
+            for files, precise in requests
+        ]
+        wanted: dict[str, str] = {}
+        for keys in keyed:
+            for path, key in keys.items():
+                wanted.setdefault(key, path)
+        scans = self.store.get_scans(wanted) if self.store else {}
+        hits = set(scans)
+        jobs: dict[str, tuple[str, str, bool]] = {}
+        for (files, precise), keys in zip(requests, keyed, strict=True):
+            for path, key in keys.items():
+                if key not in hits and key not in jobs:
+                    jobs[key] = (path, files[path], path in precise)
+        if jobs:
+            contents = self.source.blobs(blob for _, blob, _ in jobs.values())
+            done = self._run(
+                [(k, p, contents.get(b, b""), pr) for k, (p, b, pr) in jobs.items()],
+                encode=self.store is not None,
+            )
+            rows: list[tuple[str, bytes]] = []
+            for key, scan, encoded in done:
+                scans[key] = scan
+                if self.store:
+                    rows.append((key, encoded if encoded is not None else encode_scan(scan)))
+            self.stats.parsed += len(done)
+            if self.store:
+                self.store.put_encoded(rows)
+        out: list[dict[str, ModuleScan]] = []
+        for keys in keyed:
+            result: dict[str, ModuleScan] = {}
+            for path, key in keys.items():
+                scan = scans[key]
+                result[path] = scan if scan.path == path else _relocate(scan, path)
+            self.stats.cached += sum(1 for key in keys.values() if key in hits)
+            out.append(result)
+        return out
+
+    def _run(self, jobs: list[Job], encode: bool) -> list[tuple[str, ModuleScan, bytes | None]]:
         total = len(jobs)
-        size = sum(len(data) for _, data, _ in jobs)
+        size = sum(len(data) for _, _, data, _ in jobs)
         self.progress("parse", 0, total)
+        out: list[tuple[str, ModuleScan, bytes | None]] = []
         if self.workers < 2 or size < PARALLEL_MIN_BYTES:
-            out: list[ModuleScan] = []
             for i in range(0, total, 50):
-                out.extend(_scan_chunk(jobs[i : i + 50], self.limits))
+                out.extend(_scan_chunk(jobs[i : i + 50], self.limits, encode))
                 self.progress("parse", len(out), total)
             return out
         # Big files first so the last chunk is not the slow one; chunks of ~1 MB.
-        jobs.sort(key=lambda j: -len(j[1]))
-        chunks: list[list[tuple[str, bytes, bool]]] = [[]]
+        jobs.sort(key=lambda j: -len(j[2]))
+        chunks: list[list[Job]] = [[]]
         budget = 0
         for job in jobs:
             if budget > 1_000_000:
                 chunks.append([])
                 budget = 0
             chunks[-1].append(job)
-            budget += len(job[1])
-        out = []
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
-            for scans in pool.map(_scan_chunk, chunks, [self.limits] * len(chunks)):
-                out.extend(scans)
+            budget += len(job[2])
+        n = len(chunks)
+        # The results arrive pickled: ~3 acyclic objects per unit, which the collector would
+        # otherwise walk over and over while they are unpickled.
+        with ProcessPoolExecutor(max_workers=self.workers) as pool, paused_gc():
+            for done in pool.map(_scan_chunk, chunks, [self.limits] * n, [encode] * n):
+                out.extend(done)
                 self.progress("parse", len(out), total)
         return out
 
@@ -212,17 +248,21 @@ def review(
     }
     kept = set(python)
     head_files = {p: head_tree[p] for p in python}
-    scans = scanner.scan(head_files, precise={p for p in changed_at_head if p in kept})
+    # Each branch's Python files before and after it: units for attribution and symbol hotspots.
+    # Scanned together with the head, so that one process pool does all the parsing.
+    requests: list[Request] = [(head_files, {p for p in changed_at_head if p in kept})]
+    for branch in batch.branches:
+        olds = [c.old_path for c in branch.files if c.old_path and is_python(c.old_path)]
+        news = [c.path for c in branch.files if c.path and is_python(c.path)]
+        requests.append((dict(source.tree(branch.parent_sha, olds)) if olds else {}, set()))
+        requests.append((dict(source.tree(branch.merge_sha, news)) if news else {}, set()))
+    scans, *sides = scanner.scan_many(requests)
     scanner.stats.files = len(head_files)
 
-    # Each branch's Python files before and after it: units for attribution and symbol hotspots.
     branch_changes: list[BranchChange] = []
     for i, branch in enumerate(batch.branches):
         progress("branches", i, len(batch.branches))
-        olds = [c.old_path for c in branch.files if c.old_path and is_python(c.old_path)]
-        news = [c.path for c in branch.files if c.path and is_python(c.path)]
-        before = scanner.scan(dict(source.tree(branch.parent_sha, olds))) if olds else {}
-        after = scanner.scan(dict(source.tree(branch.merge_sha, news))) if news else {}
+        before, after = sides[2 * i], sides[2 * i + 1]
         branch_changes.append(
             BranchChange(
                 id=branch.id,

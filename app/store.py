@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS analysis_cache (
 """
 
 
-def _encode(scan: ModuleScan) -> bytes:
+def encode_scan(scan: ModuleScan) -> bytes:
+    """A scan as a cache value (compact JSON, compressed); the path is replaced on reading."""
     payload: dict[str, Any] = {"path": scan.path}
     if scan.skip is not None:
         payload["skip"] = scan.skip.reason
@@ -142,10 +143,13 @@ class Store:
 
     def put_scans(self, items: Iterable[tuple[str, ModuleScan]]) -> None:
         """Store scans under their cache keys."""
-        rows = [(key, _encode(scan)) for key, scan in items]
+        self.put_encoded((key, encode_scan(scan)) for key, scan in items)
+
+    def put_encoded(self, rows: Iterable[tuple[str, bytes]]) -> None:
+        """Store scans already encoded with ``encode_scan`` (by the process that scanned them)."""
         with self._lock, self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO analysis_cache (key, value) VALUES (?, ?)", rows
+                "INSERT OR REPLACE INTO analysis_cache (key, value) VALUES (?, ?)", list(rows)
             )
 
 
