@@ -1,11 +1,13 @@
-"""Markdown tables from a ``results.json`` of ``bench/intake/run.py``.
+"""Markdown tables from ``results.json`` files of ``bench/intake/run.py``.
 
-python bench/intake/report.py bench/work/intake/<stamp>/results.json
+``python bench/intake/report.py bench/work/intake/<stamp>/results.json [more.json ...]``: with
+several files, each load cell is the median over the runs, with the range where it matters.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,11 +18,13 @@ TARGET_P99_MS = 50.0
 
 
 def _table(
-    rows: list[dict[str, Any]], title: str, cell: Callable[[dict[str, Any]], str]
+    rows: list[dict[str, Any]], title: str, cell: Callable[[list[dict[str, Any]]], str]
 ) -> list[str]:
     targets = list(dict.fromkeys(r["target"] for r in rows))
     levels = sorted({r["connections"] for r in rows})
-    by = {(r["target"], r["connections"]): r for r in rows}
+    by: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        by.setdefault((r["target"], r["connections"]), []).append(r)
     out = [f"| {title} | " + " | ".join(f"c={c}" for c in levels) + " |"]
     out.append("| --- |" + " --- |" * len(levels))
     for target in targets:
@@ -29,37 +33,64 @@ def _table(
     return out
 
 
-def render(results: dict[str, Any]) -> str:
-    """The load tables (throughput, p50, p99, CPU per delivery) and the soak's counts."""
+def _median(rs: list[dict[str, Any]], value: Callable[[dict[str, Any]], float]) -> float:
+    return statistics.median(value(r) for r in rs)
+
+
+def _span(rs: list[dict[str, Any]], value: Callable[[dict[str, Any]], float], fmt: str) -> str:
+    text = format(_median(rs, value), fmt)
+    if len(rs) > 1:
+        text += f" ({format(min(map(value, rs)), fmt)}-{format(max(map(value, rs)), fmt)})"
+    return text
+
+
+def _rps(r: dict[str, Any]) -> float:
+    return float(r["rps"])
+
+
+def _p50(r: dict[str, Any]) -> float:
+    return float(r["p50_us"]) / 1000
+
+
+def _p99(r: dict[str, Any]) -> float:
+    return float(r["p99_us"]) / 1000
+
+
+def _cpu(r: dict[str, Any]) -> float:
+    return float(r["server_cpu_s"]) / max(int(r["requests"]), 1) * 1e6
+
+
+def render(runs: list[dict[str, Any]]) -> str:
+    """The load tables (throughput, p50, p99, CPU per delivery) and each soak's counts."""
     lines: list[str] = []
-    m = results["machine"]
-    lines.append(
-        f"{m['date']}, commit `{m['commit']}`; {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB"
-        f" RAM, Linux {m['kernel']}; Python {m['python']}, SQLite {m['sqlite']}, {m['wrk']}; "
-        + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
-        + "."
-    )
+    for results in runs:
+        m = results["machine"]
+        lines.append(
+            f"- {m['date']}, commit `{m['commit']}`; {m['nproc']} cores ({m['cpu']}), "
+            f"{m['ram_gib']} GiB RAM, Linux {m['kernel']}; Python {m['python']}, SQLite "
+            f"{m['sqlite']}, {m['wrk']}; "
+            + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
+            + "."
+        )
     lines.append("")
-    load = results.get("load") or []
+    load = [row for results in runs for row in results.get("load") or []]
     if load:
 
-        def met(r: dict[str, Any]) -> str:
-            ok = r["rps"] >= TARGET_RPS and r["p99_us"] / 1000 <= TARGET_P99_MS
-            return f"{r['rps']:.0f}" + (" ✓" if ok else "")
+        def met(rs: list[dict[str, Any]]) -> str:
+            ok = sum(1 for r in rs if _rps(r) >= TARGET_RPS and _p99(r) <= TARGET_P99_MS)
+            return f"{_median(rs, _rps):.0f}" + (" " + "✓" * ok if ok else "")
 
-        lines += _table(load, "deliveries/s (✓: target met)", met)
+        lines += _table(load, "deliveries/s (✓: target met, per run)", met)
         lines.append("")
-        lines += _table(load, "p50 ms", lambda r: f"{r['p50_us'] / 1000:.1f}")
+        lines += _table(load, "p50 ms", lambda rs: f"{_median(rs, _p50):.1f}")
         lines.append("")
-        lines += _table(load, "p99 ms", lambda r: f"{r['p99_us'] / 1000:.1f}")
+        lines += _table(load, "p99 ms", lambda rs: _span(rs, _p99, ".0f"))
+        lines.append("")
+        lines += _table(load, "server CPU µs per delivery", lambda rs: f"{_median(rs, _cpu):.0f}")
         lines.append("")
         lines += _table(
-            load,
-            "server CPU µs per delivery",
-            lambda r: f"{r['server_cpu_s'] / max(r['requests'], 1) * 1e6:.0f}",
+            load, "load average (1 min)", lambda rs: "/".join(f"{r['loadavg']:.1f}" for r in rs)
         )
-        lines.append("")
-        lines += _table(load, "load average (1 min)", lambda r: f"{r['loadavg']:.1f}")
         bad = [r for r in load if r["non2xx"] or r["connect_errors"] or r["timeouts"]]
         lines.append("")
         lines.append(
@@ -82,8 +113,7 @@ def render(results: dict[str, Any]) -> str:
                 "Recorded fewer deliveries than answered: "
                 + ", ".join(f"{r['target']} c={r['connections']}" for r in short)
             )
-    soak = results.get("soak")
-    if soak:
+    for soak in (results["soak"] for results in runs if results.get("soak")):
         lines.append("")
         lines.append("| crash soak | value |")
         lines.append("| --- | --- |")
@@ -124,9 +154,9 @@ def render(results: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    """Print the tables of one results file."""
-    results = json.loads(Path(sys.argv[1]).read_text())
-    sys.stdout.write(render(results))
+    """Print the tables of the results files named on the command line."""
+    runs = [json.loads(Path(arg).read_text()) for arg in sys.argv[1:]]
+    sys.stdout.write(render(runs))
     return 0
 
 
