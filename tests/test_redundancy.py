@@ -423,3 +423,43 @@ def test_a_copy_brings_no_concept_neighbour_that_predates_the_batch(repo: RepoBu
         {("list_available_models", None), ("model_found", "#3")},
         {("has_model", None), ("cmd_models", "#4")},
     ]
+
+
+ZIP_EQUAL = '''
+
+def zip_equal(*iterables):
+    """Zip the iterables of equal size; fail on a size mismatch."""
+    sizes = [len(it) for it in iterables]
+    for index, size in enumerate(sizes[1:], 1):
+        if size != sizes[0]:
+            raise ValueError(f"iterable {index} has size {size}")
+    return list(zip(*iterables))
+'''
+
+ZIP_BROADCAST = '''
+
+def zip_broadcast(*iterables, scalar_types=(str, bytes)):
+    """Zip the iterables, repeating scalars to the size of the others."""
+    size = max((len(obj) for obj in iterables if not isinstance(obj, scalar_types)), default=1)
+    columns = []
+    for index, obj in enumerate(iterables):
+        if isinstance(obj, scalar_types):
+            columns.append([obj] * size)
+        else:
+            columns.append(list(obj))
+    return [tuple(row) for row in zip(*columns)]
+'''
+
+
+def test_builtins_shared_by_two_different_functions_are_no_concept_anchor(
+    repo: RepoBuilder,
+) -> None:
+    # One library's style (zip, enumerate, len, "size", "iterable"), two different jobs: the
+    # only rare calls they share are builtins, which say how code is written, not what it does.
+    base = _base(repo, {"pkg/text.py": SLUGIFY, "pkg/settings.py": CONFIG_IO, "pkg/fib.py": UNIQUE})
+    repo.branch("equal", {"pkg/equal.py": ZIP_EQUAL})
+    repo.branch("broadcast", {"pkg/broadcast.py": ZIP_BROADCAST})
+    repo.merge_pr(1, "equal", "Strict zip")
+    repo.merge_pr(2, "broadcast", "Broadcasting zip")
+    report, _ = run(repo.root, base)
+    assert report.findings == ()
