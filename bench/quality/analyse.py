@@ -2,7 +2,7 @@
 
     python bench/quality/analyse.py     # writes results/analysis.md
 
-Misses are put into causes: a unit below idealdiff's documented size floor (``min_tokens: 50``
+Misses are put into causes: a unit below idealdiff's documented size floor (``min_tokens``
 syntax tokens, ``min_lines: 5``, counted by idealdiff's own walker), a unit holding a nested
 function or class (see README: "nested definitions"), or other. False-positive findings are put
 into groups by what their members are.
@@ -40,6 +40,9 @@ def main() -> int:
     src, _ = tools.idealdiff_source(False)
     sys.path.insert(0, str(src))
     from analyzers.fingerprint import Walker  # idealdiff's own token count
+    from analyzers.redundancy import RedundancyOptions
+
+    floor = RedundancyOptions().min_tokens
 
     per_case = json.loads((RESULTS / "cases.json").read_text())
     causes: Counter = Counter()
@@ -58,8 +61,8 @@ def main() -> int:
             )
         if nested:
             cause = "nested definition"
-        elif min(sizes) < 50:
-            cause = "below the 50-token floor"
+        elif min(sizes) < floor:
+            cause = f"below the {floor}-token floor"
         else:
             cause = "other"
         causes[(e["op"][:2], cause)] += 1
