@@ -96,7 +96,8 @@ class _Finder:
                 last = node.name.rsplit(".", 1)[-1]
                 if last in names:
                     self.used = True
-                    self._record(node, node.lineno, caller, last, "import")
+                    if last != "*":  # ``from m import *`` names nothing
+                        self._record(node, node.lineno, caller, last, "import")
             elif isinstance(node, ast.ImportFrom):
                 for part in (node.module or "").split("."):
                     if part and part in names:

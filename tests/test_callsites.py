@@ -130,3 +130,8 @@ def test_mentions_is_a_whole_word_test() -> None:
     assert mentions("a = target + 1", ["target"]) is True
     assert mentions("a = b", ["", "b"]) is True
     assert mentions("anything", []) is False
+
+
+def test_a_star_import_names_nothing() -> None:
+    sites = find_call_sites("m.py", "from m import *\nx = target\n", ["*", "target"])
+    assert [(s.line, s.name, s.kind) for s in sites] == [(2, "target", "reference")]
