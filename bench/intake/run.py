@@ -272,6 +272,8 @@ class Server:
 
 def wrk(url: str, manifest: Path, connections: int, seconds: float, nonce: str) -> dict[str, Any]:
     """One wrk run (one thread: the other core is the server's); its BENCH_JSON summary."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk (Debian's package)")
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--timeout", "5s"]
     cmd += ["-s", str(HERE / "deliver.lua"), url + "/webhook"]
     env = {**os.environ, "BENCH_MANIFEST": str(manifest), "BENCH_NONCE": nonce}
