@@ -482,3 +482,14 @@ def test_a_delegation_never_shadows_another_name() -> None:
         [Member("pkg/progress.py", "fmt_bytes", "function")],
     )
     assert plan.problem == "pkg/progress.py already binds another `human_size`"
+
+
+def test_the_markdown_report_says_what_was_committed_and_what_was_skipped(
+    demo: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, base = demo
+    assert main(["review", str(root), "--since", base, "--apply", "--llm", "offline"]) == 1
+    text = capsys.readouterr().out
+    section = text[text.index("## Changes (idealdiff/") :]
+    assert ": committed (mechanical edits): " in section
+    assert ": skipped: a concept finding needs the model's edits" in section
