@@ -727,10 +727,22 @@ def apply_redirects(
         spans.append((pos.start.line, pos.end.line))
         new: list[cst.SimpleStatementLine | cst.BaseCompoundStatement] = []
         if kept:
-            fixed = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in kept]
-            new.append(
-                stmt.with_changes(body=[node.with_changes(names=fixed, lpar=None, rpar=None)])
-            )
+            # In parentheses every kept name keeps its comma and comments (a trailing comma is
+            # valid there); without them the last kept name must lose its comma.
+            fixed = list(kept)
+            last = fixed[-1]
+            if node.lpar is None:
+                fixed[-1] = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            elif isinstance(last.comma, cst.Comma) and isinstance(
+                last.comma.whitespace_after, cst.ParenthesizedWhitespace
+            ):
+                # Its line break stays (with its comment); the indentation it carried was for
+                # the name that is gone, and would now sit before the closing parenthesis.
+                after = last.comma.whitespace_after.with_changes(
+                    indent=False, last_line=cst.SimpleWhitespace("")
+                )
+                fixed[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=after))
+            new.append(stmt.with_changes(body=[node.with_changes(names=fixed)]))
         for i, line_code in enumerate(added):
             parsed = cst.parse_statement(line_code + "\n")
             if not kept and i == 0:

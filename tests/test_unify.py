@@ -12,6 +12,7 @@ import pytest
 from analyzers.unify import (
     Member,
     Modules,
+    Redirect,
     UnifyError,
     UnitOp,
     apply_ops,
@@ -493,3 +494,13 @@ def test_the_markdown_report_says_what_was_committed_and_what_was_skipped(
     section = text[text.index("## Changes (idealdiff/") :]
     assert ": committed (mechanical edits): " in section
     assert ": skipped: a concept finding needs the model's edits" in section
+
+
+def test_a_parenthesized_import_keeps_its_other_names_and_their_comments() -> None:
+    text = "from pkg.progress import (\n    bar,  # the bar\n    fmt_bytes,\n)\nx = fmt_bytes\n"
+    redirect = Redirect("pkg.progress", "fmt_bytes", "pkg.size", "human_size")
+    applied = apply_redirects(text, [redirect], "pkg.cli", False)
+    assert applied.text == (
+        "from pkg.progress import (\n    bar,  # the bar\n)\n"
+        "from pkg.size import human_size\nx = human_size\n"
+    )
