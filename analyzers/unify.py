@@ -319,7 +319,6 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
     c_shape = function_shape(texts[canonical.path], canonical.qualname)
     if c_shape is None:
         return Plan(problem=f"{canonical.qualname} is defined more than once in {canonical.path}")
-    c_bind = _bindings(texts, canonical.path, c_mod[1])
     ops: dict[str, list[UnitOp]] = {}
     redirects: dict[str, list[Redirect]] = {}
     summary: list[str] = []
@@ -342,7 +341,7 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
             )
         o_bind = _bindings(texts, other.path, o_mod[1])
         for name in sorted(c_shape.free):
-            same = _same_binding(name, c_bind, o_bind)
+            same = _same_binding(texts, modules, name, c_mod[1], o_mod[1])
             if same is not None:
                 return Plan(problem=f"{where}: `{name}` {same}")
         if other.path != canonical.path and _imports_reach(texts, modules, c_mod[1], o_mod[1]):
@@ -394,17 +393,47 @@ def _bindings(texts: Mapping[str, str], path: str, module: str) -> Bindings:
     return module_bindings(texts[path], module, path.endswith("__init__.py"))
 
 
-def _same_binding(name: str, left: Bindings, right: Bindings) -> str | None:
-    """None when ``name`` means the same thing in both modules, else what differs."""
-    if name in left.imports or name in right.imports:
-        if left.imports.get(name) != right.imports.get(name):
-            return "is imported from different places in the two modules"
+def _same_binding(
+    texts: Mapping[str, str], modules: Modules, name: str, left: str, right: str
+) -> str | None:
+    """None when ``name`` means the same thing in modules ``left`` and ``right``, else why not.
+
+    A name means the same thing when both modules bind it to the same object: the same import
+    target, or one module's own definition that the other imports (re-exports inside the
+    repository are followed), or the same builtin when neither binds it.
+    """
+    targets = [_target(texts, modules, module, name) for module in (left, right)]
+    if targets[0] is None and targets[1] is None:
+        stars = any(
+            _bindings(texts, path, m).star
+            for m in (left, right)
+            if (path := modules.path(m)) is not None and path in texts
+        )
+        return None if name in _BUILTINS and not stars else "cannot be resolved"
+    if targets[0] == targets[1]:
         return None
-    if name in left.defined or name in right.defined:
-        return "is a module-level name of each module, and the two may differ"
-    if name in _BUILTINS and not (left.star or right.star):
+    if targets[0] is not None and targets[1] is not None:
+        return f"refers to {targets[0]} in one module and to {targets[1]} in the other"
+    return "is a name of one module only (the other reads a builtin or nothing)"
+
+
+def _target(
+    texts: Mapping[str, str], modules: Modules, module: str, name: str, hops: int = 8
+) -> str | None:
+    """The dotted object ``name`` is bound to at module level in ``module`` (None: unbound)."""
+    path = modules.path(module)
+    if path is None or path not in texts:
+        return f"{module}.{name}"  # outside the repository: its own name is all there is
+    bindings = _bindings(texts, path, module)
+    if name in bindings.defined:
+        return f"{module}.{name}"
+    target = bindings.imports.get(name)
+    if target is None:
         return None
-    return "cannot be resolved"
+    source, _, attr = target.rpartition(".")
+    if not source or modules.path(target) is not None or hops == 0:
+        return target  # a module, or as far as re-exports are followed
+    return _target(texts, modules, source, attr, hops - 1) or target
 
 
 def _defined_after(text: str, first: str, second: str) -> bool:

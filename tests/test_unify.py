@@ -166,7 +166,7 @@ def test_renamed_parameters_become_a_delegation_and_keywords_follow() -> None:
         (SIZE_SAME_PARAMS.replace('"negative"', '"below zero"'), "differs from human_size"),
         (
             SIZE_SAME_PARAMS.replace("import math\n", "import mathx as math\n"),
-            "`math` is imported from different places",
+            "`math` refers to math in one module and to mathx in the other",
         ),
         (
             SIZE_SAME_PARAMS.replace("import math\n", "import math\nfrom pkg import size\n"),
@@ -504,3 +504,34 @@ def test_a_parenthesized_import_keeps_its_other_names_and_their_comments() -> No
         "from pkg.progress import (\n    bar,  # the bar\n)\n"
         "from pkg.size import human_size\nx = human_size\n"
     )
+
+
+def test_a_name_one_module_defines_and_the_other_imports_from_it_is_the_same() -> None:
+    size = SIZE.replace(
+        "import math\n", "import math\n\n\ndef negative():\n    return 'negative'\n"
+    )
+    size = size.replace('ValueError("negative")', "ValueError(negative())")
+    progress = SIZE_SAME_PARAMS.replace(
+        "import math\n", "import math\n\nfrom pkg.reexport import negative\n"
+    ).replace('ValueError("negative")', "ValueError(negative())")
+    texts = _texts(
+        pkg__size=size, pkg__progress=progress, pkg__reexport="from pkg.size import negative\n"
+    )
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    assert plan.problem is None  # followed through the re-export to pkg.size.negative
+    elsewhere = _texts(
+        pkg__size=size,
+        pkg__progress=progress.replace("pkg.reexport", "pkg.other"),
+        pkg__other="def negative():\n    return 'below zero'\n",
+    )
+    refused = mechanical_plan(
+        elsewhere,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    assert refused.problem is not None
+    assert "refers to pkg.size.negative in one module and to pkg.other.negative" in refused.problem
