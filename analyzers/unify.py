@@ -105,6 +105,21 @@ class Modules:
         return self._paths.get(module)
 
 
+def module_ref(text: str, module: str, is_package: bool, target: str) -> str:
+    """How ``module`` should name ``target`` in a new import: relatively when it already imports
+    relatively (the module's own style) and both share a top package, else absolutely."""
+    tree = ast.parse(text)
+    relative = any(isinstance(n, ast.ImportFrom) and n.level > 0 for n in _module_level(tree.body))
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    parts = target.split(".")
+    common = 0
+    while common < min(len(base), len(parts)) and base[common] == parts[common]:
+        common += 1
+    if not relative or common == 0:
+        return target
+    return "." * (len(base) - common + 1) + ".".join(parts[common:])
+
+
 def _resolve_from(module: str, is_package: bool, level: int, target: str | None) -> str:
     """The absolute module a ``from`` import names (relative imports resolved)."""
     if level == 0:
@@ -350,6 +365,9 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                 "create an import cycle"
             )
         keywords = {o: c for o, c in zip(shape.params, c_shape.params, strict=True) if o != c}
+        source = module_ref(
+            texts[other.path], o_mod[1], other.path.endswith("__init__.py"), c_mod[1]
+        )
         name, cname = other.qualname, canonical.qualname
         file_ops = ops.setdefault(other.path, [])
         if other.path == canonical.path:
@@ -367,13 +385,13 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                     return Plan(problem=f"{other.path} already binds another `{cname}`")
                 file_ops.append(UnitOp("replace", name, _delegation(texts, other, canonical)))
                 if imported is None:
-                    file_ops.append(UnitOp("add_import", code=f"from {c_mod[1]} import {cname}\n"))
+                    file_ops.append(UnitOp("add_import", code=f"from {source} import {cname}\n"))
                 summary.append(f"{where}: now a thin delegation to {c_mod[1]}.{cname}")
             else:
                 as_part = "" if name == cname else f" as {name}"
                 file_ops.append(UnitOp("remove", name))
                 file_ops.append(
-                    UnitOp("add_import", code=f"from {c_mod[1]} import {cname}{as_part}\n")
+                    UnitOp("add_import", code=f"from {source} import {cname}{as_part}\n")
                 )
                 summary.append(f"{where}: removed, re-exported from {c_mod[1]}.{cname}")
             for path in _importers(texts, modules, o_mod[1], name):
@@ -733,13 +751,14 @@ def apply_redirects(
             taken = hit.new_name != bound and (
                 hit.new_name in global_scope or f'"{bound}"' in text or f"'{bound}'" in text
             )
+            home = module_ref(text, module, is_package, hit.new_module)
             if asname is not None or taken or bound == hit.new_name:
                 added.append(
-                    f"from {hit.new_module} import {hit.new_name}"
+                    f"from {home} import {hit.new_name}"
                     + ("" if bound == hit.new_name else f" as {bound}")
                 )
                 continue
-            added.append(f"from {hit.new_module} import {hit.new_name}")
+            added.append(f"from {home} import {hit.new_name}")
             for assignment in global_scope.assignments[bound]:
                 for access in assignment.references:
                     ref = access.node

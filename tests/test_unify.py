@@ -20,6 +20,7 @@ from analyzers.unify import (
     changed_outside,
     function_shape,
     mechanical_plan,
+    module_ref,
     validate,
 )
 from app.cli import main
@@ -535,3 +536,18 @@ def test_a_name_one_module_defines_and_the_other_imports_from_it_is_the_same() -
     )
     assert refused.problem is not None
     assert "refers to pkg.size.negative in one module and to pkg.other.negative" in refused.problem
+
+
+def test_new_imports_follow_the_modules_relative_style() -> None:
+    relative = SIZE_SAME_PARAMS.replace("import math\n", "import math\n\nfrom . import size\n")
+    texts = _texts(pkg__size=SIZE, pkg__progress=relative)
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    applied = apply_ops(texts["pkg/progress.py"], plan.ops["pkg/progress.py"])
+    assert "from .size import human_size as fmt_bytes\n" in applied.text
+    assert module_ref("import os\n", "pkg.sub.mod", False, "pkg.size") == "pkg.size"
+    assert module_ref("from .x import y\n", "pkg.sub.mod", False, "pkg.size") == "..size"
+    assert module_ref("from .x import y\n", "pkg.sub", True, "pkg.sub.size") == ".size"
