@@ -583,8 +583,7 @@ def _dedent(code: str) -> str:
 class _Editor(cst.CSTTransformer):
     """Applies replace/remove/insert ops to the definitions they name, in one pass."""
 
-    def __init__(self, ops: Sequence[UnitOp], targets: Mapping[int, list[UnitOp]]) -> None:
-        self.ops = ops
+    def __init__(self, targets: Mapping[int, list[UnitOp]]) -> None:
         self.targets = targets  # id(original node) -> ops on it
 
     def on_leave(  # type: ignore[override]
@@ -643,7 +642,7 @@ def apply_ops(text: str, ops: Sequence[UnitOp]) -> Applied:
             spans.append((pos.end.line, pos.end.line + 1))
         else:
             spans.append((start, pos.end.line))
-    edited = module.visit(_Editor(ops, targets)) if targets else module
+    edited = module.visit(_Editor(targets)) if targets else module
     assert isinstance(edited, cst.Module)
     body = list(edited.body)
     if imports:

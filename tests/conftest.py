@@ -1,12 +1,16 @@
-"""Shared fixtures: a repository builder in a temp dir and an isolated data directory."""
+"""Shared fixtures: a repository builder, an isolated data dir, the App's settings and store."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.gitbuild import RepoBuilder
+from app.settings import Settings
+from app.store import AppStore
+from tests.webhook_payloads import SECRET
 
 
 @pytest.fixture(autouse=True)
@@ -21,3 +25,20 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def repo(tmp_path: Path) -> RepoBuilder:
     """An empty repository on branch main."""
     return RepoBuilder(tmp_path / "repo")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with a webhook secret and a database in the test's temp dir."""
+    return Settings.from_env(
+        {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_DATA_DIR": str(tmp_path / "data")},
+        env_file=None,
+    )
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[AppStore]:
+    """The App's store on a fresh SQLite file."""
+    db = AppStore(settings.database_path())
+    yield db
+    db.close()

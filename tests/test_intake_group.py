@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,22 +13,7 @@ from app.events import IssueCommentEvent, PullRequestEvent
 from app.server import Checkpointer, create_app, parse_fast
 from app.settings import Settings
 from app.store import AppStore, DeliveryRecord, NewJob
-from tests.webhook_payloads import SECRET, headers, merged_pr, pr_comment
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings.from_env(
-        {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_DATA_DIR": str(tmp_path / "data")},
-        env_file=None,
-    )
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[AppStore]:
-    db = AppStore(settings.database_path())
-    yield db
-    db.close()
+from tests.webhook_payloads import headers, merged_pr, pr_comment
 
 
 def _merged(number: int) -> dict[str, object]:

@@ -23,23 +23,6 @@ SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings with a webhook secret and a database in the test's temp dir."""
-    return Settings.from_env(
-        {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_DATA_DIR": str(tmp_path / "data")},
-        env_file=None,
-    )
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[AppStore]:
-    """The App's store on a fresh SQLite file."""
-    db = AppStore(settings.database_path())
-    yield db
-    db.close()
-
-
-@pytest.fixture
 def client(settings: Settings, store: AppStore) -> Iterator[TestClient]:
     """The real FastAPI app, driven in process (no worker: only intake is under test)."""
     with TestClient(create_app(settings, store)) as test_client:
