@@ -37,10 +37,12 @@ class GitRepo:
             "GIT_CONFIG_NOSYSTEM": "1",
         }
         try:
-            top = self.run("rev-parse", "--show-toplevel").decode().strip()
+            bare = self.run("rev-parse", "--is-bare-repository").decode().strip() == "true"
+            # Only git objects are read, so a bare repository (a mirror, a CI cache) works too.
+            top = self.run("rev-parse", "--absolute-git-dir" if bare else "--show-toplevel")
         except GitError as exc:
             raise UsageError(f"{self.path} is not a git repository") from exc
-        self.path = Path(top)
+        self.path = Path(top.decode().strip())
 
     def run(
         self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None

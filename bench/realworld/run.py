@@ -1,0 +1,174 @@
+"""Replay real merge batches offline and score the findings against hand-written verdicts.
+
+    python bench/realworld/run.py [--only NAME ...] [--label after] [--no-run]
+
+For each batch of ``batches.json`` it runs ``idealdiff review`` on the repository's bare mirror
+(brought by the search tool's ``fetch``; set ``REALWORLD_MIRRORS`` elsewhere), offline, and keeps
+the findings (member paths and qualified names, never code) in ``results/<label>/<batch>.json``.
+Then it looks every finding up in ``verdicts.json``, keyed by its member set (a pair finding by
+its pair), and prints per batch: findings, judged precision, test-only findings, the biggest
+group and the time, the held-out batches apart. Findings without a verdict are written to
+``results/<label>/unjudged.json`` for someone to read and judge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MIRRORS = Path(os.environ.get("REALWORLD_MIRRORS", "/work/.mirror"))
+VERDICTS = HERE / "verdicts.json"
+GOOD = "worth"  # verdicts: worth (acting on), noise (similar, not worth it), wrong
+
+
+def finding_key(members: list[dict[str, object]]) -> str:
+    """The verdict key of a finding: its members' ``path::qualname``, sorted, joined by `` ~ ``."""
+    return " ~ ".join(sorted(f"{m['path']}::{m['qualname']}" for m in members))
+
+
+def is_test_path(path: str, qualname: str) -> bool:
+    """The bench's own reading of test code (independent of the tool's)."""
+    p = "/" + path
+    name = p.rsplit("/", 1)[-1]
+    return (
+        "/tests/" in p or "/test/" in p or "/testing/" in p or name.startswith("test_")
+        or name.endswith("_test.py") or name == "conftest.py"
+        or qualname.rsplit(".", 1)[-1].startswith("test")
+    )
+
+
+def run_batch(batch: dict[str, object], out: Path, data_dir: Path) -> dict[str, object]:
+    """Review one batch with the idealdiff on PATH; the trimmed report plus the wall time."""
+    repo = MIRRORS / str(batch["repo"]).replace("/", "+") / "repo"
+    report = out / f"{batch['name']}.report.json"
+    env = {**os.environ, "IDEALDIFF_DATA_DIR": str(data_dir)}
+    env.pop("ANTHROPIC_API_KEY", None)
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["idealdiff", "review", str(repo), "--base", str(batch["head"]),
+         "--since", str(batch["since"]), "--format", "json", "--llm", "offline",
+         "--output", str(report)],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        return {"name": batch["name"], "error": done.stderr.strip()[-2000:], "seconds": seconds}
+    data = json.loads(report.read_text())
+    report.unlink()
+    return {
+        "name": batch["name"],
+        "seconds": round(seconds, 1),
+        "branches": len(data["batch"]),
+        "hotspots": [h["path"] for h in data["hotspots"]],
+        "skipped": data["skipped"],
+        "findings": [
+            {
+                "id": f["id"],
+                "clone_type": f["clone_type"],
+                "concept": f["concept"],
+                "members": [
+                    {k: m[k] for k in ("path", "qualname", "kind", "start_line", "end_line",
+                                       "introduced_by")}
+                    for m in f["members"]
+                ],
+            }
+            for f in data["findings"]
+        ],
+    }
+
+
+def score(batches: list[dict[str, object]], results: dict[str, dict[str, object]],
+          verdicts: dict[str, dict[str, str]]) -> tuple[str, list[dict[str, object]]]:
+    """The Markdown table of every batch, held-out batches apart, and the unjudged findings."""
+    unjudged: list[dict[str, object]] = []
+    lines: list[str] = []
+    for held in (False, True):
+        lines += [
+            "",
+            "held-out batches" if held else "tuning batches",
+            "",
+            "| batch | PRs | findings | worth | noise | wrong | unjudged | precision | test-only "
+            "| biggest | s |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        tot = {"findings": 0, "worth": 0, "noise": 0, "wrong": 0, "unjudged": 0, "test": 0}
+        for batch in batches:
+            if bool(batch["held_out"]) != held or batch["name"] not in results:
+                continue
+            res = results[str(batch["name"])]
+            if "error" in res:
+                lines.append(f"| {batch['name']} | error: {str(res['error'])[:80]} |")
+                continue
+            counts = {"worth": 0, "noise": 0, "wrong": 0, "unjudged": 0}
+            tests = 0
+            biggest = 0
+            findings = res["findings"]
+            assert isinstance(findings, list)
+            for f in findings:
+                members = f["members"]
+                key = finding_key(members)
+                verdict = verdicts.get(key, {}).get("verdict", "unjudged")
+                counts[verdict] += 1
+                if verdict == "unjudged":
+                    unjudged.append({"batch": batch["name"], "repo": batch["repo"],
+                                     "head": batch["head"], "key": key, **f})
+                tests += all(is_test_path(m["path"], m["qualname"]) for m in members)
+                biggest = max(biggest, len(members))
+            judged = counts["worth"] + counts["noise"] + counts["wrong"]
+            precision = f"{counts['worth'] / judged:.2f}" if judged else "-"
+            lines.append(
+                f"| {batch['name']} | {batch['prs']} | {len(findings)} | {counts['worth']} "
+                f"| {counts['noise']} | {counts['wrong']} | {counts['unjudged']} | {precision} "
+                f"| {tests} | {biggest} | {res['seconds']} |"
+            )
+            tot["findings"] += len(findings)
+            tot["test"] += tests
+            for k in counts:
+                tot[k] += counts[k]
+        judged = tot["worth"] + tot["noise"] + tot["wrong"]
+        precision = f"{tot['worth'] / judged:.2f}" if judged else "-"
+        lines.append(
+            f"| **all** | | {tot['findings']} | {tot['worth']} | {tot['noise']} | {tot['wrong']} "
+            f"| {tot['unjudged']} | **{precision}** | {tot['test']} | | |"
+        )
+    return "\n".join(lines), unjudged
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run (or only score) the batches; print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="batch names to run (default: all)")
+    parser.add_argument("--label", default="current", help="results/<label>/ holds this run")
+    parser.add_argument("--no-run", action="store_true", help="score the stored results only")
+    args = parser.parse_args(argv)
+    batches = json.loads((HERE / "batches.json").read_text())
+    out = HERE / "results" / args.label
+    out.mkdir(parents=True, exist_ok=True)
+    data_dir = HERE.parent / "work" / "realworld-cache"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for batch in batches:
+        if args.no_run or (args.only and batch["name"] not in args.only):
+            continue
+        res = run_batch(batch, out, data_dir)
+        (out / f"{batch['name']}.json").write_text(json.dumps(res, indent=1) + "\n")
+        print(f"{batch['name']}: {len(res.get('findings', []))} findings, {res['seconds']} s",
+              file=sys.stderr)
+    results = {
+        p.stem: json.loads(p.read_text()) for p in out.glob("*.json") if p.stem != "unjudged"
+    }
+    verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
+    table, unjudged = score(batches, results, verdicts)
+    (out / "unjudged.json").write_text(json.dumps(unjudged, indent=1) + "\n")
+    print(table)
+    print(f"\n{len(unjudged)} findings without a verdict: {out / 'unjudged.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

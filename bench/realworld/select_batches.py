@@ -1,0 +1,97 @@
+"""Pick replay batches from the first-parent history of real repositories (writes batches.json).
+
+A batch is a window of the base branch's first-parent chain holding 5-30 merged pull requests
+(GitHub merge commits or squash commits ``Title (#N)``). Windows are spread evenly over the
+repository's recent history; a window can also be pinned to end at a known commit. The choice is
+deterministic, so the file it writes can be regenerated and diffed. Run from the project root:
+
+    python bench/realworld/select_batches.py > bench/realworld/batches.json
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+MIRRORS = Path("/work/.mirror")
+PR = re.compile(r"^Merge pull request #\d+|\(#\d+\)$")
+SIZES = (8, 15, 25, 12, 20)  # pull requests per batch, cycled: small to large batches
+
+# (repository, branch, pinned batch ends: commits whose batch is known to hold a true finding)
+REPOS = (
+    ("encode/httpx", "master", ()),
+    ("Textualize/rich", "master", ("3286095f",)),  # Segment.split_lines_terminator
+    ("scrapy/scrapy", "master", ("06ebdee35",)),  # AddonManager.load_settings
+    ("pallets/flask", "main", ("1d8b53f7",)),  # _make_timedelta, Flask/Blueprint copies
+    ("pallets/click", "main", ()),
+    ("python-attrs/attrs", "main", ()),
+)
+PER_REPO = 5
+SINCE_YEAR = "2019-01-01"
+
+
+def mirror(repo: str) -> Path:
+    """The bare git directory the search tool's fetch brought for ``repo``."""
+    return MIRRORS / repo.replace("/", "+") / "repo"
+
+
+def first_parent(git_dir: Path, branch: str) -> list[tuple[str, str]]:
+    """(sha, subject) of the branch's first-parent chain since SINCE_YEAR, oldest first."""
+    out = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "log", "--first-parent", "--reverse",
+         f"--since={SINCE_YEAR}", "--format=%H%x00%s", branch],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return [tuple(line.split("\0", 1)) for line in out.splitlines()]  # type: ignore[misc]
+
+
+def window(chain: list[tuple[str, str]], end: int, size: int) -> tuple[int, int] | None:
+    """(since index, end index): the shortest window ending at ``end`` with ``size`` PRs."""
+    count = 0
+    for i in range(end, -1, -1):
+        if PR.search(chain[i][1]):
+            count += 1
+            if count == size:
+                return (i - 1, end) if i > 0 else None
+    return None
+
+
+def main() -> int:
+    batches = []
+    for repo, branch, pinned in REPOS:
+        chain = first_parent(mirror(repo), branch)
+        ends: list[int] = []
+        for prefix in pinned:
+            ends.extend(i for i, (sha, _) in enumerate(chain) if sha.startswith(prefix))
+        spread = PER_REPO - len(ends)
+        for k in range(spread):
+            # Evenly from a third of the way in to the newest commit.
+            ends.append(len(chain) // 3 + (len(chain) - 1 - len(chain) // 3) * k // max(spread - 1, 1))
+        for n, end in enumerate(sorted(ends)):
+            size = SIZES[n % len(SIZES)]
+            found = window(chain, end, size)
+            if found is None:
+                continue
+            since, end = found
+            name = f"{repo.split('/')[1]}-{n + 1}"
+            batches.append({
+                "name": name,
+                "repo": repo,
+                "branch": branch,
+                "since": chain[since][0],
+                "head": chain[end][0],
+                "commits": end - since,
+                "prs": size,
+                # The last batch of every repository is kept out of every tuning decision.
+                "held_out": n == PER_REPO - 1,
+            })
+    json.dump(batches, sys.stdout, indent=1)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
