@@ -44,17 +44,18 @@ def is_test_path(path: str, qualname: str) -> bool:
 
 
 def run_batch(batch: dict[str, object], out: Path, data_dir: Path) -> dict[str, object]:
-    """Review one batch with the idealdiff on PATH; the trimmed report plus the wall time."""
+    """Review one batch with this checkout's idealdiff; the trimmed report and the wall time."""
     repo = MIRRORS / str(batch["repo"]).replace("/", "+") / "repo"
     report = out / f"{batch['name']}.report.json"
     env = {**os.environ, "IDEALDIFF_DATA_DIR": str(data_dir)}
     env.pop("ANTHROPIC_API_KEY", None)
     start = time.perf_counter()
+    # This checkout's code, whatever ``idealdiff`` on PATH is.
     done = subprocess.run(
-        ["idealdiff", "review", str(repo), "--base", str(batch["head"]),
+        [sys.executable, "-m", "app.cli", "review", str(repo), "--base", str(batch["head"]),
          "--since", str(batch["since"]), "--format", "json", "--llm", "offline",
          "--output", str(report)],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True, text=True, env=env, check=False, cwd=HERE.parent.parent,
     )
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 1):
@@ -76,6 +77,10 @@ def run_batch(batch: dict[str, object], out: Path, data_dir: Path) -> dict[str, 
                     {k: m[k] for k in ("path", "qualname", "kind", "start_line", "end_line",
                                        "introduced_by")}
                     for m in f["members"]
+                ],
+                "evidence": [
+                    [*e["between"], e["clone_type"], e["score"], e["matched"]]
+                    for e in f["evidence"]
                 ],
             }
             for f in data["findings"]
