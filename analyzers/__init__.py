@@ -23,7 +23,8 @@ from analyzers.model import (
 from analyzers.overlap import BranchChange, Overlap, analyse_overlap
 from analyzers.profile import UnitProfile, profile_function
 from analyzers.redundancy import RedundancyOptions, find_redundancy
-from analyzers.scan import ScanLimits, decode_source, scan_module
+from analyzers.scan import ScanLimits, decode_source, is_python, scan_module
+from analyzers.testcode import is_test, is_test_path
 from analyzers.units import UnitParseError, locate_units
 
 __all__ = [
@@ -53,6 +54,9 @@ __all__ = [
     "decode_source",
     "find_call_sites",
     "find_redundancy",
+    "is_python",
+    "is_test",
+    "is_test_path",
     "locate_units",
     "mentions",
     "parse_patch",

@@ -43,6 +43,7 @@ class Streams:
     literals: list[str]
     statements: int
     locals: list[str]
+    fragments: list[int]
 
 
 def _docstring_node(node: ast.AST) -> ast.AST | None:
@@ -89,7 +90,7 @@ class Walker:
     def streams(self, node: DefNode) -> Streams:
         found = self.memo.get(id(node))
         if found is None:
-            found = Streams([], [], [], [], [], 0, [])
+            found = Streams([], [], [], [], [], 0, [], [])
             self._walk(node, found, top=True)
             self.memo[id(node)] = found
         return found
@@ -106,11 +107,14 @@ class Walker:
             out.literals.extend(inner.literals)
             out.statements += inner.statements
             out.locals.extend(inner.locals)
+            out.fragments.extend(inner.fragments)
             return
         shape = _SHAPES.get(type(node))
         if shape is None:
             shape = _SHAPES[type(node)] = _shape(type(node))
         kind, is_stmt, fields, has_body, has_hint = shape
+        mark = len(out.blind)
+        header_end = -1  # where the first nested statement starts, for a compound statement
         out.exact.append(kind)
         out.blind.append(kind)
         if is_stmt:
@@ -162,13 +166,19 @@ class Walker:
             if isinstance(value, list):
                 for child in value:
                     if isinstance(child, ast.AST) and child is not doc:
+                        if header_end < 0 and isinstance(child, _NESTED):
+                            header_end = len(out.blind)
                         walk(child, out, False, annotation or (hint is not None and child is hint))
             elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
                 if value is not doc:
                     walk(value, out, False, annotation or (hint is not None and value is hint))
+        if is_stmt:
+            end = header_end if header_end >= 0 else len(out.blind)
+            out.fragments.append(zlib.crc32("\x1f".join(out.blind[mark:end]).encode()))
 
 
 _DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_NESTED = (ast.stmt, ast.ExceptHandler, ast.match_case)
 # Per node type: (name, is a statement, fields, has a body, has an annotation or returns field).
 _Shape = tuple[str, bool, tuple[str, ...], bool, bool]
 _SHAPES: dict[type, _Shape] = {}
@@ -254,7 +264,22 @@ def features_of(walker: Walker, node: DefNode, class_name: str | None) -> Featur
         calls=tuple(calls),
         literals=tuple(sorted(set(streams.literals))),
         doc_terms=text_terms(doc),
+        fragments=tuple(sorted(set(streams.fragments))),
+        bases=tuple(_last_name(b) for b in node.bases if _last_name(b))
+        if isinstance(node, ast.ClassDef)
+        else (),
     )
+
+
+def _last_name(node: ast.expr) -> str:
+    """``Base`` of ``pkg.Base`` or ``Base[T]``; empty for anything else."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""
 
 
 def new_walker() -> Walker:

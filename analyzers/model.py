@@ -77,6 +77,10 @@ class Features:
     calls: tuple[str, ...]  # called APIs, dotted where the receiver is a plain name
     literals: tuple[str, ...]  # meaningful string literals
     doc_terms: tuple[str, ...]  # terms of the docstring
+    # Hashes of the normalized statements (blind tokens, a compound statement by its header):
+    # how common each piece of structure is in the repository weighs the evidence of a match.
+    fragments: tuple[int, ...] = ()
+    bases: tuple[str, ...] = ()  # of a class: the last names of its base classes
 
 
 @dataclass(frozen=True)

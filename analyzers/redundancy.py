@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import hashlib
 import math
 import re
 import warnings
@@ -20,45 +19,27 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from analyzers.cluster import MAX_GROUP, Pair, build_findings, complete_groups, prune_nested
 from analyzers.fingerprint import DefNode, Streams, Walker, new_walker, token_streams
 from analyzers.model import (
     CLONE_ORDER,
     CloneType,
-    Evidence,
     Features,
     Finding,
     IndexedUnit,
-    Member,
     Unit,
 )
+from analyzers.relations import (
+    Hierarchy,
+    base_name,
+    calls,
+    is_dunder,
+    not_redundancy,
+    opposed,
+)
+from analyzers.testcode import is_test, is_test_case
 
 Key = tuple[str, str]
-
-# Pairs of names that mean opposite operations: such units share vocabulary by nature and are
-# not two implementations of one thing (load_config / save_config).
-OPPOSITES = (
-    ("load", "save"),
-    ("load", "dump"),
-    ("read", "write"),
-    ("encode", "decode"),
-    ("serialize", "deserialize"),
-    ("import", "export"),
-    ("send", "receive"),
-    ("pack", "unpack"),
-    ("open", "close"),
-    ("start", "stop"),
-    ("enable", "disable"),
-    ("connect", "disconnect"),
-    ("lock", "unlock"),
-    ("add", "remove"),
-    ("push", "pop"),
-    ("acquire", "release"),
-    ("upload", "download"),
-    ("compress", "decompress"),
-    ("encrypt", "decrypt"),
-    ("request", "response"),
-    ("to", "from"),
-)
 
 
 @dataclass(frozen=True)
@@ -72,25 +53,13 @@ class RedundancyOptions:
     concept_similarity: float = 0.35
     concept_max_df: int = 12  # a concept anchor (literal or API) is rare in the repository
     max_candidates: int = 400  # per query, for near-miss verification
-
-
-def is_test(unit: Unit) -> bool:
-    """Test code: it shares literals and calls with what it tests, so concepts skip it."""
-    path = "/" + unit.path
-    name = path.rsplit("/", 1)[-1]
-    return (
-        "/tests/" in path
-        or "/test/" in path
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-        or unit.qualname.rsplit(".", 1)[-1].startswith("test")
-    )
-
-
-def _is_dunder(unit: Unit) -> bool:
-    name = unit.qualname.rsplit(".", 1)[-1]
-    return name.startswith("__") and name.endswith("__")
+    # Tests repeat set-up, call and assert by design; a test module's helper that re-implements
+    # a helper of the package is still reported.
+    include_tests: bool = False
+    # Natural-log units of inverse document frequency summed over the statement shapes two
+    # structural matches share: boilerplate shapes (``self.x = x``) add almost nothing.
+    min_shared_structure: float = 20.0
+    max_group: int = MAX_GROUP
 
 
 def _by_design(a: Unit, b: Unit) -> bool:
@@ -99,22 +68,13 @@ def _by_design(a: Unit, b: Unit) -> bool:
     Units of one module split one job on purpose; methods of the same name in different
     classes are overrides of one interface; dunders implement protocols.
     """
-    if _is_dunder(b) or a.path == b.path:
+    if is_dunder(b) or a.path == b.path:
         # One module's functions share its vocabulary; measured on real code, same-file
         # concept pairs were nearly all related-but-different helpers.
         return True
     same_name = a.qualname.rsplit(".", 1)[-1] == b.qualname.rsplit(".", 1)[-1]
     return (
         same_name and a.kind in ("method", "async_method") and b.kind in ("method", "async_method")
-    )
-
-
-def _calls_each_other(a: IndexedUnit, b: IndexedUnit) -> bool:
-    """A caller and its callee share vocabulary because one uses the other."""
-    name_a = a.unit.qualname.rsplit(".", 1)[-1]
-    name_b = b.unit.qualname.rsplit(".", 1)[-1]
-    return any(c.rsplit(".", 1)[-1] == name_b for c in a.features.calls) or any(
-        c.rsplit(".", 1)[-1] == name_a for c in b.features.calls
     )
 
 
@@ -220,22 +180,18 @@ def _ratio(a: list[str], b: list[str]) -> float:
     return matcher.ratio()
 
 
-def _opposed(a: Features, b: Features) -> bool:
-    left, right = set(a.name_terms), set(b.name_terms)
-    for one, other in OPPOSITES:
-        if (one in left and other in right and other not in left) or (
-            other in left and one in right and one not in left
-        ):
-            return True
-    return False
-
-
 class _Concept:
-    """Inverse document frequencies of concept terms, counted only for what the queries use."""
+    """Inverse document frequencies of concept terms; postings only for what the queries use."""
 
-    def __init__(self, index: Sequence[IndexedUnit], queries: Sequence[IndexedUnit]) -> None:
-        # Calls to the repository's own functions show reuse, not re-implementation.
-        self.defined = {item.unit.qualname.rsplit(".", 1)[-1] for item in index}
+    def __init__(
+        self,
+        index: Sequence[IndexedUnit],
+        queries: Sequence[IndexedUnit],
+        everything: Sequence[IndexedUnit],
+    ) -> None:
+        # Calls to the repository's own functions (however small) show reuse, not
+        # re-implementation.
+        self.defined = {base_name(item.unit) for item in everything}
         wanted: set[tuple[str, str]] = set()
         for q in queries:
             wanted.update(self.items(q.features))
@@ -243,8 +199,8 @@ class _Concept:
         self.postings: dict[tuple[str, str], list[int]] = defaultdict(list)
         for pos, item in enumerate(index):
             for term in self.items(item.features):
+                self.df[term] += 1
                 if term in wanted:
-                    self.df[term] += 1
                     self.postings[term].append(pos)
         self.n = max(len(index), 1)
 
@@ -270,8 +226,9 @@ class _Concept:
         the only shared anchor of functions that share a library's style but not a job.
         """
         channel, text = term
-        if channel == "call" and text.lstrip(".") in _BUILTINS:
-            return False
+        name = text.rsplit(".", 1)[-1]
+        if channel == "call" and (name in _BUILTINS or len(name) < 3):
+            return False  # a builtin, or a call of a parameter like ``f``
         return channel in ("literal", "call") and self.df.get(term, 0) <= options.concept_max_df
 
     def idf(self, term: tuple[str, str]) -> float:
@@ -279,6 +236,10 @@ class _Concept:
 
 
 _BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+MIN_CONCEPT_ANCHORS = 2
+# A unit several times the size of the other does more than the same job: at most it holds a
+# part of it (a timeout message inside a whole download handler), which is not one concept.
+MIN_CONCEPT_SIZE_RATIO = 0.5
 _CHANNEL_WEIGHTS = {"literal": 0.3, "call": 0.25, "ident": 0.25, "name": 0.1, "doc": 0.1}
 _CHANNEL_LABELS = {
     "literal": "string literals",
@@ -295,7 +256,7 @@ def _concept_score(
     items_a, items_b = set(concept.items(a)), set(concept.items(b))
     score = 0.0
     matched: list[str] = []
-    anchors = 0
+    anchors: set[str] = set()
     present = 0.0
     for channel, weight in _CHANNEL_WEIGHTS.items():
         ca = {t for t in items_a if t[0] == channel}
@@ -315,19 +276,247 @@ def _concept_score(
         best = sorted(shared, key=lambda t: (-concept.idf(t), t[1]))[:4]
         matched.append(f"{_CHANNEL_LABELS[channel]}: " + ", ".join(repr(t[1]) for t in best))
         if channel in ("literal", "call"):
-            anchors += sum(1 for t in shared if concept.anchor(t, options))
-    if not anchors or present == 0:
+            # ``.urlopen`` and ``urllib.request.urlopen`` are one anchor, not two.
+            anchors |= {t[1].rsplit(".", 1)[-1] for t in shared if concept.anchor(t, options)}
+    # Names differ by definition here: agreement needs more than one rare literal or API.
+    if len(anchors) < MIN_CONCEPT_ANCHORS or present == 0:
         return 0.0, ()
     return score / present, tuple(matched)
 
 
-@dataclass(frozen=True)
-class _Pair:
-    a: Key
-    b: Key
-    clone_type: CloneType
-    score: float
-    matched: tuple[str, ...]
+_PRIOR_UNITS = 200
+
+
+class _Structure:
+    """How common each normalized statement shape is among the repository's functions."""
+
+    def __init__(self, index: Sequence[IndexedUnit]) -> None:
+        self.df: dict[int, int] = defaultdict(int)
+        n = 0
+        for item in index:
+            if item.unit.kind != "class":
+                n += 1
+                for fragment in item.features.fragments:
+                    self.df[fragment] += 1
+        self.n = max(n, 1)
+
+    def shared(self, a: Features, b: Features) -> tuple[float, int, int]:
+        """The information in the statement shapes both share (a sum of inverse document
+        frequencies), how many they share, and how many of those no other function has."""
+        common = set(a.fragments) & set(b.fragments)
+        # The prior: PRIOR_UNITS functions that lack the shape, so that a small repository
+        # (or a test's) does not make every shape look common.
+        n = self.n + _PRIOR_UNITS
+        df = self.df
+        info = sum(math.log(n / (df.get(f, 0) + 1)) for f in common)
+        return info, len(common), sum(1 for f in common if df.get(f, 0) <= 2)
+
+
+def _tests_allowed(a: Unit, b: Unit, options: RedundancyOptions) -> bool:
+    """Test code pairs only with package code it re-implements, unless tests are asked for."""
+    if options.include_tests:
+        return True
+    ta, tb = is_test(a), is_test(b)
+    if not (ta or tb):
+        return True
+    if ta and tb:
+        return False
+    return not is_test_case(a if ta else b)
+
+
+class _Detector:
+    """Candidate pairs of one review, and on-demand verification of any other pair."""
+
+    def __init__(
+        self,
+        index: Sequence[IndexedUnit],
+        eligible: list[IndexedUnit],
+        introduced: Mapping[Key, str],
+        sources: Callable[[str], str | None],
+        options: RedundancyOptions,
+        queries: list[IndexedUnit],
+    ) -> None:
+        self.eligible = eligible
+        self.by_key = {item.unit.key: item for item in eligible}
+        self.introduced = introduced
+        self.options = options
+        self.streams = _StreamCache(sources)
+        self.hierarchy = Hierarchy(index)  # small base classes and methods count too
+        self.structure = _Structure(eligible)
+        self.concept = _Concept(eligible, queries, index)
+        self.pairs: dict[tuple[Key, Key], Pair] = {}
+        self.copies: dict[Key, list[IndexedUnit]] = defaultdict(list)
+        self._verified: dict[tuple[Key, Key], Pair | None] = {}
+
+    def add(self, pair: Pair) -> None:
+        ident = (min(pair.a, pair.b), max(pair.a, pair.b))
+        old = self.pairs.get(ident)
+        if old is None or CLONE_ORDER.index(pair.clone_type) < CLONE_ORDER.index(old.clone_type):
+            self.pairs[ident] = pair
+
+    def admissible(self, x: IndexedUnit, y: IndexedUnit, clone_type: CloneType) -> bool:
+        """Not nested in one another, tests kept apart, and no relation that explains it."""
+        ux, uy = x.unit, y.unit
+        if ux.key == uy.key or ux.contains(uy) or uy.contains(ux):
+            return False
+        if not _tests_allowed(ux, uy, self.options):
+            return False
+        return not_redundancy(x, y, clone_type, self.hierarchy) is None
+
+    def structural(self, x: IndexedUnit, y: IndexedUnit) -> str | None:
+        """Why a structural match is distinctive enough, or None when the shared shapes are
+        common in the repository (constructors storing arguments, set-up-call-assert)."""
+        info, count, unique = self.structure.shared(x.features, y.features)
+        needed = self.options.min_shared_structure
+        if x.unit.path == y.unit.path:
+            # Neighbours in one module share its idioms by design: a copy there must show more.
+            needed *= 1.5
+        if info < needed:
+            return None
+        return (
+            f"{count} statement shapes in common, {unique} of them in no other function "
+            f"(distinctiveness {info:.1f})"
+        )
+
+    def clone(self, x: IndexedUnit, y: IndexedUnit) -> Pair | None:
+        """x and y as a Type-1, Type-2 or Type-3 clone pair, verified; or None."""
+        fx, fy = x.features, y.features
+        if fx.exact_hash == fy.exact_hash:
+            kind: CloneType = "type-1"
+            if not self.admissible(x, y, kind):
+                return None
+            return Pair(x.unit.key, y.unit.key, kind, 1.0, ("identical code",))
+        if fx.blind_hash == fy.blind_hash:
+            kind = "type-2"
+            if not self.admissible(x, y, kind):
+                return None
+            why = self.structural(x, y)
+            if why is None:
+                return None
+            return Pair(
+                x.unit.key,
+                y.unit.key,
+                kind,
+                1.0,
+                ("same structure with identifiers or literals renamed", why),
+            )
+        return self.near_miss(x, y)
+
+    def near_miss(self, x: IndexedUnit, y: IndexedUnit) -> Pair | None:
+        """A Type-3 pair verified on the token streams, or None."""
+        options = self.options
+        fx, fy = x.features, y.features
+        small, big = sorted((fx.tokens, fy.tokens))
+        if small / big < options.type3_similarity - 0.1:
+            return None
+        if _estimated_jaccard(fx.sketch, fy.sketch) < 0.3:
+            return None
+        if not self.admissible(x, y, "type-3"):
+            return None
+        why = self.structural(x, y)
+        if why is None:
+            return None
+        sx, sy = self.streams.get(x.unit), self.streams.get(y.unit)
+        if sx is None or sy is None:
+            return None
+        blind_sim = _ratio(sx.blind, sy.blind)
+        if blind_sim < options.type3_similarity:
+            return None
+        exact_sim = _ratio(sx.exact, sy.exact)
+        if exact_sim < options.type3_min_exact:
+            return None
+        # Names, literals and statements all different: the likeness is in the shape alone,
+        # which needs to be closer to count.
+        if (
+            exact_sim < 0.6
+            and not set(fx.literals) & set(fy.literals)
+            and fx.statements != fy.statements
+            and blind_sim < options.type3_similarity + 0.08
+        ):
+            return None
+        return Pair(
+            x.unit.key,
+            y.unit.key,
+            "type-3",
+            round(blind_sim, 3),
+            (
+                f"near-miss: {blind_sim:.0%} of the normalized token stream matches "
+                f"({exact_sim:.0%} with the original names)",
+                why,
+            ),
+        )
+
+    def same_concept(
+        self, x: IndexedUnit, y: IndexedUnit, threshold: float | None = None
+    ) -> Pair | None:
+        """A same-concept pair: rare shared anchors and a weighted multi-channel score."""
+        ux, uy = x.unit, y.unit
+        if "class" in (ux.kind, uy.kind) or is_test(ux) or is_test(uy):
+            return None
+        if is_dunder(ux) or _by_design(ux, uy):
+            return None
+        if not self.admissible(x, y, "concept") or self.inherited(x, y) or self.inherited(y, x):
+            return None
+        # A copy's clone pair already says what the batch duplicated. Its concept neighbours
+        # that predate the batch are, nearly always, its original's neighbours too: a
+        # resemblance older than the batch, which joined 69 such members to right findings
+        # in the quality benchmark (bench/quality/README.md). Units the batch introduced
+        # still join: a third, differently written implementation is this batch's drift.
+        if (self.copied(x) and self.predates(y)) or (self.copied(y) and self.predates(x)):
+            return None
+        if opposed(ux, uy):
+            return None
+        small, big = sorted((x.features.tokens, y.features.tokens))
+        if small / big < MIN_CONCEPT_SIZE_RATIO:
+            return None
+        score, matched = _concept_score(x.features, y.features, self.concept, self.options)
+        if score < (self.options.concept_similarity if threshold is None else threshold):
+            return None
+        return Pair(ux.key, uy.key, "concept", round(score, 3), matched)
+
+    def inherited(self, x: IndexedUnit, y: IndexedUnit) -> bool:
+        """x shares y's vocabulary only as a copy of something y is close to by design.
+
+        A copy of ``Command.format_help_text`` shares calls and docstring terms with
+        ``Command.format_epilog`` because its original sits next to it; that pair is not
+        compared (one module), so neither is the copy's.
+        """
+        return any(
+            c.unit.key == y.unit.key
+            or c.unit.contains(y.unit)
+            or y.unit.contains(c.unit)
+            or _by_design(c.unit, y.unit)
+            or calls(c, y)
+            or calls(y, c)
+            for c in self.copies.get(x.unit.key, ())
+        )
+
+    def copied(self, x: IndexedUnit) -> bool:
+        """x, or a unit it is nested in, has a clone partner: it is part of a copy."""
+        parts = x.unit.qualname.split(".")
+        return any(
+            (x.unit.path, ".".join(parts[:i])) in self.copies for i in range(len(parts), 0, -1)
+        )
+
+    def predates(self, x: IndexedUnit) -> bool:
+        return x.unit.key not in self.introduced
+
+    def close(self, a: Key, b: Key) -> Pair | None:
+        """The pair (a, b): found among the candidates, else verified now (memoized).
+
+        Inside a group a concept tie may be weaker than a candidate's (down to half the
+        threshold): the group as a whole must still average the threshold.
+        """
+        ident = (min(a, b), max(a, b))
+        found = self.pairs.get(ident)
+        if found is not None:
+            return found
+        if ident not in self._verified:
+            x, y = self.by_key[ident[0]], self.by_key[ident[1]]
+            self._verified[ident] = self.clone(x, y) or self.same_concept(
+                x, y, self.options.concept_similarity / 2
+            )
+        return self._verified[ident]
 
 
 def find_redundancy(
@@ -349,279 +538,82 @@ def find_redundancy(
     query_items = [by_key[k] for k in dict.fromkeys(queries) if k in by_key]
     if not query_items:
         return ()
-    streams = _StreamCache(sources)
-    pairs: dict[tuple[Key, Key], _Pair] = {}
+    detector = _Detector(index, eligible, introduced, sources, options, query_items)
+    _clone_pairs(detector, query_items)
+    _near_miss_pairs(detector, query_items)
+    for pair in detector.pairs.values():
+        detector.copies[pair.a].append(by_key[pair.b])
+        detector.copies[pair.b].append(by_key[pair.a])
+    _concept_pairs(detector, query_items)
+    pairs = prune_nested(list(detector.pairs.values()), by_key)
+    groups = complete_groups(pairs, detector.close, options.concept_similarity, options.max_group)
+    return build_findings(
+        groups, by_key, introduced, lambda term: detector.concept.idf(("name", term))
+    )
 
-    def add(pair: _Pair) -> None:
-        ident = (min(pair.a, pair.b), max(pair.a, pair.b))
-        old = pairs.get(ident)
-        if old is None or CLONE_ORDER.index(pair.clone_type) < CLONE_ORDER.index(old.clone_type):
-            pairs[ident] = pair
 
-    def related(x: Unit, y: Unit) -> bool:
-        return x.key == y.key or x.contains(y) or y.contains(x)
-
-    # Type-1 and Type-2: equal hashes.
+def _clone_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
+    """Type-1 and Type-2: equal hashes."""
+    q_exact = {q.features.exact_hash for q in queries}
+    q_blind = {q.features.blind_hash for q in queries}
     exact: dict[str, list[IndexedUnit]] = defaultdict(list)
     blind: dict[str, list[IndexedUnit]] = defaultdict(list)
-    q_exact = {q.features.exact_hash for q in query_items}
-    q_blind = {q.features.blind_hash for q in query_items}
-    sketch_wanted: set[int] = set()
-    for q in query_items:
-        sketch_wanted.update(q.features.sketch)
-    sketch_postings: dict[int, list[int]] = defaultdict(list)
-    for pos, item in enumerate(eligible):
+    for item in detector.eligible:
         f = item.features
         if f.exact_hash in q_exact:
             exact[f.exact_hash].append(item)
         if f.blind_hash in q_blind:
             blind[f.blind_hash].append(item)
-        for h in f.sketch:
-            if h in sketch_wanted:
-                sketch_postings[h].append(pos)
-    for q in query_items:
-        for other in exact.get(q.features.exact_hash, ()):
-            if not related(q.unit, other.unit):
-                add(_Pair(q.unit.key, other.unit.key, "type-1", 1.0, ("identical code",)))
-        for other in blind.get(q.features.blind_hash, ()):
-            if (
-                not related(q.unit, other.unit)
-                and other.features.exact_hash != q.features.exact_hash
-            ):
-                add(
-                    _Pair(
-                        q.unit.key,
-                        other.unit.key,
-                        "type-2",
-                        1.0,
-                        ("same structure with identifiers or literals renamed",),
-                    )
-                )
+    for q in queries:
+        seen = {q.unit.key}
+        for other in (*exact.get(q.features.exact_hash, ()), *blind.get(q.features.blind_hash, ())):
+            if other.unit.key in seen:
+                continue
+            seen.add(other.unit.key)
+            pair = detector.clone(q, other)
+            if pair is not None:
+                detector.add(pair)
 
-    # Type-3: sketch candidates, verified on token streams.
-    for q in query_items:
+
+def _near_miss_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
+    """Type-3: candidates from the MinHash sketches, verified on token streams."""
+    wanted: set[int] = set()
+    for q in queries:
+        wanted.update(q.features.sketch)
+    postings: dict[int, list[int]] = defaultdict(list)
+    for pos, item in enumerate(detector.eligible):
+        for h in item.features.sketch:
+            if h in wanted:
+                postings[h].append(pos)
+    for q in queries:
         counts: dict[int, int] = defaultdict(int)
         for h in q.features.sketch:
-            for pos in sketch_postings.get(h, ()):
+            for pos in postings.get(h, ()):
                 counts[pos] += 1
-        ranked = sorted(counts.items(), key=lambda kv: -kv[1])[: options.max_candidates]
-        q_streams: Streams | None = None
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])[: detector.options.max_candidates]
         for pos, _ in ranked:
-            other = eligible[pos]
-            if related(q.unit, other.unit):
-                continue
+            other = detector.eligible[pos]
             ident = (min(q.unit.key, other.unit.key), max(q.unit.key, other.unit.key))
-            if ident in pairs:
+            if ident in detector.pairs or q.unit.key == other.unit.key:
                 continue
-            small, big = sorted((q.features.tokens, other.features.tokens))
-            if small / big < options.type3_similarity - 0.1:
-                continue
-            if _estimated_jaccard(q.features.sketch, other.features.sketch) < 0.3:
-                continue
-            q_streams = q_streams or streams.get(q.unit)
-            o_streams = streams.get(other.unit)
-            if q_streams is None or o_streams is None:
-                continue
-            blind_sim = _ratio(q_streams.blind, o_streams.blind)
-            if blind_sim < options.type3_similarity:
-                continue
-            exact_sim = _ratio(q_streams.exact, o_streams.exact)
-            if exact_sim < options.type3_min_exact:
-                continue
-            add(
-                _Pair(
-                    q.unit.key,
-                    other.unit.key,
-                    "type-3",
-                    round(blind_sim, 3),
-                    (
-                        f"near-miss: {blind_sim:.0%} of the normalized token stream matches "
-                        f"({exact_sim:.0%} with the original names)",
-                    ),
-                )
-            )
+            pair = detector.near_miss(q, other)
+            if pair is not None:
+                detector.add(pair)
 
-    # Same concept, different name: rare shared anchors, then a weighted multi-channel score.
-    concept = _Concept(eligible, query_items)
-    copies: dict[Key, list[IndexedUnit]] = defaultdict(list)  # clone partners, found above
-    for pair in pairs.values():
-        copies[pair.a].append(by_key[pair.b])
-        copies[pair.b].append(by_key[pair.a])
 
-    def inherited(x: IndexedUnit, y: IndexedUnit) -> bool:
-        """x shares y's vocabulary only as a copy of something y is close to by design.
-
-        A copy of ``Command.format_help_text`` shares calls and docstring terms with
-        ``Command.format_epilog`` because its original sits next to it; that pair is not
-        compared (one module), so neither is the copy's.
-        """
-        return any(
-            c.unit.key == y.unit.key
-            or related(c.unit, y.unit)
-            or _by_design(c.unit, y.unit)
-            or _calls_each_other(c, y)
-            for c in copies.get(x.unit.key, ())
-        )
-
-    def copied(x: IndexedUnit) -> bool:
-        """x, or a unit it is nested in, has a clone partner: it is part of a copy."""
-        parts = x.unit.qualname.split(".")
-        return any((x.unit.path, ".".join(parts[:i])) in copies for i in range(len(parts), 0, -1))
-
-    def predates(x: IndexedUnit) -> bool:
-        return x.unit.key not in introduced
-
-    for q in query_items:
-        if q.unit.kind == "class" or is_test(q.unit) or _is_dunder(q.unit):
-            continue
+def _concept_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
+    """Same concept, different name: candidates share a rare anchor (a literal, an API)."""
+    concept, options = detector.concept, detector.options
+    for q in queries:
         candidates: set[int] = set()
         for term in concept.items(q.features):
             if concept.anchor(term, options):
                 candidates.update(concept.postings.get(term, ()))
         for pos in candidates:
-            other = eligible[pos]
-            if other.unit.kind == "class" or is_test(other.unit) or related(q.unit, other.unit):
-                continue
-            if _by_design(q.unit, other.unit) or _calls_each_other(q, other):
-                continue
-            if inherited(q, other) or inherited(other, q):
-                continue
-            # A copy's clone pair already says what the batch duplicated. Its concept neighbours
-            # that predate the batch are, nearly always, its original's neighbours too: a
-            # resemblance older than the batch, which joined 69 such members to right findings
-            # in the quality benchmark (bench/quality/README.md). Units the batch introduced
-            # still join: a third, differently written implementation is this batch's drift.
-            if (copied(q) and predates(other)) or (copied(other) and predates(q)):
-                continue
+            other = detector.eligible[pos]
             ident = (min(q.unit.key, other.unit.key), max(q.unit.key, other.unit.key))
-            if ident in pairs or _opposed(q.features, other.features):
+            if ident in detector.pairs:
                 continue
-            score, matched = _concept_score(q.features, other.features, concept, options)
-            if score >= options.concept_similarity:
-                add(_Pair(q.unit.key, other.unit.key, "concept", round(score, 3), matched))
-
-    return _cluster(list(pairs.values()), by_key, introduced, concept)
-
-
-def _prune_nested(pairs: list[_Pair], by_key: Mapping[Key, IndexedUnit]) -> list[_Pair]:
-    """Keep one level of nesting: two copied classes make one finding, not one per method."""
-    keys = {(p.a, p.b) for p in pairs} | {(p.b, p.a) for p in pairs}
-    out: list[_Pair] = []
-    for p in pairs:
-        ua, ub = by_key[p.a].unit, by_key[p.b].unit
-        covered = False
-        for pa, pb in keys:
-            if (pa, pb) == (p.a, p.b) or (pa, pb) == (p.b, p.a):
-                continue
-            oa, ob = by_key[pa].unit, by_key[pb].unit
-            if oa.contains(ua) and ob.contains(ub):
-                covered = True
-                break
-        if not covered:
-            out.append(p)
-    # One unit x matched with both Y and y, where Y encloses y (class ~ function and method ~
-    # function, or a decorator factory ~ the other copy's factory and its nested wrapper): keep
-    # the stronger match, and on a tie the more specific member. Dropping the enclosing pair
-    # whatever its strength crossed two copied factories into outer ~ inner near-misses.
-    neighbours: dict[Key, dict[Key, _Pair]] = defaultdict(dict)
-    for p in out:
-        neighbours[p.a][p.b] = p
-        neighbours[p.b][p.a] = p
-    result: list[_Pair] = []
-    for p in out:
-        dropped = False
-        for shared, other in ((p.a, p.b), (p.b, p.a)):
-            for z, q in neighbours[shared].items():
-                if q is p:
-                    continue
-                if by_key[other].unit.contains(by_key[z].unit) and _strength(q) >= _strength(p):
-                    dropped = True  # p pairs the enclosing unit; q is as strong and more specific
-                elif by_key[z].unit.contains(by_key[other].unit) and _strength(q) > _strength(p):
-                    dropped = True  # p pairs the enclosed unit; the enclosing pair q is stronger
-        if not dropped:
-            result.append(p)
-    return result
-
-
-def _strength(p: _Pair) -> tuple[int, float]:
-    """How strong a match is: the more specific clone type first, then the score."""
-    return (-CLONE_ORDER.index(p.clone_type), p.score)
-
-
-def _cluster(
-    pairs: list[_Pair],
-    by_key: Mapping[Key, IndexedUnit],
-    introduced: Mapping[Key, str],
-    concept: _Concept,
-) -> tuple[Finding, ...]:
-    pairs = _prune_nested(pairs, by_key)
-    parent: dict[Key, Key] = {}
-
-    def find(k: Key) -> Key:
-        parent.setdefault(k, k)
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for p in pairs:
-        ra, rb = find(p.a), find(p.b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[Key, list[_Pair]] = defaultdict(list)
-    for p in pairs:
-        groups[find(p.a)].append(p)
-    findings: list[Finding] = []
-    for group in groups.values():
-        keys = sorted({k for p in group for k in (p.a, p.b)})
-        if not any(k in introduced for k in keys):
-            continue  # only pre-batch code: not this batch's drift
-        members = tuple(
-            Member(unit=by_key[k].unit, introduced_by=introduced.get(k))
-            for k in sorted(keys, key=lambda k: (k in introduced, k))
-        )
-        clone_type = max((p.clone_type for p in group), key=CLONE_ORDER.index)
-        score = round(sum(p.score for p in group) / len(group), 3)
-        evidence = tuple(
-            Evidence(left=p.a, right=p.b, clone_type=p.clone_type, score=p.score, matched=p.matched)
-            for p in sorted(group, key=lambda p: (p.a, p.b))
-        )
-        digest = hashlib.blake2b(
-            "\n".join(f"{path}::{qual}" for path, qual in keys).encode(), digest_size=6
-        ).hexdigest()
-        findings.append(
-            Finding(
-                id=f"idd-{digest}",
-                kind="redundancy",
-                score=score,
-                clone_type=clone_type,
-                concept=_label(
-                    [by_key[k].features for k in keys], [by_key[k].unit for k in keys], concept
-                ),
-                members=members,
-                evidence=evidence,
-            )
-        )
-    findings.sort(key=lambda f: (-len(f.members), -f.score, f.id))
-    return tuple(findings)
-
-
-def _label(features: list[Features], units: list[Unit], concept: _Concept) -> str:
-    """A short label: the shared name, else the terms most members share."""
-    names = {u.qualname.rsplit(".", 1)[-1] for u in units}
-    if len(names) == 1:
-        return names.pop()
-    counts: dict[str, int] = defaultdict(int)
-    for f in features:
-        for term in set(f.name_terms) | set(f.doc_terms):
-            counts[term] += 1
-    shared = [t for t, c in counts.items() if c >= 2]
-    if not shared:
-        for f in features:
-            for term in set(f.ident_terms):
-                counts[term] += 1
-        shared = [t for t, c in counts.items() if c >= 2]
-    shared.sort(key=lambda t: (-counts[t], -concept.idf(("name", t)), t))
-    if shared:
-        return " ".join(shared[:3])
-    return sorted(names)[0]
+            pair = detector.same_concept(q, other)
+            if pair is not None:
+                detector.add(pair)

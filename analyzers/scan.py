@@ -30,6 +30,11 @@ class ScanLimits:
     max_average_line: int = 200  # minified or data-like files
 
 
+def is_python(path: str) -> bool:
+    """Python source files (stubs are declarations, not implementations)."""
+    return path.endswith(".py")
+
+
 def _skip(path: str, reason: str) -> ModuleScan:
     return ModuleScan(path=path, skip=Skip(path=path, reason=reason))
 

@@ -60,6 +60,12 @@ def describe_commit(commit: Commit) -> tuple[str, str, str]:
     return short, commit.subject, commit.body
 
 
+_SHALLOW_HINT = (
+    "; fetch more history with `git fetch --deepen=50` or `git fetch --unshallow` "
+    "(in GitHub Actions: actions/checkout with `fetch-depth: 0`), or pass a later --since"
+)
+
+
 def _parse_date(text: str) -> str | None:
     try:
         if len(text) == 10:
@@ -74,7 +80,10 @@ def collect_batch(repo: GitRepo, base: str, since: str | None) -> Batch:
     """Walk ``base``'s first-parent chain after ``since`` (a revision or an ISO date)."""
     head = repo.resolve(base)
     if head is None:
+        if repo.resolve("HEAD") is None and not repo.run("for-each-ref", "--count=1").strip():
+            raise UsageError(f"{repo.path} has no commits yet: there is no batch to review")
         raise UsageError(f"--base {base!r} does not name a commit in {repo.path}")
+    shallow = repo.shallow_boundary()
     if since is None:
         commits = repo.first_parent_log(head, limit=DEFAULT_DEPTH)
     elif (rev := repo.resolve(since)) is not None:
@@ -84,7 +93,14 @@ def collect_batch(repo: GitRepo, base: str, since: str | None) -> Batch:
     else:
         raise UsageError(
             f"--since {since!r} is neither a revision of this repository nor a date "
-            "(YYYY-MM-DD or an ISO 8601 timestamp)"
+            "(YYYY-MM-DD or an ISO 8601 timestamp)" + (_SHALLOW_HINT if shallow else "")
+        )
+    # In a shallow clone the oldest commit git has looks like it added the whole repository:
+    # reviewing it would blame one commit for everything. Refuse rather than mislead.
+    if cut := [c for c in commits if c.sha in shallow]:
+        raise UsageError(
+            f"this is a shallow clone and the batch reaches its boundary at {cut[0].sha[:12]}, "
+            "whose parents were not fetched" + _SHALLOW_HINT
         )
     branches = tuple(_branch(repo, commit) for commit in commits)
     return Batch(base=base, head_sha=head, since=since, branches=branches)

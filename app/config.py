@@ -30,6 +30,21 @@ DEFAULT_EXCLUDE = (
     "**/*_pb2_grpc.py",
 )
 
+# Files several branches change by nature, not by drift: listing them as hotspots is noise.
+DEFAULT_HOTSPOT_EXCLUDE = (
+    "**/CHANGELOG*",
+    "**/CHANGES*",
+    "**/HISTORY*",
+    "**/NEWS*",
+    "**/changelog.d/**",
+    "**/changes/**",
+    "**/*.lock",
+    "**/package-lock.json",
+    "**/requirements*.txt",
+    ".github/**",
+    ".pre-commit-config.yaml",
+)
+
 
 class AnalysisConfig(BaseModel):
     """Thresholds of the redundancy detector (see ``RedundancyOptions`` for their meaning)."""
@@ -43,6 +58,7 @@ class AnalysisConfig(BaseModel):
     concept_similarity: float = Field(default=RedundancyOptions.concept_similarity, gt=0, le=1)
     concept_max_df: int = Field(default=RedundancyOptions.concept_max_df, ge=1)
     max_file_bytes: int = Field(default=ScanLimits.max_file_bytes, ge=1000)
+    include_tests: bool = RedundancyOptions.include_tests  # tests as members of findings
 
 
 class BatchConfig(BaseModel):
@@ -61,6 +77,7 @@ class RepoConfig(BaseModel):
 
     exclude: tuple[str, ...] = Field(default=DEFAULT_EXCLUDE)
     extra_exclude: tuple[str, ...] = ()
+    hotspot_exclude: tuple[str, ...] = Field(default=DEFAULT_HOTSPOT_EXCLUDE)
     analysis: AnalysisConfig = AnalysisConfig()
     # The GitHub App's keys: what a merged batch triggers, and how issues are labelled.
     # draft_pr: the issues, plus a draft pull request carrying out each unification that could
@@ -80,6 +97,14 @@ class RepoConfig(BaseModel):
                 return glob
         return None
 
+    @cached_property
+    def _hotspot_patterns(self) -> list[re.Pattern[str]]:
+        return [glob_to_regex(glob) for glob in self.hotspot_exclude]
+
+    def hotspot_excluded(self, path: str) -> bool:
+        """A file whose parallel changes are not worth a hotspot (changelogs, lock files, CI)."""
+        return any(pattern.fullmatch(path) for pattern in self._hotspot_patterns)
+
     def redundancy_options(self) -> RedundancyOptions:
         """The analysis thresholds as the core takes them."""
         a = self.analysis
@@ -90,6 +115,7 @@ class RepoConfig(BaseModel):
             type3_min_exact=a.type3_min_exact,
             concept_similarity=a.concept_similarity,
             concept_max_df=a.concept_max_df,
+            include_tests=a.include_tests,
         )
 
     def scan_limits(self) -> ScanLimits:

@@ -22,6 +22,7 @@ from analyzers import (
     Unit,
     decode_source,
     find_call_sites,
+    is_test_path,
     mentions,
     scan_module,
 )
@@ -40,17 +41,6 @@ CHARS_PER_TOKEN = 3.0  # conservative for code: real ratios are ~3.5-4 character
 def estimate_tokens(text: str) -> int:
     """A conservative token count when the API's counter is not available."""
     return int(len(text) / CHARS_PER_TOKEN) + 1
-
-
-def is_test_path(path: str) -> bool:
-    """Test modules by the conventions pytest and unittest discover."""
-    name = posixpath.basename(path)
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or "/tests/" in f"/{path}"
-        or "/test/" in f"/{path}"
-    )
 
 
 class CodeReader:

@@ -104,6 +104,17 @@ class GitRepo:
             )
         return commits
 
+    def shallow_boundary(self) -> frozenset[str]:
+        """The commits whose parents a shallow clone left out (empty when the clone is full)."""
+        if self.run("rev-parse", "--is-shallow-repository").decode().strip() != "true":
+            return frozenset()
+        path = Path(self.run("rev-parse", "--git-path", "shallow").decode().strip())
+        path = path if path.is_absolute() else self.path / path
+        try:
+            return frozenset(path.read_text().split())
+        except OSError:
+            return frozenset()
+
     def author(self, rev: str) -> str:
         """The author name of one commit."""
         return self.run("log", "-1", "--format=%an", rev, "--").decode("utf-8", "replace").strip()

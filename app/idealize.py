@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from analyzers import CallSite, Finding, Hotspot
+from analyzers import CallSite, Finding, Hotspot, is_python
 from app.answer import (
     TOOL_NAME,
     Idealized,
@@ -293,9 +293,7 @@ def _usage(raw: Any) -> Usage:
     )
 
 
-def _parse(
-    message: Any, edits: bool = False
-) -> tuple[IdealizedAnswer | None, str | None, Any]:
+def _parse(message: Any, edits: bool = False) -> tuple[IdealizedAnswer | None, str | None, Any]:
     """The answer in a Messages response, or why there is none, and the tool_use block."""
     block = next((b for b in message.content if b.type == "tool_use" and b.name == TOOL_NAME), None)
     if block is None:
@@ -346,6 +344,8 @@ class Idealizer:
                     _rebuilder(report, finding, reader, uses, budget, edits),
                 )
         for hotspot in report.hotspots:
+            if not is_python(hotspot.path):
+                continue  # listed in the report; a code-shaped plan for docs or data misleads
             changes = symbol_changes(reader, report, hotspot)
             key = f"hotspot:{hotspot.path}"
             offline[key] = Idealized(

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analyzers import CallSite, Finding, Hotspot, Member, UnitProfile, profile_function
+from analyzers import (
+    CallSite,
+    Finding,
+    Hotspot,
+    Member,
+    UnitProfile,
+    is_test_path,
+    profile_function,
+)
 from app.answer import Gap, IdealizedAnswer, MemberAssumptions
-from app.context import CodeReader, SymbolChange, is_test_path
+from app.context import CodeReader, SymbolChange
 
 CONFIDENCE = {"type-1": 0.9, "type-2": 0.8, "type-3": 0.7, "concept": 0.5}
 MAX_SITES_LISTED = 8

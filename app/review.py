@@ -17,6 +17,7 @@ from analyzers import (
     Skip,
     analyse_overlap,
     find_redundancy,
+    is_python,
     scan_module,
 )
 from analyzers.scan import paused_gc
@@ -30,7 +31,7 @@ from app.source import CodeSource
 from app.store import Store, encode_scan
 
 # Bump when scanning changes what it produces, so old cache entries are not reused.
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "4"
 PARALLEL_MIN_BYTES = 2_000_000  # below this a process pool costs more than it saves
 
 
@@ -51,11 +52,6 @@ class ReviewStats:
     units: int = 0
     queries: int = 0
     extra: dict[str, int] = field(default_factory=dict)
-
-
-def is_python(path: str) -> bool:
-    """Python source files (stubs are declarations, not implementations)."""
-    return path.endswith(".py")
 
 
 def _cache_key(blob: str, precise: bool, limits: ScanLimits) -> str:
@@ -240,6 +236,10 @@ def review(
     head_tree = source.tree(batch.head_sha)
     python, excluded = _excluded(sorted(p for p in head_tree if is_python(p)), config)
     skipped.extend(excluded)
+    if not python:
+        skipped.append(
+            Skip(path=".", reason="no Python files at the batch head: only hotspots are reported")
+        )
     changed_at_head = {
         change.path
         for branch in batch.branches
@@ -309,7 +309,7 @@ def review(
         base=batch.base,
         head_sha=batch.head_sha,
         batch=batch.branches,
-        hotspots=overlap.hotspots,
+        hotspots=tuple(h for h in overlap.hotspots if not config.hotspot_excluded(h.path)),
         findings=findings,
         skipped=tuple(skipped),
     )

@@ -49,6 +49,8 @@ def encode_scan(scan: ModuleScan) -> bytes:
             list(u.features.calls),
             list(u.features.literals),
             list(u.features.doc_terms),
+            list(u.features.fragments),
+            list(u.features.bases),
         ]
         for u in scan.units
     ]
@@ -82,6 +84,8 @@ def _decode(blob: bytes, path: str) -> ModuleScan:
                 calls=tuple(row[13]),
                 literals=tuple(row[14]),
                 doc_terms=tuple(row[15]),
+                fragments=tuple(row[16]),
+                bases=tuple(row[17]),
             ),
         )
         for row in payload["units"]

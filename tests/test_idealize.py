@@ -84,7 +84,10 @@ def test_a_valid_answer_is_used_with_usage_and_a_cached_prefix(
     assert report.llm.usage.input_tokens == 3 * 1200
     assert report.llm.usage.output_tokens == 3 * 300
     assert report.llm.usage.cache_write_tokens == 3 * 800
-    first = standin.requests[0]
+    # The request of the concept finding (exact copies rank first, this one comes later).
+    first = next(
+        r for r in standin.requests if "registry.py" in r["messages"][0]["content"][1]["text"]
+    )
     assert first["tool_choice"] == {"type": "tool", "name": TOOL_NAME}
     assert first["tools"][0]["input_schema"] == IdealizedAnswer.model_json_schema()
     assert first["system"][0]["cache_control"] == {"type": "ephemeral"}
@@ -94,7 +97,7 @@ def test_a_valid_answer_is_used_with_usage_and_a_cached_prefix(
     assert '<repository_code path="chatkit/registry.py" lines="16-21">' in body["text"]
     assert "16 |     def discover(self):" in body["text"]
     assert standin.counts  # the prompt was measured with count_tokens before it was sent
-    finding = report.findings[0]
+    finding = next(f for f in report.findings if f.clone_type == "concept")
     issue = unification_issue(report, finding)
     assert issue.title == "Unify 3 implementations of model discovery (#12, #15, #19)"
     assert "def discover_models(base_url: str, timeout: float = 5.0)" in issue.body

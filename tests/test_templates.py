@@ -83,5 +83,5 @@ def test_unification_issue_bodies(demo: tuple[Report, CodeReader]) -> None:
         _check(f"issue_{finding.clone_type}.md", f"# {issue.title}\n\n{issue.body}")
     assert (
         "blob/" + report.head_sha + "/chatkit/registry.py#L16-L21"
-        in unification_issue(report, report.findings[0]).body
+        in unification_issue(report, next(f for f in report.findings if len(f.members) == 3)).body
     )

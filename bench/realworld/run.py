@@ -58,7 +58,7 @@ def run_batch(batch: dict[str, object], out: Path, data_dir: Path) -> dict[str, 
         capture_output=True, text=True, env=env, check=False, cwd=HERE.parent.parent,
     )
     seconds = time.perf_counter() - start
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1) or not report.exists():
         return {"name": batch["name"], "error": done.stderr.strip()[-2000:], "seconds": seconds}
     data = json.loads(report.read_text())
     report.unlink()

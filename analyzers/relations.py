@@ -1,0 +1,224 @@
+"""Relations that make two units look alike without being redundant, read from the code.
+
+A caller and its callee share vocabulary because one uses the other; overrides of one method
+across a class hierarchy are polymorphism; two dunders of one protocol (``__enter__`` and
+``__exit__``) are halves of one contract; opposite operations (encode / decode) share their
+nouns; overloads, property accessors and platform variants redefine one name in one module.
+Each is decided from the call graph, the class hierarchy or the module, not from the pair's
+similarity, so it holds whatever the score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+
+from analyzers.model import CloneType, IndexedUnit, Unit
+
+# Pairs of name terms that mean opposite operations (load_config / save_config).
+OPPOSITES = (
+    ("load", "save"),
+    ("load", "dump"),
+    ("read", "write"),
+    ("encode", "decode"),
+    ("serialize", "deserialize"),
+    ("import", "export"),
+    ("send", "receive"),
+    ("pack", "unpack"),
+    ("open", "close"),
+    ("start", "stop"),
+    ("enable", "disable"),
+    ("connect", "disconnect"),
+    ("lock", "unlock"),
+    ("add", "remove"),
+    ("push", "pop"),
+    ("acquire", "release"),
+    ("upload", "download"),
+    ("compress", "decompress"),
+    ("encrypt", "decrypt"),
+    ("request", "response"),
+    ("to", "from"),
+    ("bytes", "unicode"),
+    ("bytes", "str"),
+    ("get", "set"),
+    ("enter", "exit"),
+)
+
+_METHODS = ("method", "async_method")
+
+
+def base_name(unit: Unit) -> str:
+    """The unit's own name, without the ordinal of a redefinition (``f@2`` -> ``f``)."""
+    return unit.qualname.rsplit(".", 1)[-1].split("@", 1)[0]
+
+
+def is_dunder(unit: Unit) -> bool:
+    """A special method (``__init__``, ``__enter__``)."""
+    name = base_name(unit)
+    return name.startswith("__") and name.endswith("__")
+
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_ENDINGS = ("", "s", "es", "d", "ed", "r", "er", "ing")
+
+
+def _words(unit: Unit) -> set[str]:
+    """The lower-case words of a unit's own name (no stemming, no stopwords kept out)."""
+    return {w.lower() for w in _WORD.findall(base_name(unit))}
+
+
+def _says(words: set[str], verb: str) -> bool:
+    return any(w.startswith(verb) and w[len(verb) :] in _ENDINGS for w in words)
+
+
+def opposed(a: Unit, b: Unit) -> bool:
+    """The names say opposite operations: one has a word whose opposite only the other has."""
+    left, right = _words(a), _words(b)
+    for one, other in OPPOSITES:
+        if (_says(left, one) and _says(right, other) and not _says(left, other)) or (
+            _says(left, other) and _says(right, one) and not _says(left, one)
+        ):
+            return True
+    return False
+
+
+def calls(caller: IndexedUnit, callee: IndexedUnit) -> bool:
+    """``caller`` calls something of ``callee``'s name (a wrapper calls what it wraps).
+
+    A function's bare call of its own name is recursion, not a call of the other unit; a
+    method's bare call of its own name is the module-level function it wraps.
+    """
+    name = base_name(callee.unit)
+    own = base_name(caller.unit) == name
+    for call in caller.features.calls:
+        last = call.rsplit(".", 1)[-1]
+        if last != name:
+            continue
+        if not own:
+            return True
+        if "." not in call:
+            if caller.unit.kind in _METHODS:
+                return True  # a method calling the module's function of its own name
+        elif not call.startswith("."):
+            return True  # ``signal.send_catch_log_async`` from ``SignalManager``'s method
+    return False
+
+
+def _class_of(unit: Unit) -> str:
+    """The class a unit is, or the class of a method; empty for a function."""
+    if unit.kind == "class":
+        return base_name(unit)
+    if unit.kind in _METHODS and unit.parent:
+        return unit.parent.rsplit(".", 1)[-1]
+    return ""
+
+
+class Hierarchy:
+    """The repository's classes by name, their bases and the methods each defines."""
+
+    def __init__(self, index: Sequence[IndexedUnit]) -> None:
+        self.bases: dict[str, set[str]] = defaultdict(set)
+        self.methods: dict[str, set[str]] = defaultdict(set)
+        for item in index:
+            unit = item.unit
+            if unit.kind == "class":
+                self.bases[base_name(unit)].update(item.features.bases)
+            elif unit.kind in _METHODS and unit.parent:
+                self.methods[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
+        self._ancestors: dict[str, frozenset[str]] = {}
+
+    def ancestors(self, cls: str) -> frozenset[str]:
+        """Every class ``cls`` derives from, by name, transitively (``cls`` itself included)."""
+        found = self._ancestors.get(cls)
+        if found is None:
+            seen = {cls}
+            todo = [cls]
+            while todo:
+                for base in self.bases.get(todo.pop(), ()):
+                    if base not in seen:
+                        seen.add(base)
+                        todo.append(base)
+            found = self._ancestors[cls] = frozenset(seen)
+        return found
+
+    def overrides(self, a: Unit, b: Unit) -> bool:
+        """Methods of one name where one class derives from the other, or both from a class
+        that defines that method, or two such classes: implementations of one interface."""
+        if "class" in (a.kind, b.kind):
+            # A class against another class, or against a method of one (a one-method class
+            # reads like its method): compare the two classes.
+            ca, cb = _class_of(a), _class_of(b)
+            return bool(ca and cb) and self._implementations(ca, cb)
+        if a.kind not in _METHODS or b.kind not in _METHODS or not a.parent or not b.parent:
+            return False
+        name = base_name(a)
+        if name != base_name(b):
+            return False
+        ca, cb = a.parent.rsplit(".", 1)[-1], b.parent.rsplit(".", 1)[-1]
+        up_a, up_b = self.ancestors(ca), self.ancestors(cb)
+        if ca in up_b or cb in up_a:
+            return True
+        return any(name in self.methods.get(cls, ()) for cls in (up_a & up_b) - {ca, cb})
+
+
+    def _implementations(self, ca: str, cb: str) -> bool:
+        """Two classes of one hierarchy whose methods all implement an ancestor's methods."""
+        up_a, up_b = self.ancestors(ca), self.ancestors(cb)
+        if ca in up_b or cb in up_a:
+            return True
+        shared = (up_a & up_b) - {ca, cb}
+        interface = set().union(*(self.methods.get(cls, set()) for cls in shared))
+        own = self.methods.get(ca, set()) | self.methods.get(cb, set())
+        return bool(interface) and own <= interface
+
+
+def _plain(name: str) -> str:
+    """A name without its async marker: ``aread`` -> ``read``, ``AsyncClient`` -> ``Client``."""
+    for prefix in ("async_", "Async", "Sync", "sync_"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def variants(a: Unit, b: Unit) -> bool:
+    """One is the ``async`` twin of the other (by its kind, or its class's name)."""
+    ka, kb = a.kind.startswith("async"), b.kind.startswith("async")
+    na, nb = base_name(a), base_name(b)
+    if ka != kb:
+        sync_name, async_name = (na, nb) if kb else (nb, na)
+        return async_name in (sync_name, "a" + sync_name, "async_" + sync_name)
+    if a.kind == "class" and b.kind == "class":
+        return na != nb and _plain(na) == _plain(nb)
+    ca, cb = _class_of(a), _class_of(b)
+    return na == nb and bool(ca and cb) and ca != cb and _plain(ca) == _plain(cb)
+
+
+def not_redundancy(
+    a: IndexedUnit, b: IndexedUnit, clone_type: CloneType, hierarchy: Hierarchy
+) -> str | None:
+    """Why the likeness of ``a`` and ``b`` is by design, or None when it may be redundancy.
+
+    An identical copy (Type-1) is redundancy even between overrides or opposite names: the same
+    body twice is the thing to remove. A caller and its callee never are.
+    """
+    ua, ub = a.unit, b.unit
+    if calls(a, b) or calls(b, a):
+        return "one calls the other"
+    if ua.path == ub.path and base_name(ua) == base_name(ub) and ua.parent == ub.parent:
+        return "redefinitions of one name (overloads, accessors, platform variants)"
+    if clone_type == "type-1":
+        return None
+    if is_dunder(ua) and is_dunder(ub):
+        # ``__enter__`` / ``__exit__`` are halves of one protocol; two classes' ``__exit__``
+        # each implement it for their own state.
+        return "special methods of a protocol"
+    if clone_type == "type-2" and ua.path == ub.path:
+        return "a family written side by side (one shape, names and literals differ by design)"
+    if variants(ua, ub):
+        return "the synchronous and asynchronous variants of one operation"
+    if hierarchy.overrides(ua, ub):
+        return "overrides of one method in a class hierarchy"
+    if opposed(ua, ub):
+        return "opposite operations"
+    return None

@@ -1,0 +1,49 @@
+"""Which code is test code, by the conventions pytest and unittest discover."""
+
+from __future__ import annotations
+
+import posixpath
+
+from analyzers.model import Unit
+
+# Folders of code that illustrates or exercises the package rather than being it: a helper
+# repeated in an example or a type-checker fixture is self-containment, not drift.
+SAMPLE_FOLDERS = frozenset({"test", "tests", "testing", "examples", "example", "docs", "doc"})
+
+
+def is_test_path(path: str) -> bool:
+    """A test module: ``test_*.py``, ``*_test.py``, ``conftest.py`` or a ``tests/`` folder."""
+    name = posixpath.basename(path)
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or "/tests/" in f"/{path}"
+        or "/test/" in f"/{path}"
+    )
+
+
+def is_sample_path(path: str) -> bool:
+    """Tests, and the other folders of code about the package: examples, docs, ``*_tests``."""
+    if is_test_path(path):
+        return True
+    folders = path.split("/")[:-1]
+    return any(
+        f in SAMPLE_FOLDERS or f.endswith(("_tests", "-tests")) or f.startswith("test_")
+        for f in folders
+    )
+
+
+def is_test_case(unit: Unit) -> bool:
+    """A test itself (``test_*`` or a method of a ``Test*`` class), not a helper of tests."""
+    parts = unit.qualname.split(".")
+    return (
+        parts[-1].startswith("test")
+        or any(p.startswith("Test") for p in parts[:-1])
+        or (unit.kind == "class" and parts[-1].startswith("Test"))
+    )
+
+
+def is_test(unit: Unit) -> bool:
+    """Test or sample code: a unit of a test, example or docs module, or a test anywhere."""
+    return is_sample_path(unit.path) or is_test_case(unit)

@@ -1,0 +1,250 @@
+"""What is not redundancy: tests, relations read from the code, common shapes, chains."""
+
+from __future__ import annotations
+
+import textwrap
+
+from analyzers import Finding, RedundancyOptions, find_redundancy, scan_module
+from analyzers.model import IndexedUnit
+
+HELPER = '''
+def parse_retry_after(value, now):
+    """Seconds to wait, from a Retry-After header (seconds or an HTTP date)."""
+    value = value.strip()
+    if value.isdigit():
+        return max(0, int(value))
+    parsed = email.utils.parsedate_to_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a Retry-After value: {value!r}")
+    return max(0, int((parsed - now).total_seconds()))
+'''
+
+
+def review(
+    old: dict[str, str], new: dict[str, str], options: RedundancyOptions | None = None
+) -> tuple[Finding, ...]:
+    """find_redundancy over old + new modules, the units of ``new`` introduced by #1."""
+    files = {p: textwrap.dedent(t) for p, t in {**old, **new}.items()}
+    index: list[IndexedUnit] = []
+    for path, text in files.items():
+        index.extend(scan_module(path, text.encode()).units)
+    introduced = {u.unit.key: "#1" for u in index if u.unit.path in new}
+    return find_redundancy(index, list(introduced), introduced, files.get, options)
+
+
+def names(findings: tuple[Finding, ...]) -> list[set[str]]:
+    return [{m.unit.qualname for m in f.members} for f in findings]
+
+
+def test_a_copied_helper_is_found_and_the_baseline_holds() -> None:
+    copy = HELPER.replace("parse_retry_after", "retry_delay")
+    found = review({"pkg/http.py": HELPER}, {"pkg/client.py": copy})
+    assert names(found) == [{"parse_retry_after", "retry_delay"}]
+
+
+def _tests_module(n: int) -> str:
+    return "\n".join(
+        f"""
+def test_endpoint_{i}(client):
+    response = client.get("/items/{i}")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["id"] == {i}
+    assert data["name"] == "item-{i}"
+"""
+        for i in range(n)
+    )
+
+
+def test_tests_are_left_out_unless_asked_for() -> None:
+    old = {"tests/test_items.py": _tests_module(4)}
+    new = {"tests/test_more_items.py": _tests_module(3).replace("test_endpoint", "test_more")}
+    assert review(old, new) == ()
+    with_tests = review(old, new, RedundancyOptions(include_tests=True))
+    assert with_tests
+    assert all(len(f.members) <= RedundancyOptions().max_group for f in with_tests)
+
+
+def test_a_test_helper_that_reimplements_the_package_is_reported() -> None:
+    copy = HELPER.replace("parse_retry_after", "_retry_after_seconds")
+    found = review({"pkg/http.py": HELPER}, {"tests/helpers.py": copy})
+    assert names(found) == [{"parse_retry_after", "_retry_after_seconds"}]
+
+
+WRAPPED = '''
+def send_catch_log(signal, sender, *arguments, **named):
+    """Send a signal, catch exceptions and log them."""
+    dont_log = named.pop("dont_log", None)
+    spider = named.get("spider", None)
+    responses = []
+    for receiver in live_receivers(signal, sender):
+        try:
+            result = receiver(*arguments, signal=signal, sender=sender, **named)
+        except dont_log:
+            result = None
+        responses.append((receiver, result))
+    return responses
+'''
+
+WRAPPER = '''
+from pkg.signal import send_catch_log
+
+
+class SignalManager:
+    def send_catch_log(self, signal, **named):
+        """Send a signal, catch exceptions and log them."""
+        named.setdefault("sender", self.sender)
+        named.setdefault("spider", None)
+        dont_log = named.pop("dont_log", None)
+        for key in ("sender", "spider"):
+            named.setdefault(key, None)
+        return send_catch_log(signal, dont_log=dont_log, **named)
+'''
+
+
+def test_a_wrapper_is_not_a_copy_of_what_it_wraps() -> None:
+    assert review({"pkg/signal.py": WRAPPED}, {"pkg/manager.py": WRAPPER}) == ()
+
+
+BASE = '''
+class Transport:
+    def handle_request(self, request):
+        """Send one request and return its response."""
+        raise NotImplementedError
+'''
+
+
+def _transport(name: str, module: str) -> str:
+    return f'''
+from pkg.base import Transport
+
+
+class {name}(Transport):
+    def handle_request(self, request):
+        """Send one request through {module} and return its response."""
+        connection = self.pool.acquire(request.url.host, request.url.port)
+        try:
+            raw = connection.send(request.method, request.url.path, request.headers)
+            status, headers, body = {module}.read_response(raw)
+        finally:
+            self.pool.release(connection)
+        return Response(status, headers=headers, content=body)
+'''
+
+
+def test_overrides_of_one_interface_are_polymorphism() -> None:
+    old = {"pkg/base.py": BASE, "pkg/http11.py": _transport("HTTP11Transport", "h11")}
+    new = {"pkg/http2.py": _transport("HTTP2Transport", "h2")}
+    assert review(old, new) == ()
+    # The same body in two classes that share no interface is a copy.
+    unrelated = {"pkg/http2.py": _transport("HTTP2Transport", "h2").replace("(Transport)", "")}
+    old_unrelated = {
+        "pkg/http11.py": _transport("HTTP11Transport", "h11").replace("(Transport)", "")
+    }
+    assert len(review(old_unrelated, unrelated)) == 1
+
+
+CONVERSIONS = '''
+def to_bytes(text, encoding=None, errors="strict"):
+    """Return the binary representation of text."""
+    if isinstance(text, bytes):
+        return text
+    if not isinstance(text, str):
+        raise TypeError(f"to_bytes must receive a str or bytes object, got {type(text)}")
+    if encoding is None:
+        encoding = "utf-8"
+    return text.encode(encoding, errors)
+'''
+
+OPPOSITE = '''
+def to_unicode(text, encoding=None, errors="strict"):
+    """Return the unicode representation of a bytes object."""
+    if isinstance(text, str):
+        return text
+    if not isinstance(text, bytes):
+        raise TypeError(f"to_unicode must receive a bytes or str object, got {type(text)}")
+    if encoding is None:
+        encoding = "utf-8"
+    return text.decode(encoding, errors)
+'''
+
+
+def test_opposite_operations_and_protocol_pairs_are_not_redundancy() -> None:
+    assert review({"pkg/python.py": CONVERSIONS}, {"pkg/text.py": OPPOSITE}) == ()
+    enter = """
+    class Timer:
+        def __enter__(self):
+            self.started = time.perf_counter()
+            self.stopped = None
+            self.laps = []
+            self.lock.acquire()
+            return self
+
+        def __exit__(self, *exc_info):
+            self.stopped = time.perf_counter()
+            self.elapsed = self.stopped - self.started
+            self.laps.append(self.elapsed)
+            self.lock.release()
+            return None
+    """
+    assert review({}, {"pkg/timer.py": enter}) == ()
+
+
+OVERLOADS = """
+@typing.overload
+def main(args: list[str], standalone: typing.Literal[True] = True, prog: str | None = None,
+         complete_var: str | None = None, **extra: typing.Any) -> typing.NoReturn: ...
+
+
+@typing.overload
+def main(args: list[str], standalone: bool = ..., prog: str | None = None,
+         complete_var: str | None = None, **extra: typing.Any) -> typing.Any: ...
+"""
+
+
+def test_overloads_of_one_name_are_not_redundancy() -> None:
+    assert review({}, {"pkg/core.py": OVERLOADS}, RedundancyOptions(min_lines=2)) == ()
+
+
+def _constructor(cls: str, fields: list[str]) -> str:
+    body = "\n".join(f"        self.{f} = {f}" for f in fields)
+    return f"""
+class {cls}:
+    def __init__(self, {", ".join(fields)}):
+{body}
+        self._cache = None
+"""
+
+
+def test_constructors_that_store_their_arguments_are_weak_evidence() -> None:
+    fields = ["host", "port", "scheme", "timeout", "verify", "cert", "trust_env"]
+    old = {
+        f"pkg/m{i}.py": _constructor(f"Config{i}", [f"{f}{i}" for f in fields]) for i in range(30)
+    }
+    new = {"pkg/ssl.py": _constructor("SSLConfig", fields)}
+    assert review(old, new) == ()
+
+
+def _variant(name: str, extra: str) -> str:
+    return HELPER.replace("parse_retry_after", name).replace(
+        "    value = value.strip()\n", f"    value = value.strip()\n{extra}"
+    )
+
+
+def test_groups_do_not_chain_and_stay_small() -> None:
+    # a ~ b and b ~ c, but a and c differ too much: two findings at most, never one of three.
+    a = HELPER
+    b = _variant("retry_b", "    value = value.lower()\n    log.debug('retry %s', value)\n")
+    c = _variant(
+        "retry_c",
+        "    value = value.lower()\n    log.debug('retry %s', value)\n"
+        "    metrics.count('retry', 1)\n    if not value:\n        return 0\n"
+        "    value = value.replace('GMT', '+0000')\n",
+    )
+    found = review({"pkg/a.py": a}, {"pkg/b.py": b, "pkg/c.py": c})
+    assert found
+    assert all(len(f.members) <= 2 for f in found)
+    copies = {f"pkg/c{i}.py": HELPER.replace("parse_retry_after", f"retry_{i}") for i in range(9)}
+    many = review({"pkg/http.py": HELPER}, copies)
+    assert all(len(f.members) <= RedundancyOptions().max_group for f in many)
+    assert sum(len(f.members) for f in many) == 10
