@@ -237,6 +237,7 @@ class _Concept:
 
 _BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 MIN_CONCEPT_ANCHORS = 2
+COMMON_SHAPE = 12  # units sharing one identifier-blind shape: beyond this it is a template
 # A unit several times the size of the other does more than the same job: at most it holds a
 # part of it (a timeout message inside a whole download handler), which is not one concept.
 MIN_CONCEPT_SIZE_RATIO = 0.5
@@ -312,18 +313,6 @@ class _Structure:
         return info, len(common), sum(1 for f in common if df.get(f, 0) <= 2)
 
 
-def _tests_allowed(a: Unit, b: Unit, options: RedundancyOptions) -> bool:
-    """Test code pairs only with package code it re-implements, unless tests are asked for."""
-    if options.include_tests:
-        return True
-    ta, tb = is_test(a), is_test(b)
-    if not (ta or tb):
-        return True
-    if ta and tb:
-        return False
-    return not is_test_case(a if ta else b)
-
-
 class _Detector:
     """Candidate pairs of one review, and on-demand verification of any other pair."""
 
@@ -338,6 +327,7 @@ class _Detector:
     ) -> None:
         self.eligible = eligible
         self.by_key = {item.unit.key: item for item in eligible}
+        self.test = {item.unit.key: is_test(item.unit) for item in eligible}
         self.introduced = introduced
         self.options = options
         self.streams = _StreamCache(sources)
@@ -355,23 +345,34 @@ class _Detector:
             self.pairs[ident] = pair
 
     def admissible(self, x: IndexedUnit, y: IndexedUnit, clone_type: CloneType) -> bool:
-        """Not nested in one another, tests kept apart, and no relation that explains it."""
+        """Not nested in one another, tests kept apart, and no relation that explains it.
+
+        Test code pairs only with package code it re-implements (a test module's helper),
+        unless tests are asked for; test cases themselves never reach here then.
+        """
         ux, uy = x.unit, y.unit
         if ux.key == uy.key or ux.contains(uy) or uy.contains(ux):
             return False
-        if not _tests_allowed(ux, uy, self.options):
+        if not self.options.include_tests and self.test[ux.key] and self.test[uy.key]:
             return False
         return not_redundancy(x, y, clone_type, self.hierarchy) is None
 
-    def structural(self, x: IndexedUnit, y: IndexedUnit) -> str | None:
+    def needed(self, x: IndexedUnit, y: IndexedUnit, similarity: float) -> float:
+        """The distinctiveness a structural match of this similarity must show.
+
+        The closer the copy, the less it needs: a 97% match of a small function is a copy
+        even when its statements are ordinary; an 83% match of ordinary statements is a
+        shape. Neighbours in one module share its idioms by design and must show more.
+        """
+        closeness = min(max((similarity - 0.85) / 0.1, 0.0), 1.0)
+        needed = self.options.min_shared_structure * (1.0 - 0.4 * closeness)
+        return needed * (1.5 if x.unit.path == y.unit.path else 1.0)
+
+    def structural(self, x: IndexedUnit, y: IndexedUnit, similarity: float) -> str | None:
         """Why a structural match is distinctive enough, or None when the shared shapes are
         common in the repository (constructors storing arguments, set-up-call-assert)."""
         info, count, unique = self.structure.shared(x.features, y.features)
-        needed = self.options.min_shared_structure
-        if x.unit.path == y.unit.path:
-            # Neighbours in one module share its idioms by design: a copy there must show more.
-            needed *= 1.5
-        if info < needed:
+        if info < self.needed(x, y, similarity):
             return None
         return (
             f"{count} statement shapes in common, {unique} of them in no other function "
@@ -388,10 +389,8 @@ class _Detector:
             return Pair(x.unit.key, y.unit.key, kind, 1.0, ("identical code",))
         if fx.blind_hash == fy.blind_hash:
             kind = "type-2"
-            if not self.admissible(x, y, kind):
-                return None
-            why = self.structural(x, y)
-            if why is None:
+            why = self.structural(x, y, 1.0)
+            if why is None or not self.admissible(x, y, kind):
                 return None
             return Pair(
                 x.unit.key,
@@ -411,10 +410,10 @@ class _Detector:
             return None
         if _estimated_jaccard(fx.sketch, fy.sketch) < 0.3:
             return None
-        if not self.admissible(x, y, "type-3"):
+        # Set arithmetic first: cheaper than the relations, far cheaper than the token match.
+        if self.structure.shared(x.features, y.features)[0] < self.needed(x, y, 1.0):
             return None
-        why = self.structural(x, y)
-        if why is None:
+        if not self.admissible(x, y, "type-3"):
             return None
         sx, sy = self.streams.get(x.unit), self.streams.get(y.unit)
         if sx is None or sy is None:
@@ -434,6 +433,9 @@ class _Detector:
             and blind_sim < options.type3_similarity + 0.08
         ):
             return None
+        why = self.structural(x, y, blind_sim)
+        if why is None:
+            return None
         return Pair(
             x.unit.key,
             y.unit.key,
@@ -451,7 +453,7 @@ class _Detector:
     ) -> Pair | None:
         """A same-concept pair: rare shared anchors and a weighted multi-channel score."""
         ux, uy = x.unit, y.unit
-        if "class" in (ux.kind, uy.kind) or is_test(ux) or is_test(uy):
+        if "class" in (ux.kind, uy.kind) or self.test[ux.key] or self.test[uy.key]:
             return None
         if is_dunder(ux) or _by_design(ux, uy):
             return None
@@ -533,7 +535,11 @@ def find_redundancy(
     text at the head (or None). Findings made only of pre-batch code are left out.
     """
     options = options or RedundancyOptions()
-    eligible = [item for item in index if _eligible(item, options)]
+    eligible = [
+        item
+        for item in index
+        if _eligible(item, options) and (options.include_tests or not is_test_case(item.unit))
+    ]
     by_key = {item.unit.key: item for item in eligible}
     query_items = [by_key[k] for k in dict.fromkeys(queries) if k in by_key]
     if not query_items:
@@ -566,7 +572,14 @@ def _clone_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
             blind[f.blind_hash].append(item)
     for q in queries:
         seen = {q.unit.key}
-        for other in (*exact.get(q.features.exact_hash, ()), *blind.get(q.features.blind_hash, ())):
+        same = exact.get(q.features.exact_hash, [])
+        shaped = blind.get(q.features.blind_hash, [])
+        if len(shaped) > COMMON_SHAPE:
+            # A shape dozens of units share is a template (handlers, generated tables,
+            # accessors): weak evidence of anything, and quadratic to pair.
+            shaped = []
+            same = same[: COMMON_SHAPE]
+        for other in (*same, *shaped):
             if other.unit.key in seen:
                 continue
             seen.add(other.unit.key)
@@ -585,10 +598,16 @@ def _near_miss_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
         for h in item.features.sketch:
             if h in wanted:
                 postings[h].append(pos)
+    # A shingle in more than this many units is a stop-shingle (an idiom of the repository):
+    # it ties nothing distinctive, and counting its postings for every query is quadratic.
+    common = max(4 * COMMON_SHAPE, len(detector.eligible) // 100)
     for q in queries:
         counts: dict[int, int] = defaultdict(int)
         for h in q.features.sketch:
-            for pos in postings.get(h, ()):
+            found = postings.get(h, ())
+            if len(found) > common:
+                continue
+            for pos in found:
                 counts[pos] += 1
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])[: detector.options.max_candidates]
         for pos, _ in ranked:

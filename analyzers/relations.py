@@ -84,25 +84,32 @@ def opposed(a: Unit, b: Unit) -> bool:
 
 
 def calls(caller: IndexedUnit, callee: IndexedUnit) -> bool:
-    """``caller`` calls something of ``callee``'s name (a wrapper calls what it wraps).
+    """``caller`` calls ``callee`` (a wrapper calls what it wraps), as far as names can tell.
 
-    A function's bare call of its own name is recursion, not a call of the other unit; a
-    method's bare call of its own name is the module-level function it wraps.
+    A bare call ``f()`` reaches a function or class, never a method, and is recursion when the
+    caller is a function of that name; ``mod.f()`` reaches a module's function; ``self.f()``
+    reaches a method of the caller's own class. ``super().f()`` and calls on other objects
+    (``.f`` alone) say nothing about which unit runs: the class hierarchy speaks for those.
     """
     name = base_name(callee.unit)
-    own = base_name(caller.unit) == name
-    for call in caller.features.calls:
-        last = call.rsplit(".", 1)[-1]
-        if last != name:
-            continue
-        if not own:
-            return True
-        if "." not in call:
-            if caller.unit.kind in _METHODS:
-                return True  # a method calling the module's function of its own name
-        elif not call.startswith("."):
-            return True  # ``signal.send_catch_log_async`` from ``SignalManager``'s method
-    return False
+    found = [c for c in caller.features.calls if c.rsplit(".", 1)[-1] == name]
+    if not found:
+        return False
+    callee_is_method = callee.unit.kind in _METHODS
+    caller_is_method = caller.unit.kind in _METHODS
+    if name in found and not callee_is_method:
+        if base_name(caller.unit) != name or caller_is_method:
+            return True  # not recursion: a method wrapping the module's function of its name
+    if any(not c.startswith(".") and "." in c for c in found):
+        return True  # ``signal.send_catch_log_async`` from ``SignalManager``'s method
+    bare_only = "." + name in found and name not in found
+    return (
+        bare_only
+        and callee_is_method
+        and caller_is_method
+        and caller.unit.parent == callee.unit.parent
+        and caller.unit.key != callee.unit.key
+    )
 
 
 def _class_of(unit: Unit) -> str:

@@ -34,16 +34,17 @@ def is_sample_path(path: str) -> bool:
     )
 
 
-def is_test_case(unit: Unit) -> bool:
-    """A test itself (``test_*`` or a method of a ``Test*`` class), not a helper of tests."""
-    parts = unit.qualname.split(".")
-    return (
-        parts[-1].startswith("test")
-        or any(p.startswith("Test") for p in parts[:-1])
-        or (unit.kind == "class" and parts[-1].startswith("Test"))
-    )
-
-
 def is_test(unit: Unit) -> bool:
-    """Test or sample code: a unit of a test, example or docs module, or a test anywhere."""
-    return is_sample_path(unit.path) or is_test_case(unit)
+    """Test or sample code: a unit of a test, example or docs module."""
+    return is_sample_path(unit.path)
+
+
+def is_test_case(unit: Unit) -> bool:
+    """A test itself (``test_*``, a ``Test*`` class or its method) in a test or sample module.
+
+    Elsewhere ``test_client`` or ``test_request_context`` is the package's API, not a test.
+    """
+    if not is_test(unit):
+        return False
+    parts = unit.qualname.split(".")
+    return parts[-1].startswith("test") or any(p.startswith("Test") for p in parts)

@@ -60,9 +60,13 @@ def test_tests_are_left_out_unless_asked_for() -> None:
     old = {"tests/test_items.py": _tests_module(4)}
     new = {"tests/test_more_items.py": _tests_module(3).replace("test_endpoint", "test_more")}
     assert review(old, new) == ()
-    with_tests = review(old, new, RedundancyOptions(include_tests=True))
-    assert with_tests
-    assert all(len(f.members) <= RedundancyOptions().max_group for f in with_tests)
+    # A test copied into another test module: reported only when tests are asked for.
+    copied = HELPER.replace("def parse_retry_after(value, now)", "def test_retry_after()")
+    old_test = {"tests/test_http.py": copied.replace("value.strip()", "'120 '.strip()")}
+    new_test = {"tests/test_client.py": copied.replace("value.strip()", "'60 '.strip()")}
+    assert review(old_test, new_test) == ()
+    with_tests = review(old_test, new_test, RedundancyOptions(include_tests=True))
+    assert names(with_tests) == [{"test_retry_after"}]
 
 
 def test_a_test_helper_that_reimplements_the_package_is_reported() -> None:
