@@ -14,7 +14,7 @@ import builtins
 import math
 import re
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -79,7 +79,15 @@ def _by_design(a: Unit, b: Unit) -> bool:
 
 
 def _eligible(item: IndexedUnit, options: RedundancyOptions) -> bool:
-    return item.unit.lines >= options.min_lines and item.features.tokens >= options.min_tokens
+    """Big enough to matter, and more than a declaration or a one-statement delegation.
+
+    A function whose body is one statement (``...`` under ``@overload``, ``return f(...)``)
+    is long only by its signature: two of them alike are an interface, not a copy.
+    """
+    f = item.features
+    if item.unit.lines < options.min_lines or f.tokens < options.min_tokens:
+        return False
+    return item.unit.kind == "class" or f.statements >= 3  # the def and two statements
 
 
 def _estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -90,6 +98,7 @@ def _estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return sum(1 for h in union if h in shared) / len(union)
 
 
+_MAIN_GUARD = re.compile(r"""if\s+__name__\s*==\s*['"]__main__['"]\s*:""")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
@@ -235,9 +244,16 @@ class _Concept:
         return math.log((self.n + 1) / (self.df.get(term, 0) + 1)) + 1.0
 
 
-_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# Builtins and the methods of builtin types (``.strip``, ``.items``) say how code is written,
+# not what it is about.
+_BUILTINS = frozenset(
+    name
+    for scope in (builtins, str, bytes, dict, list, set, int, float)
+    for name in dir(scope)
+    if not name.startswith("_")
+)
+FAMILY_SIZE = 3  # units of one identifier-blind shape: a template of the repository
 MIN_CONCEPT_ANCHORS = 2
-COMMON_SHAPE = 12  # units sharing one identifier-blind shape: beyond this it is a template
 # A unit several times the size of the other does more than the same job: at most it holds a
 # part of it (a timeout message inside a whole download handler), which is not one concept.
 MIN_CONCEPT_SIZE_RATIO = 0.5
@@ -327,7 +343,12 @@ class _Detector:
     ) -> None:
         self.eligible = eligible
         self.by_key = {item.unit.key: item for item in eligible}
-        self.test = {item.unit.key: is_test(item.unit) for item in eligible}
+        self.sources = sources
+        self._sample: dict[Key, bool] = {}
+        self._main_blocks: dict[str, list[tuple[int, int]]] = {}
+        # How many units share each identifier-blind shape, and each near-identical one.
+        self.shapes = Counter(item.features.blind_hash for item in eligible)
+        self.sketches = Counter(item.features.sketch for item in eligible)
         self.introduced = introduced
         self.options = options
         self.streams = _StreamCache(sources)
@@ -353,9 +374,42 @@ class _Detector:
         ux, uy = x.unit, y.unit
         if ux.key == uy.key or ux.contains(uy) or uy.contains(ux):
             return False
-        if not self.options.include_tests and self.test[ux.key] and self.test[uy.key]:
+        if not self.options.include_tests and self.sample(ux) and self.sample(uy):
             return False
         return not_redundancy(x, y, clone_type, self.hierarchy) is None
+
+    def sample(self, unit: Unit) -> bool:
+        """Test or sample code: a test, example or docs module, or a module's self-demo
+        (a function defined under ``if __name__ == "__main__":``)."""
+        found = self._sample.get(unit.key)
+        if found is None:
+            found = is_test(unit) or any(
+                start < unit.start_line <= end for start, end in self._main(unit.path)
+            )
+            self._sample[unit.key] = found
+        return found
+
+    def _main(self, path: str) -> list[tuple[int, int]]:
+        """The line spans of a module's top-level ``if __name__ == "__main__":`` blocks."""
+        blocks = self._main_blocks.get(path)
+        if blocks is None:
+            blocks = []
+            text = self.sources(path) or ""
+            if "__main__" in text:
+                lines = text.splitlines()
+                for i, line in enumerate(lines):
+                    if _MAIN_GUARD.match(line):
+                        end = next(
+                            (
+                                j
+                                for j in range(i + 1, len(lines))
+                                if lines[j][:1] not in ("", " ", "\t", "#")
+                            ),
+                            len(lines),
+                        )
+                        blocks.append((i + 1, end))
+            self._main_blocks[path] = blocks
+        return blocks
 
     def needed(self, x: IndexedUnit, y: IndexedUnit, similarity: float) -> float:
         """The distinctiveness a structural match of this similarity must show.
@@ -389,6 +443,8 @@ class _Detector:
             return Pair(x.unit.key, y.unit.key, kind, 1.0, ("identical code",))
         if fx.blind_hash == fy.blind_hash:
             kind = "type-2"
+            if self.shapes[fx.blind_hash] >= FAMILY_SIZE:
+                return None  # a template family (see _clone_pairs)
             why = self.structural(x, y, 1.0)
             if why is None or not self.admissible(x, y, kind):
                 return None
@@ -433,6 +489,8 @@ class _Detector:
             and blind_sim < options.type3_similarity + 0.08
         ):
             return None
+        if blind_sim >= 0.99 and self.sketches[fx.sketch] >= FAMILY_SIZE:
+            return None  # one of a family of near-identical shapes, like a Type-2 family
         why = self.structural(x, y, blind_sim)
         if why is None:
             return None
@@ -453,7 +511,7 @@ class _Detector:
     ) -> Pair | None:
         """A same-concept pair: rare shared anchors and a weighted multi-channel score."""
         ux, uy = x.unit, y.unit
-        if "class" in (ux.kind, uy.kind) or self.test[ux.key] or self.test[uy.key]:
+        if "class" in (ux.kind, uy.kind) or self.sample(ux) or self.sample(uy):
             return None
         if is_dunder(ux) or _by_design(ux, uy):
             return None
@@ -574,11 +632,13 @@ def _clone_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
         seen = {q.unit.key}
         same = exact.get(q.features.exact_hash, [])
         shaped = blind.get(q.features.blind_hash, [])
-        if len(shaped) > COMMON_SHAPE:
-            # A shape dozens of units share is a template (handlers, generated tables,
-            # accessors): weak evidence of anything, and quadratic to pair.
+        if len(shaped) >= FAMILY_SIZE:
+            # A shape three or more units share, names and literals aside, is a template of
+            # the repository: an API family written side by side (``template_filter``,
+            # ``template_global``, ``template_test``), accessors, handlers, generated tables.
+            # Weak evidence of a copy, and quadratic to pair. Identical copies still count.
             shaped = []
-            same = same[: COMMON_SHAPE]
+            same = same[: detector.options.max_group]
         for other in (*same, *shaped):
             if other.unit.key in seen:
                 continue
@@ -600,7 +660,7 @@ def _near_miss_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
                 postings[h].append(pos)
     # A shingle in more than this many units is a stop-shingle (an idiom of the repository):
     # it ties nothing distinctive, and counting its postings for every query is quadratic.
-    common = max(4 * COMMON_SHAPE, len(detector.eligible) // 100)
+    common = max(50, len(detector.eligible) // 100)
     for q in queries:
         counts: dict[int, int] = defaultdict(int)
         for h in q.features.sketch:

@@ -135,6 +135,13 @@ class Hierarchy:
                 self.methods[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
         self._ancestors: dict[str, frozenset[str]] = {}
 
+    def only_special(self, unit: Unit) -> bool:
+        """A class whose methods are all special methods (``__call__``, ``__repr__``)."""
+        if unit.kind != "class":
+            return False
+        methods = self.methods.get(base_name(unit), set())
+        return bool(methods) and all(m.startswith("__") and m.endswith("__") for m in methods)
+
     def ancestors(self, cls: str) -> frozenset[str]:
         """Every class ``cls`` derives from, by name, transitively (``cls`` itself included)."""
         found = self._ancestors.get(cls)
@@ -216,9 +223,11 @@ def not_redundancy(
         return "redefinitions of one name (overloads, accessors, platform variants)"
     if clone_type == "type-1":
         return None
-    if is_dunder(ua) and is_dunder(ub):
+    if (is_dunder(ua) and is_dunder(ub)) or (
+        hierarchy.only_special(ua) and hierarchy.only_special(ub)
+    ):
         # ``__enter__`` / ``__exit__`` are halves of one protocol; two classes' ``__exit__``
-        # each implement it for their own state.
+        # each implement it for their own state, and so do two classes made only of them.
         return "special methods of a protocol"
     if clone_type == "type-2" and ua.path == ub.path:
         return "a family written side by side (one shape, names and literals differ by design)"

@@ -105,3 +105,14 @@ def test_progress_bar_draws_on_a_terminal_and_clears_its_line() -> None:
     silent = io.StringIO()
     ProgressBar(silent)("parse", 1, 2)  # StringIO is not a terminal
     assert silent.getvalue() == ""
+
+
+def test_evidence_tells_members_of_one_name_apart(
+    repo: RepoBuilder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = repo.commit("Initial", {"pkg/text.py": SLUGIFY})
+    repo.branch("copy", {"pkg/urls.py": SLUGIFY.replace("Turn a title", "Make a title")})
+    repo.merge_pr(1, "copy", "Copy")
+    assert main(["review", str(repo.root), "--since", base]) == 1
+    out = capsys.readouterr().out
+    assert "- `pkg/urls.py::slugify` ~ `pkg/text.py::slugify` (type-1" in out

@@ -64,3 +64,17 @@ def test_a_file_renamed_by_a_later_branch_is_reported_under_its_new_name(repo: R
     (hotspot,) = report.hotspots
     assert hotspot.path == "pkg/http_client.py"
     assert hotspot.branches == ("#1", "#2")
+
+
+def test_changelogs_and_ci_are_not_hotspots_and_docs_get_no_code_plan(repo: RepoBuilder) -> None:
+    text = "".join(f"line {n}\n" for n in range(12))
+    paths = ("CHANGES.rst", ".github/workflows/ci.yml", "README.md")
+    base = repo.commit("Initial", {**dict.fromkeys(paths, text), "pkg/other.py": "X = 1\n"})
+    # Each branch edits every file, at its two ends: no conflict, two branches per file.
+    repo.branch("a", dict.fromkeys(paths, "top\n" + text))
+    repo.branch("b", dict.fromkeys(paths, text + "bottom\n"))
+    repo.merge_pr(1, "a", "A")
+    repo.merge_pr(2, "b", "B")
+    report, _ = run(repo.root, base)
+    assert [h.path for h in report.hotspots] == ["README.md"]
+    assert "hotspot:README.md" not in report.idealized

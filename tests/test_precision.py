@@ -252,3 +252,54 @@ def test_groups_do_not_chain_and_stay_small() -> None:
     many = review({"pkg/http.py": HELPER}, copies)
     assert all(len(f.members) <= RedundancyOptions().max_group for f in many)
     assert sum(len(f.members) for f in many) == 10
+
+
+def _register(kind: str) -> str:
+    return f'''
+    def template_{kind}(self, name=None):
+        """Register a custom template {kind}, available in every template."""
+
+        def decorator(f):
+            self.add_template_{kind}(f, name=name)
+            self.jinja_env.{kind}s[name or f.__name__] = f
+            self.record_{kind}(name or f.__name__)
+            return f
+
+        return decorator
+'''
+
+
+def test_a_family_of_one_shape_is_an_api_not_a_copy() -> None:
+    family = "class App:\n" + "".join(
+        textwrap.indent(textwrap.dedent(_register(k)), "    ") for k in ("filter", "test", "global")
+    )
+    assert review({}, {"pkg/app.py": family}) == ()
+    # The same body renamed once, in another module, is a copy.
+    pair = "class Blueprint:\n" + textwrap.indent(textwrap.dedent(_register("filter")), "    ")
+    copy = pair.replace("Blueprint", "Scaffold").replace("filter", "hook")
+    assert len(review({"pkg/blueprints.py": pair}, {"pkg/scaffold.py": copy})) == 1
+
+
+def test_self_demos_under_the_main_guard_are_sample_code() -> None:
+    demo = textwrap.indent(textwrap.dedent(HELPER.replace("parse_retry_after", "demo")), "    ")
+    scope = 'if __name__ == "__main__":\n' + demo + "\n    print(demo('5', None))\n"
+    tabulate = scope.replace("print(demo", "print('tabulate', demo")
+    assert review({"pkg/scope.py": scope}, {"pkg/tabulate.py": tabulate}) == ()
+    # The same function at the top level is a copy.
+    found = review({"pkg/scope.py": HELPER}, {"pkg/tabulate.py": textwrap.dedent(demo)})
+    assert names(found) == [{"parse_retry_after", "demo"}]
+
+
+def test_overload_stubs_repeated_in_a_subclass_are_declarations() -> None:
+    stub = """
+    @typing.overload
+    def get_default(
+        self, ctx: Context, call: typing.Literal[True] = True
+    ) -> typing.Any | None: ...
+    """
+    base = "class Parameter:\n" + textwrap.indent(textwrap.dedent(stub), "    ")
+    sub = "class Option(Parameter):\n" + textwrap.indent(textwrap.dedent(stub), "    ")
+    assert (
+        review({"pkg/core.py": base}, {"pkg/options.py": sub}, RedundancyOptions(min_tokens=5))
+        == ()
+    )
