@@ -15,7 +15,7 @@ import math
 import re
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -340,10 +340,12 @@ class _Detector:
         sources: Callable[[str], str | None],
         options: RedundancyOptions,
         queries: list[IndexedUnit],
+        matches: MutableMapping[tuple[str, str], tuple[float, float]],
     ) -> None:
         self.eligible = eligible
         self.by_key = {item.unit.key: item for item in eligible}
         self.sources = sources
+        self.matches = matches
         self._sample: dict[Key, bool] = {}
         self._main_blocks: dict[str, list[tuple[int, int]]] = {}
         # How many units share each identifier-blind shape, and each near-identical one.
@@ -411,6 +413,27 @@ class _Detector:
             self._main_blocks[path] = blocks
         return blocks
 
+    def similarity(self, x: IndexedUnit, y: IndexedUnit) -> tuple[float, float] | None:
+        """(blind, exact) token-stream similarity, through the cache of earlier reviews.
+
+        Both depend only on the two token streams, which the exact hashes name; the exact
+        ratio is left at 0 when the blind one is already too low to matter.
+        """
+        first, second = sorted((x, y), key=lambda item: item.features.exact_hash)
+        key = (first.features.exact_hash, second.features.exact_hash)
+        found = self.matches.get(key)
+        if found is not None:
+            return found
+        sa, sb = self.streams.get(first.unit), self.streams.get(second.unit)
+        if sa is None or sb is None:
+            return None
+        blind_sim = _ratio(sa.blind, sb.blind)
+        exact_sim = (
+            _ratio(sa.exact, sb.exact) if blind_sim >= self.options.type3_similarity else 0.0
+        )
+        self.matches[key] = (blind_sim, exact_sim)
+        return blind_sim, exact_sim
+
     def needed(self, x: IndexedUnit, y: IndexedUnit, similarity: float) -> float:
         """The distinctiveness a structural match of this similarity must show.
 
@@ -471,14 +494,11 @@ class _Detector:
             return None
         if not self.admissible(x, y, "type-3"):
             return None
-        sx, sy = self.streams.get(x.unit), self.streams.get(y.unit)
-        if sx is None or sy is None:
+        similarity = self.similarity(x, y)
+        if similarity is None:
             return None
-        blind_sim = _ratio(sx.blind, sy.blind)
-        if blind_sim < options.type3_similarity:
-            return None
-        exact_sim = _ratio(sx.exact, sy.exact)
-        if exact_sim < options.type3_min_exact:
+        blind_sim, exact_sim = similarity
+        if blind_sim < options.type3_similarity or exact_sim < options.type3_min_exact:
             return None
         # Names, literals and statements all different: the likeness is in the shape alone,
         # which needs to be closer to count.
@@ -585,8 +605,12 @@ def find_redundancy(
     introduced: Mapping[Key, str],
     sources: Callable[[str], str | None],
     options: RedundancyOptions | None = None,
+    matches: MutableMapping[tuple[str, str], tuple[float, float]] | None = None,
 ) -> tuple[Finding, ...]:
     """Group the query units with their clones and same-concept twins into findings.
+
+    ``matches`` caches token-stream similarities by the pair of exact hashes (read and
+    extended), so that a review of unchanged code does not redo them.
 
     ``index`` is every unit at the batch head; ``queries`` the keys the batch added or changed;
     ``introduced`` maps a key to the branch that added it; ``sources(path)`` returns a module's
@@ -602,7 +626,15 @@ def find_redundancy(
     query_items = [by_key[k] for k in dict.fromkeys(queries) if k in by_key]
     if not query_items:
         return ()
-    detector = _Detector(index, eligible, introduced, sources, options, query_items)
+    detector = _Detector(
+        index,
+        eligible,
+        introduced,
+        sources,
+        options,
+        query_items,
+        {} if matches is None else matches,
+    )
     _clone_pairs(detector, query_items)
     _near_miss_pairs(detector, query_items)
     for pair in detector.pairs.values():

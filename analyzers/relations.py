@@ -175,7 +175,6 @@ class Hierarchy:
             return True
         return any(name in self.methods.get(cls, ()) for cls in (up_a & up_b) - {ca, cb})
 
-
     def _implementations(self, ca: str, cb: str) -> bool:
         """Two classes of one hierarchy whose methods all implement an ancestor's methods."""
         up_a, up_b = self.ancestors(ca), self.ancestors(cb)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import struct
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -175,6 +176,53 @@ class Scanner:
         return out
 
 
+class MatchCache(MutableMapping[tuple[str, str], tuple[float, float]]):
+    """Token-stream similarities of unit pairs, kept in the store between reviews.
+
+    Looked up one pair at a time (a point query costs microseconds); new ones are written
+    together by ``flush``. Keyed by the pair's exact hashes, so a result holds wherever the
+    same two pieces of code meet again.
+    """
+
+    def __init__(self, store: Store | None) -> None:
+        self.store = store
+        self.known: dict[tuple[str, str], tuple[float, float] | None] = {}
+        self.new: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def _key(self, pair: tuple[str, str]) -> str:
+        return f"match/{ANALYZER_VERSION}/{pair[0]}/{pair[1]}"
+
+    def __getitem__(self, pair: tuple[str, str]) -> tuple[float, float]:
+        if pair not in self.known:
+            raw = self.store.get_value(self._key(pair)) if self.store else None
+            self.known[pair] = struct.unpack("<dd", raw) if raw and len(raw) == 16 else None
+        found = self.known[pair]
+        if found is None:
+            raise KeyError(pair)
+        return found
+
+    def __setitem__(self, pair: tuple[str, str], value: tuple[float, float]) -> None:
+        self.known[pair] = self.new[pair] = value
+
+    def __delitem__(self, pair: tuple[str, str]) -> None:
+        self.known.pop(pair, None)
+        self.new.pop(pair, None)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return (pair for pair, value in self.known.items() if value is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for value in self.known.values() if value is not None)
+
+    def flush(self) -> None:
+        """Write the similarities computed since the last flush."""
+        if self.store and self.new:
+            self.store.put_encoded(
+                (self._key(pair), struct.pack("<dd", *value)) for pair, value in self.new.items()
+            )
+        self.new.clear()
+
+
 def _relocate(scan: ModuleScan, path: str) -> ModuleScan:
     if scan.skip is not None:
         return ModuleScan(path=path, skip=Skip(path=path, reason=scan.skip.reason))
@@ -296,13 +344,17 @@ def review(
         return reader.text(path) if path in head_files else None
 
     progress("redundancy", 0, 1)
+    matches = MatchCache(store)
     findings = find_redundancy(
         index,
         queries,
         {k: v for k, v in overlap.introduced.items() if k in head_keys},
         head_source,
         config.redundancy_options(),
+        matches,
     )
+    scanner.stats.extra["matches_computed"] = len(matches.new)
+    matches.flush()
     progress("redundancy", 1, 1)
     report = Report(
         repo=repo,

@@ -107,4 +107,6 @@ def test_a_repository_without_python(repo: RepoBuilder) -> None:
     report, _ = run(repo.root, base)
     assert report.findings == ()
     assert [h.path for h in report.hotspots] == ["docs/index.md"]
-    assert report.skipped == ()
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        (".", "no Python files at the batch head: only hotspots are reported")
+    ]

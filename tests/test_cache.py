@@ -81,3 +81,17 @@ def test_call_sites_are_searched_once_per_blob(
     assert second.idealized[finding.id] == first.idealized[finding.id]
     # pkg/use.py imports slugify and calls it: two uses, read back from the cache
     assert "2 uses in the code" in second.idealized[finding.id].answer.plan[0]
+
+
+def test_a_warm_review_reuses_the_token_matches(repo: RepoBuilder, tmp_path: Path) -> None:
+    from tests.test_redundancy import SLUGIFY_NEAR_MISS
+
+    base = repo.commit("Initial", {"pkg/text.py": SLUGIFY, "pkg/fib.py": UNIQUE})
+    repo.branch("near", {"pkg/urls.py": SLUGIFY_NEAR_MISS})
+    repo.merge_pr(3, "near", "Near miss")
+    cold, cold_stats = run(repo.root, base, tmp_path / "cache.sqlite3")
+    warm, warm_stats = run(repo.root, base, tmp_path / "cache.sqlite3")
+    assert [f.clone_type for f in cold.findings] == ["type-3"]
+    assert warm.findings == cold.findings
+    assert cold_stats.extra["matches_computed"] >= 1
+    assert warm_stats.extra["matches_computed"] == 0
