@@ -31,6 +31,8 @@ REPOS = (
     ("python-attrs/attrs", "main", (), False),
     ("encode/starlette", "master", (), True),
     ("pytest-dev/pytest", "main", (), True),
+    ("pallets/werkzeug", "main", (), True),
+    ("marshmallow-code/marshmallow", "dev", (), True),
 )
 PER_REPO = 5
 SINCE_YEAR = "2019-01-01"
