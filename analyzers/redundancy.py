@@ -443,7 +443,7 @@ class _Detector:
         """
         closeness = min(max((similarity - 0.85) / 0.1, 0.0), 1.0)
         needed = self.options.min_shared_structure * (1.0 - 0.4 * closeness)
-        return needed * (1.5 if x.unit.path == y.unit.path else 1.0)
+        return needed * (2.0 if x.unit.path == y.unit.path else 1.0)
 
     def structural(self, x: IndexedUnit, y: IndexedUnit, similarity: float) -> str | None:
         """Why a structural match is distinctive enough, or None when the shared shapes are

@@ -186,6 +186,21 @@ class Hierarchy:
         return bool(interface) and own <= interface
 
 
+def deprecated(item: IndexedUnit) -> bool:
+    """The unit warns that it is deprecated: it is to be removed, not unified.
+
+    Read from the code: a ``warn`` call (``warnings.warn``, ``warn``) whose arguments name a
+    deprecation warning class (``DeprecationWarning``, ``PendingDeprecationWarning``, a
+    project's ``RemovedIn30Warning``-style or ``*Deprecat*`` class).
+    """
+    f = item.features
+    if not any(c.rsplit(".", 1)[-1] == "warn" for c in f.calls):
+        return False
+    if any(t.startswith(("deprecat", "warn")) for t in f.name_terms):
+        return False  # the deprecation machinery itself (``def deprecated(...)``), not its use
+    return any(t.startswith(("deprecat", "remov")) for t in f.ident_terms)
+
+
 def _plain(name: str) -> str:
     """A name without its async marker: ``aread`` -> ``read``, ``AsyncClient`` -> ``Client``."""
     for prefix in ("async_", "Async", "Sync", "sync_"):
@@ -218,6 +233,8 @@ def not_redundancy(
     ua, ub = a.unit, b.unit
     if calls(a, b) or calls(b, a):
         return "one calls the other"
+    if deprecated(a) or deprecated(b):
+        return "deprecated code, on its way out"
     if ua.path == ub.path and base_name(ua) == base_name(ub) and ua.parent == ub.parent:
         return "redefinitions of one name (overloads, accessors, platform variants)"
     if clone_type == "type-1":

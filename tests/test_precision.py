@@ -303,3 +303,26 @@ def test_overload_stubs_repeated_in_a_subclass_are_declarations() -> None:
         review({"pkg/core.py": base}, {"pkg/options.py": sub}, RedundancyOptions(min_tokens=5))
         == ()
     )
+
+
+def test_deprecated_code_is_not_unified() -> None:
+    shim = '''
+    def parse_cache_control(value, on_update=None, cls=None):
+        """Deprecated: use CacheControl.from_header."""
+        warnings.warn(
+            "parse_cache_control is deprecated; use CacheControl.from_header.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if cls is None:
+            cls = CacheControl
+        if not value:
+            return cls(None, on_update)
+        return cls.from_header(value, on_update)
+    '''
+    copy = shim.replace("cache_control", "csp_header").replace("CacheControl", "CSP")
+    assert review({"pkg/http.py": shim}, {"pkg/csp.py": copy}) == ()
+    live = shim.replace("DeprecationWarning", "UserWarning").replace("is deprecated", "is slow")
+    assert (
+        len(review({"pkg/http.py": live}, {"pkg/csp.py": copy.replace("Deprecation", "User")})) == 1
+    )

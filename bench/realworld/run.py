@@ -27,6 +27,13 @@ VERDICTS = HERE / "verdicts.json"
 GOOD = "worth"  # verdicts: worth (acting on), noise (similar, not worth it), wrong
 
 
+_TITLES = {
+    "tuning": "tuning batches (looked at while changing the detector)",
+    "held-out-1": "held-out set 1 (measured after round 1, then seen: used in round 2)",
+    "held-out-2": "held-out set 2 (added after round 2's changes; never tuned on)",
+}
+
+
 def finding_key(members: list[dict[str, object]]) -> str:
     """The verdict key of a finding: its members' ``path::qualname``, sorted, joined by `` ~ ``."""
     return " ~ ".join(sorted(f"{m['path']}::{m['qualname']}" for m in members))
@@ -43,19 +50,21 @@ def is_test_path(path: str, qualname: str) -> bool:
     )
 
 
-def run_batch(batch: dict[str, object], out: Path, data_dir: Path) -> dict[str, object]:
+def run_batch(
+    batch: dict[str, object], out: Path, data_dir: Path, code: Path
+) -> dict[str, object]:
     """Review one batch with this checkout's idealdiff; the trimmed report and the wall time."""
     repo = MIRRORS / str(batch["repo"]).replace("/", "+") / "repo"
     report = out / f"{batch['name']}.report.json"
     env = {**os.environ, "IDEALDIFF_DATA_DIR": str(data_dir)}
     env.pop("ANTHROPIC_API_KEY", None)
     start = time.perf_counter()
-    # This checkout's code, whatever ``idealdiff`` on PATH is.
+    # The code of ``code`` (this checkout by default), whatever ``idealdiff`` on PATH is.
     done = subprocess.run(
         [sys.executable, "-m", "app.cli", "review", str(repo), "--base", str(batch["head"]),
          "--since", str(batch["since"]), "--format", "json", "--llm", "offline",
          "--output", str(report)],
-        capture_output=True, text=True, env=env, check=False, cwd=HERE.parent.parent,
+        capture_output=True, text=True, env=env, check=False, cwd=code,
     )
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 1) or not report.exists():
@@ -93,10 +102,10 @@ def score(batches: list[dict[str, object]], results: dict[str, dict[str, object]
     """The Markdown table of every batch, held-out batches apart, and the unjudged findings."""
     unjudged: list[dict[str, object]] = []
     lines: list[str] = []
-    for held in (False, True):
+    for part in ("tuning", "held-out-1", "held-out-2"):
         lines += [
             "",
-            "held-out batches" if held else "tuning batches",
+            _TITLES[part],
             "",
             "| batch | PRs | findings | worth | noise | wrong | unjudged | precision | test-only "
             "| biggest | s |",
@@ -104,7 +113,7 @@ def score(batches: list[dict[str, object]], results: dict[str, dict[str, object]
         ]
         tot = {"findings": 0, "worth": 0, "noise": 0, "wrong": 0, "unjudged": 0, "test": 0}
         for batch in batches:
-            if bool(batch["held_out"]) != held or batch["name"] not in results:
+            if batch["set"] != part or batch["name"] not in results:
                 continue
             res = results[str(batch["name"])]
             if "error" in res:
@@ -151,16 +160,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="batch names to run (default: all)")
     parser.add_argument("--label", default="current", help="results/<label>/ holds this run")
     parser.add_argument("--no-run", action="store_true", help="score the stored results only")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=HERE.parent.parent,
+        help="the idealdiff checkout to run (default: this one); e.g. a worktree of an older "
+        "commit, for a before/after comparison",
+    )
     args = parser.parse_args(argv)
     batches = json.loads((HERE / "batches.json").read_text())
     out = HERE / "results" / args.label
     out.mkdir(parents=True, exist_ok=True)
-    data_dir = HERE.parent / "work" / "realworld-cache"
+    data_dir = HERE.parent / "work" / "realworld-cache" / args.code.resolve().name
     data_dir.mkdir(parents=True, exist_ok=True)
     for batch in batches:
         if args.no_run or (args.only and batch["name"] not in args.only):
             continue
-        res = run_batch(batch, out, data_dir)
+        res = run_batch(batch, out, data_dir, args.code.resolve())
         (out / f"{batch['name']}.json").write_text(json.dumps(res, indent=1) + "\n")
         print(f"{batch['name']}: {len(res.get('findings', []))} findings, {res['seconds']} s",
               file=sys.stderr)
