@@ -148,29 +148,23 @@ def test_overrides_of_one_interface_are_polymorphism() -> None:
     assert len(review(old_unrelated, unrelated)) == 1
 
 
-CONVERSIONS = '''
-def to_bytes(text, encoding=None, errors="strict"):
-    """Return the binary representation of text."""
-    if isinstance(text, bytes):
+def _conversion(name: str, kind: str, given: str, other: str, method: str) -> str:
+    """One direction of a text/bytes conversion, in scrapy's style."""
+    return f'''
+def {name}(text, encoding=None, errors="strict"):
+    """Return the {kind} representation of text."""
+    if isinstance(text, {given}):
         return text
-    if not isinstance(text, str):
-        raise TypeError(f"to_bytes must receive a str or bytes object, got {type(text)}")
+    if not isinstance(text, {other}):
+        raise TypeError(f"{name} must receive a {other} or {given} object, got {{type(text)}}")
     if encoding is None:
         encoding = "utf-8"
-    return text.encode(encoding, errors)
+    return text.{method}(encoding, errors)
 '''
 
-OPPOSITE = '''
-def to_unicode(text, encoding=None, errors="strict"):
-    """Return the unicode representation of a bytes object."""
-    if isinstance(text, str):
-        return text
-    if not isinstance(text, bytes):
-        raise TypeError(f"to_unicode must receive a bytes or str object, got {type(text)}")
-    if encoding is None:
-        encoding = "utf-8"
-    return text.decode(encoding, errors)
-'''
+
+CONVERSIONS = _conversion("to_bytes", "binary", "bytes", "str", "encode")
+OPPOSITE = _conversion("to_unicode", "unicode", "str", "bytes", "decode")
 
 
 def test_opposite_operations_and_protocol_pairs_are_not_redundancy() -> None:
