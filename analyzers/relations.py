@@ -135,6 +135,10 @@ class Hierarchy:
                 self.methods[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
         self._ancestors: dict[str, frozenset[str]] = {}
 
+    def declaration(self, unit: Unit) -> bool:
+        """A class with no methods: fields of a dataclass, a named tuple, a typed dict."""
+        return unit.kind == "class" and not self.methods.get(base_name(unit))
+
     def only_special(self, unit: Unit) -> bool:
         """A class whose methods are all special methods (``__call__``, ``__repr__``)."""
         if unit.kind != "class":
@@ -249,6 +253,8 @@ def not_redundancy(
         return "a family written side by side (one shape, names and literals differ by design)"
     if variants(ua, ub):
         return "the synchronous and asynchronous variants of one operation"
+    if hierarchy.declaration(ua) and hierarchy.declaration(ub):
+        return "two data declarations (fields differ by name and type, which is their point)"
     if hierarchy.overrides(ua, ub):
         return "overrides of one method in a class hierarchy"
     if opposed(ua, ub):

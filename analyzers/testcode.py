@@ -6,9 +6,12 @@ import posixpath
 
 from analyzers.model import Unit
 
-# Folders of code that illustrates or exercises the package rather than being it: a helper
-# repeated in an example or a type-checker fixture is self-containment, not drift.
-SAMPLE_FOLDERS = frozenset({"test", "tests", "testing", "examples", "example", "docs", "doc"})
+# Folders of code that illustrates, exercises or measures the package rather than being it: a
+# helper repeated in an example, a benchmark script or a type-checker fixture is
+# self-containment, not drift.
+SAMPLE_FOLDERS = frozenset(
+    {"test", "tests", "testing", "examples", "example", "docs", "doc", "bench", "benchmarks"}
+)
 
 
 def is_test_path(path: str) -> bool:

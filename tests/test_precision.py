@@ -320,3 +320,12 @@ def test_deprecated_code_is_not_unified() -> None:
     assert (
         len(review({"pkg/http.py": live}, {"pkg/csp.py": copy.replace("Deprecation", "User")})) == 1
     )
+
+
+def test_data_declarations_and_benchmark_scripts_are_not_drift() -> None:
+    fields = ["id", "title", "author", "date", "merge_sha", "parent_sha", "description"]
+    branch = "@dataclass(frozen=True)\nclass Branch:\n" + "".join(f"    {f}: str\n" for f in fields)
+    pair = branch.replace("Branch", "Pair").replace(": str", ": int")
+    assert review({"pkg/batch.py": branch}, {"pkg/cluster.py": pair}) == ()
+    copy = HELPER.replace("parse_retry_after", "retry_after")
+    assert review({"bench/speed.py": HELPER}, {"bench/load.py": copy}) == ()

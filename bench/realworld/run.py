@@ -22,6 +22,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))  # run from anywhere: the checkout's analyzers
+
+from analyzers.testcode import is_sample_path  # noqa: E402
+
 MIRRORS = Path(os.environ.get("REALWORLD_MIRRORS", "/work/.mirror"))
 VERDICTS = HERE / "verdicts.json"
 GOOD = "worth"  # verdicts: worth (acting on), noise (similar, not worth it), wrong
@@ -39,20 +43,12 @@ def finding_key(members: list[dict[str, object]]) -> str:
     return " ~ ".join(sorted(f"{m['path']}::{m['qualname']}" for m in members))
 
 
-def is_test_path(path: str, qualname: str) -> bool:
-    """The bench's own reading of test code (independent of the tool's)."""
-    p = "/" + path
-    name = p.rsplit("/", 1)[-1]
-    return (
-        "/tests/" in p or "/test/" in p or "/testing/" in p or name.startswith("test_")
-        or name.endswith("_test.py") or name == "conftest.py"
-        or qualname.rsplit(".", 1)[-1].startswith("test")
-    )
+def is_test_unit(path: str, qualname: str) -> bool:
+    """Test or sample code, as idealdiff reads it, or a test by its name wherever it is."""
+    return is_sample_path(path) or qualname.rsplit(".", 1)[-1].startswith("test")
 
 
-def run_batch(
-    batch: dict[str, object], out: Path, data_dir: Path, code: Path
-) -> dict[str, object]:
+def run_batch(batch: dict[str, object], out: Path, data_dir: Path, code: Path) -> dict[str, object]:
     """Review one batch with this checkout's idealdiff; the trimmed report and the wall time."""
     repo = MIRRORS / str(batch["repo"]).replace("/", "+") / "repo"
     report = out / f"{batch['name']}.report.json"
@@ -61,10 +57,28 @@ def run_batch(
     start = time.perf_counter()
     # The code of ``code`` (this checkout by default), whatever ``idealdiff`` on PATH is.
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "review", str(repo), "--base", str(batch["head"]),
-         "--since", str(batch["since"]), "--format", "json", "--llm", "offline",
-         "--output", str(report)],
-        capture_output=True, text=True, env=env, check=False, cwd=code,
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "review",
+            str(repo),
+            "--base",
+            str(batch["head"]),
+            "--since",
+            str(batch["since"]),
+            "--format",
+            "json",
+            "--llm",
+            "offline",
+            "--output",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=code,
     )
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 1) or not report.exists():
@@ -83,8 +97,17 @@ def run_batch(
                 "clone_type": f["clone_type"],
                 "concept": f["concept"],
                 "members": [
-                    {k: m[k] for k in ("path", "qualname", "kind", "start_line", "end_line",
-                                       "introduced_by")}
+                    {
+                        k: m[k]
+                        for k in (
+                            "path",
+                            "qualname",
+                            "kind",
+                            "start_line",
+                            "end_line",
+                            "introduced_by",
+                        )
+                    }
                     for m in f["members"]
                 ],
                 "evidence": [
@@ -97,8 +120,11 @@ def run_batch(
     }
 
 
-def score(batches: list[dict[str, object]], results: dict[str, dict[str, object]],
-          verdicts: dict[str, dict[str, str]]) -> tuple[str, list[dict[str, object]]]:
+def score(
+    batches: list[dict[str, object]],
+    results: dict[str, dict[str, object]],
+    verdicts: dict[str, dict[str, str]],
+) -> tuple[str, list[dict[str, object]]]:
     """The Markdown table of every batch, held-out batches apart, and the unjudged findings."""
     unjudged: list[dict[str, object]] = []
     lines: list[str] = []
@@ -130,9 +156,16 @@ def score(batches: list[dict[str, object]], results: dict[str, dict[str, object]
                 verdict = verdicts.get(key, {}).get("verdict", "unjudged")
                 counts[verdict] += 1
                 if verdict == "unjudged":
-                    unjudged.append({"batch": batch["name"], "repo": batch["repo"],
-                                     "head": batch["head"], "key": key, **f})
-                tests += all(is_test_path(m["path"], m["qualname"]) for m in members)
+                    unjudged.append(
+                        {
+                            "batch": batch["name"],
+                            "repo": batch["repo"],
+                            "head": batch["head"],
+                            "key": key,
+                            **f,
+                        }
+                    )
+                tests += all(is_test_unit(m["path"], m["qualname"]) for m in members)
                 biggest = max(biggest, len(members))
             judged = counts["worth"] + counts["noise"] + counts["wrong"]
             precision = f"{counts['worth'] / judged:.2f}" if judged else "-"
@@ -178,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         res = run_batch(batch, out, data_dir, args.code.resolve())
         (out / f"{batch['name']}.json").write_text(json.dumps(res, indent=1) + "\n")
-        print(f"{batch['name']}: {len(res.get('findings', []))} findings, {res['seconds']} s",
-              file=sys.stderr)
+        print(
+            f"{batch['name']}: {len(res.get('findings', []))} findings, {res['seconds']} s",
+            file=sys.stderr,
+        )
     results = {
         p.stem: json.loads(p.read_text()) for p in out.glob("*.json") if p.stem != "unjudged"
     }
