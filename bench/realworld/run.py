@@ -35,6 +35,7 @@ _TITLES = {
     "tuning": "tuning batches (looked at while changing the detector)",
     "held-out-1": "held-out set 1 (measured after round 1, then seen: used in round 2)",
     "held-out-2": "held-out set 2 (added after round 2's changes; never tuned on)",
+    "held-out-3": "held-out set 3 (added after the last change, to measure it again)",
 }
 
 
@@ -128,7 +129,7 @@ def score(
     """The Markdown table of every batch, held-out batches apart, and the unjudged findings."""
     unjudged: list[dict[str, object]] = []
     lines: list[str] = []
-    for part in ("tuning", "held-out-1", "held-out-2"):
+    for part in _TITLES:
         lines += [
             "",
             _TITLES[part],

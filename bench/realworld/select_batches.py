@@ -38,6 +38,9 @@ REPOS = (
     ("pallets/jinja", "main", (), "held-out-2"),
     ("encode/uvicorn", "master", (), "held-out-2"),
     ("psf/black", "main", (), "held-out-2"),
+    ("tox-dev/tox", "main", (), "held-out-3"),
+    ("psf/requests", "main", (), "held-out-3"),
+    ("pydantic/pydantic", "main", (), "held-out-3"),
 )
 PER_REPO = 5
 SINCE_YEAR = "2019-01-01"
