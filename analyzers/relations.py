@@ -121,6 +121,10 @@ def _class_of(unit: Unit) -> str:
     return ""
 
 
+# Bases that say how a class is built, not what it implements.
+_MARKERS = frozenset({"object", "ABC", "Generic", "NamedTuple", "TypedDict"})
+
+
 class Hierarchy:
     """The repository's classes by name, their bases and the methods each defines."""
 
@@ -177,7 +181,12 @@ class Hierarchy:
         up_a, up_b = self.ancestors(ca), self.ancestors(cb)
         if ca in up_b or cb in up_a:
             return True
-        return any(name in self.methods.get(cls, ()) for cls in (up_a & up_b) - {ca, cb})
+        shared = (up_a & up_b) - {ca, cb}
+        if any(name in self.methods.get(cls, ()) for cls in shared):
+            return True
+        # A base the repository does not define (``asyncio.Protocol``, a framework's class)
+        # has methods no one here can list: siblings defining one name implement its hooks.
+        return any(cls not in self.bases and cls not in _MARKERS for cls in shared)
 
     def _implementations(self, ca: str, cb: str) -> bool:
         """Two classes of one hierarchy whose methods all implement an ancestor's methods."""
@@ -185,8 +194,15 @@ class Hierarchy:
         if ca in up_b or cb in up_a:
             return True
         shared = (up_a & up_b) - {ca, cb}
+        if any(cls not in self.bases and cls not in _MARKERS for cls in shared):
+            return True  # siblings of a base defined elsewhere: see ``overrides``
         interface = set().union(*(self.methods.get(cls, set()) for cls in shared))
-        own = self.methods.get(ca, set()) | self.methods.get(cb, set())
+        # Constructors and other special methods are each class's own, not the interface's.
+        own = {
+            m
+            for m in self.methods.get(ca, set()) | self.methods.get(cb, set())
+            if not (m.startswith("__") and m.endswith("__"))
+        }
         return bool(interface) and own <= interface
 
 

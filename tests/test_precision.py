@@ -329,3 +329,32 @@ def test_data_declarations_and_benchmark_scripts_are_not_drift() -> None:
     assert review({"pkg/batch.py": branch}, {"pkg/cluster.py": pair}) == ()
     copy = HELPER.replace("parse_retry_after", "retry_after")
     assert review({"bench/speed.py": HELPER}, {"bench/load.py": copy}) == ()
+
+
+def test_siblings_of_a_base_the_repository_does_not_define_implement_its_hooks() -> None:
+    def protocol(name: str, parser: str) -> str:
+        return f'''
+import asyncio
+
+
+class {name}(asyncio.Protocol):
+    def connection_made(self, transport):
+        """Remember the transport and where the connection comes from."""
+        self.connections.add(self)
+        self.transport = transport
+        self.flow = FlowControl(transport)
+        self.server = get_local_addr(transport)
+        self.client = get_remote_addr(transport)
+        self.scheme = "https" if is_ssl(transport) else "http"
+        self.parser = {parser}.Connection(self.client)
+        if self.logger.level <= TRACE_LOG_LEVEL:
+            self.logger.log(TRACE_LOG_LEVEL, "%s - Connection made", self.client)
+'''
+
+    old = {"pkg/h11_impl.py": protocol("H11Protocol", "h11")}
+    new = {"pkg/httptools_impl.py": protocol("HttpToolsProtocol", "httptools")}
+    assert review(old, new) == ()
+    # Without the shared base, the same near copy is reported.
+    plain = {k: v.replace("(asyncio.Protocol)", "") for k, v in new.items()}
+    old_plain = {k: v.replace("(asyncio.Protocol)", "") for k, v in old.items()}
+    assert len(review(old_plain, plain)) == 1
