@@ -35,7 +35,8 @@ _TITLES = {
     "tuning": "tuning batches (looked at while changing the detector)",
     "held-out-1": "held-out set 1 (measured after round 1, then seen: used in round 2)",
     "held-out-2": "held-out set 2 (added after round 2's changes; never tuned on)",
-    "held-out-3": "held-out set 3 (added after the last change, to measure it again)",
+    "held-out-3": "held-out set 3 (added after round 2, measured with it)",
+    "held-out-4": "held-out set 4 (added after round 3's change, measured with it)",
 }
 
 

@@ -41,6 +41,8 @@ REPOS = (
     ("tox-dev/tox", "main", (), "held-out-3"),
     ("psf/requests", "main", (), "held-out-3"),
     ("pydantic/pydantic", "main", (), "held-out-3"),
+    ("aio-libs/aiohttp", "master", (), "held-out-4"),
+    ("python-poetry/poetry", "main", (), "held-out-4"),
 )
 PER_REPO = 5
 SINCE_YEAR = "2019-01-01"
