@@ -28,7 +28,15 @@ from analyzers.testcode import is_sample_path  # noqa: E402
 
 MIRRORS = Path(os.environ.get("REALWORLD_MIRRORS", "/work/.mirror"))
 VERDICTS = HERE / "verdicts.json"
-GOOD = "worth"  # verdicts: worth (acting on), noise (similar, not worth it), wrong
+GOOD = "worth"
+MEMBER_FIELDS = (
+    "path",
+    "qualname",
+    "kind",
+    "start_line",
+    "end_line",
+    "introduced_by",
+)  # verdicts: worth (acting on), noise (similar, not worth it), wrong
 
 
 _TITLES = {
@@ -59,23 +67,9 @@ def run_batch(batch: dict[str, object], out: Path, data_dir: Path, code: Path) -
     start = time.perf_counter()
     # The code of ``code`` (this checkout by default), whatever ``idealdiff`` on PATH is.
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "review",
-            str(repo),
-            "--base",
-            str(batch["head"]),
-            "--since",
-            str(batch["since"]),
-            "--format",
-            "json",
-            "--llm",
-            "offline",
-            "--output",
-            str(report),
-        ],
+        [sys.executable, "-m", "app.cli", "review", str(repo), "--base", str(batch["head"])]
+        + ["--since", str(batch["since"]), "--format", "json", "--llm", "offline"]
+        + ["--output", str(report)],
         capture_output=True,
         text=True,
         env=env,
@@ -98,20 +92,7 @@ def run_batch(batch: dict[str, object], out: Path, data_dir: Path, code: Path) -
                 "id": f["id"],
                 "clone_type": f["clone_type"],
                 "concept": f["concept"],
-                "members": [
-                    {
-                        k: m[k]
-                        for k in (
-                            "path",
-                            "qualname",
-                            "kind",
-                            "start_line",
-                            "end_line",
-                            "introduced_by",
-                        )
-                    }
-                    for m in f["members"]
-                ],
+                "members": [{k: m[k] for k in MEMBER_FIELDS} for m in f["members"]],
                 "evidence": [
                     [*e["between"], e["clone_type"], e["score"], e["matched"]]
                     for e in f["evidence"]
