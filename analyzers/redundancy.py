@@ -35,7 +35,6 @@ from analyzers.relations import (
     calls,
     is_dunder,
     not_redundancy,
-    opposed,
 )
 from analyzers.testcode import is_test, is_test_case
 
@@ -543,8 +542,6 @@ class _Detector:
         # in the quality benchmark (bench/quality/README.md). Units the batch introduced
         # still join: a third, differently written implementation is this batch's drift.
         if (self.copied(x) and self.predates(y)) or (self.copied(y) and self.predates(x)):
-            return None
-        if opposed(ux, uy):
             return None
         small, big = sorted((x.features.tokens, y.features.tokens))
         if small / big < MIN_CONCEPT_SIZE_RATIO:
