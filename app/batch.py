@@ -109,7 +109,7 @@ def collect_batch(repo: GitRepo, base: str, since: str | None) -> Batch:
 def _branch(repo: GitRepo, commit: Commit) -> Branch:
     ident, title, description = describe_commit(commit)
     parent = commit.parents[0] if commit.parents else EMPTY_TREE
-    patch = repo.diff(parent, commit.sha)
+    patch, absent = repo.diff(parent, commit.sha)
     note: str | None = None
     files: tuple[FileChange, ...] = ()
     if len(patch) > MAX_PATCH_BYTES:
@@ -120,6 +120,13 @@ def _branch(repo: GitRepo, commit: Commit) -> Branch:
             files = parse_patch(patch)
         except PatchError as exc:
             note = f"diff could not be parsed: {exc}"
+    if absent:
+        listed = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+        note = (f"{note}; " if note else "") + (
+            f"{len(absent)} changed file{'s' * (len(absent) != 1)} not read: "
+            f"{'their contents are' if len(absent) > 1 else 'its content is'} not in the "
+            f"repository (a partial clone?): {listed}"
+        )
     # A merge commit's author is whoever pressed "merge"; the branch tip's author wrote the code.
     author = repo.author(commit.parents[1]) if len(commit.parents) > 1 else commit.author
     return Branch(

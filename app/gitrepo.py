@@ -119,20 +119,46 @@ class GitRepo:
         """The author name of one commit."""
         return self.run("log", "-1", "--format=%an", rev, "--").decode("utf-8", "replace").strip()
 
-    def diff(self, old: str, new: str) -> str:
-        """The unified diff between two commits, renames detected, no context lines."""
-        out = self.run(
-            "diff",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--find-renames",
-            "--unified=0",
-            old,
-            new,
-            "--",
-        )
-        return out.decode("utf-8", errors="replace")
+    def diff(self, old: str, new: str) -> tuple[str, tuple[str, ...]]:
+        """The unified diff between two commits (renames detected, no context lines), and the
+        paths left out of it because their contents are not in the repository.
+
+        A partial clone (``--filter=blob:limit=...``) or a mirror that dropped large files holds
+        the trees but not every blob; git refuses the whole diff for one missing blob, so those
+        paths are left out and named instead of losing the commit.
+        """
+        args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames"]
+        try:
+            out = self.run(*args, "--unified=0", old, new, "--")
+            return out.decode("utf-8", errors="replace"), ()
+        except GitError as exc:
+            if "unable to read" not in str(exc):
+                raise
+        raw = self.run("diff", "--raw", "--no-renames", "--no-abbrev", "-z", old, new, "--")
+        fields = raw.split(b"\x00")
+        blobs: dict[str, list[str]] = {}
+        # -z --raw: ":meta" then the path, as separate fields.
+        for meta, name in zip(fields[0::2], fields[1::2], strict=False):
+            parts = meta.decode().split()
+            if len(parts) >= 4:
+                for sha in parts[2:4]:
+                    blobs.setdefault(sha, []).append(name.decode("utf-8", errors="replace"))
+        gone = self.missing(sha for sha in blobs if set(sha) != {"0"})
+        skipped = tuple(sorted({path for sha in gone for path in blobs[sha]}))
+        if not skipped:
+            raise GitError(f"git diff failed between {old[:12]} and {new[:12]}")
+        excludes = [f":(exclude,literal){path}" for path in skipped]
+        # Renames are read from contents, so none are detected around a missing blob.
+        out = self.run(*args, "--unified=0", old, new, "--", ".", *excludes)
+        return out.decode("utf-8", errors="replace"), skipped
+
+    def missing(self, shas: Iterable[str]) -> set[str]:
+        """The objects among ``shas`` this repository does not hold."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return set()
+        out = self.run("cat-file", "--batch-check", input=("\n".join(wanted) + "\n").encode())
+        return {line.split()[0] for line in out.decode().splitlines() if line.endswith(" missing")}
 
     def tree(self, rev: str, paths: Sequence[str] | None = None) -> dict[str, str]:
         """Path -> blob sha of every file at ``rev`` (or only of ``paths``); links are left out."""

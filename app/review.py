@@ -34,6 +34,7 @@ from app.store import Store, encode_scan
 # Bump when scanning changes what it produces, so old cache entries are not reused.
 ANALYZER_VERSION = "4"
 PARALLEL_MIN_BYTES = 2_000_000  # below this a process pool costs more than it saves
+ABSENT = "its content is not in the repository (a partial clone leaves files out): fetch it"
 
 
 Progress = Callable[[str, int, int], None]
@@ -124,8 +125,14 @@ class Scanner:
                     jobs[key] = (path, files[path], path in precise)
         if jobs:
             contents = self.source.blobs(blob for _, blob, _ in jobs.values())
+            # A blob the source does not hold (a partial clone) is no empty module: say so,
+            # and cache nothing, so the file is read once its contents arrive.
+            for key, (path, blob, _) in list(jobs.items()):
+                if blob not in contents:
+                    del jobs[key]
+                    scans[key] = ModuleScan(path=path, skip=Skip(path=path, reason=ABSENT))
             done = self._run(
-                [(k, p, contents.get(b, b""), pr) for k, (p, b, pr) in jobs.items()],
+                [(k, p, contents[b], pr) for k, (p, b, pr) in jobs.items()],
                 encode=self.store is not None,
             )
             rows: list[tuple[str, bytes]] = []

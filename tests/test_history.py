@@ -72,3 +72,22 @@ def test_an_empty_repository_and_one_without_python_say_so(
     assert main(["review", str(docs.root), "--since", base, "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert any("no Python files" in s["reason"] for s in report["skipped"])
+
+
+def test_files_a_partial_clone_left_out_are_named_not_lost(
+    repo: RepoBuilder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = repo.commit("Initial", {"pkg/text.py": SLUGIFY, "pkg/fib.py": UNIQUE})
+    generated = "TABLE = [\n" + "".join(f"    {n},\n" for n in range(200)) + "]\n"
+    repo.branch("names", {"pkg/urls.py": SLUGIFY_RENAMED, "pkg/table.py": generated})
+    repo.merge_pr(1, "names", "Names")
+    blob = repo.git("rev-parse", "HEAD:pkg/table.py").strip()
+    # What a partial clone or a mirror without large files holds: the tree names a blob that
+    # is not there, and git refuses the whole diff for it.
+    (repo.root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    assert main(["review", str(repo.root), "--since", base, "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["findings"]) == 1  # the rest of the branch is still reviewed
+    reasons = {s["path"]: s["reason"] for s in report["skipped"]}
+    assert "pkg/table.py" in reasons["branch #1"]
+    assert "not in the repository" in reasons["pkg/table.py"]

@@ -45,6 +45,7 @@ _TITLES = {
     "held-out-2": "held-out set 2 (added after round 2's changes; never tuned on)",
     "held-out-3": "held-out set 3 (added after round 2, measured with it)",
     "held-out-4": "held-out set 4 (added after round 3's change, measured with it)",
+    "held-out-5": "held-out set 5 (added in a later session, first measured with round 3's code)",
 }
 
 

@@ -3,9 +3,11 @@
 A batch is a window of the base branch's first-parent chain holding 5-30 merged pull requests
 (GitHub merge commits or squash commits ``Title (#N)``). Windows are spread evenly over the
 repository's recent history; a window can also be pinned to end at a known commit. The choice is
-deterministic, so the file it writes can be regenerated and diffed. Run from the project root:
+deterministic for one snapshot of the mirrors; the mirrors move on as projects merge, so the
+batches of a repository already in ``batches.json`` are kept as written (their commits pinned)
+and only repositories new to the file get windows. Run from the project root:
 
-    python bench/realworld/select_batches.py > bench/realworld/batches.json
+    python bench/realworld/select_batches.py > bench/work/batches.json && mv bench/work/batches.json bench/realworld/
 """
 
 from __future__ import annotations
@@ -43,7 +45,12 @@ REPOS = (
     ("pydantic/pydantic", "main", (), "held-out-3"),
     ("aio-libs/aiohttp", "master", (), "held-out-4"),
     ("python-poetry/poetry", "main", (), "held-out-4"),
+    ("fastapi/fastapi", "master", (), "held-out-5"),
+    ("encode/django-rest-framework", "main", (), "held-out-5"),
+    ("Textualize/textual", "main", (), "held-out-5"),
+    ("pypa/hatch", "master", (), "held-out-5"),
 )
+WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
 SINCE_YEAR = "2019-01-01"
 
@@ -75,8 +82,13 @@ def window(chain: list[tuple[str, str]], end: int, size: int) -> tuple[int, int]
 
 
 def main() -> int:
+    written = json.loads(WRITTEN.read_text()) if WRITTEN.exists() else []
     batches = []
     for repo, branch, pinned, whole in REPOS:
+        kept = [batch for batch in written if batch["repo"] == repo]
+        if kept:  # a later snapshot of the mirror would move its windows: keep them as written
+            batches.extend(kept)
+            continue
         chain = first_parent(mirror(repo), branch)
         ends: list[int] = []
         for prefix in pinned:
