@@ -96,7 +96,12 @@ class Walker:
         return found
 
     def _walk(
-        self, node: ast.AST, out: Streams, top: bool = False, annotation: bool = False
+        self,
+        node: ast.AST,
+        out: Streams,
+        top: bool = False,
+        annotation: bool = False,
+        declared: bool = False,
     ) -> None:
         if not top and isinstance(node, _DEF_TYPES):
             inner = self.streams(node)
@@ -119,16 +124,22 @@ class Walker:
         out.blind.append(kind)
         if is_stmt:
             out.statements += 1
+        # ``declared``: inside a decorator, which declares how the unit is registered or
+        # exposed (``@click.option("--dir", help=...)``), not what its body does: structure
+        # for the clone hashes, but no vocabulary for the concept channel.
+        vocabulary = not declared
         if isinstance(node, ast.Name):
             out.exact.append(node.id)
             out.blind.append("ID")
-            out.names.append(node.id)
+            if vocabulary:
+                out.names.append(node.id)
             if isinstance(node.ctx, ast.Store):
                 out.locals.append(node.id)
         elif isinstance(node, ast.Attribute):
             out.exact.append(node.attr)
             out.blind.append("ID")
-            out.names.append(node.attr)
+            if vocabulary:
+                out.names.append(node.attr)
         elif isinstance(node, ast.arg):
             out.exact.append(node.arg)
             out.blind.append("ID")
@@ -140,7 +151,12 @@ class Walker:
         elif isinstance(node, ast.Constant):
             out.exact.append(repr(node.value))
             out.blind.append("LIT")
-            if isinstance(node.value, str) and not annotation and _literal_ok(node.value):
+            if (
+                isinstance(node.value, str)
+                and vocabulary
+                and not annotation
+                and _literal_ok(node.value)
+            ):
                 out.literals.append(node.value.strip())
         elif isinstance(node, ast.keyword) and node.arg:
             out.exact.append(node.arg)
@@ -150,7 +166,7 @@ class Walker:
             out.blind.append("ID")
         elif isinstance(node, ast.Call):
             dotted = _dotted(node.func)
-            if dotted:
+            if dotted and vocabulary:
                 out.calls.append(dotted)
         doc = _docstring_node(node) if has_body else None
         hint = (
@@ -163,15 +179,18 @@ class Walker:
         walk = self._walk
         for name in fields:
             value = getattr(node, name, None)
+            inside = declared or name == "decorator_list"
             if isinstance(value, list):
                 for child in value:
                     if isinstance(child, ast.AST) and child is not doc:
                         if header_end < 0 and isinstance(child, _NESTED):
                             header_end = len(out.blind)
-                        walk(child, out, False, annotation or (hint is not None and child is hint))
+                        hinted = annotation or (hint is not None and child is hint)
+                        walk(child, out, False, hinted, inside)
             elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
                 if value is not doc:
-                    walk(value, out, False, annotation or (hint is not None and value is hint))
+                    hinted = annotation or (hint is not None and value is hint)
+                    walk(value, out, False, hinted, inside)
         if is_stmt:
             end = header_end if header_end >= 0 else len(out.blind)
             out.fragments.append(zlib.crc32("\x1f".join(out.blind[mark:end]).encode()))
@@ -254,6 +273,7 @@ def features_of(walker: Walker, node: DefNode, class_name: str | None) -> Featur
     own_names = [node.name] + ([class_name] if class_name else [])
     calls = sorted(_normalize_calls(streams.calls, set(streams.locals)))
     return Features(
+        alpha_hash=_alpha_digest(streams.exact, {*streams.locals, node.name}),
         tokens=len(streams.blind),
         statements=streams.statements,
         exact_hash=_digest(streams.exact),
@@ -269,6 +289,22 @@ def features_of(walker: Walker, node: DefNode, class_name: str | None) -> Featur
         if isinstance(node, ast.ClassDef)
         else (),
     )
+
+
+_BINDING_KINDS = frozenset({"Name", "arg", "FunctionDef", "AsyncFunctionDef", "ClassDef"})
+
+
+def _alpha_digest(exact: list[str], bound: set[str]) -> str:
+    """The exact stream with every bound name replaced by its order of first appearance."""
+    order: dict[str, str] = {}
+    out: list[str] = []
+    previous = ""
+    for token in exact:
+        if previous in _BINDING_KINDS and token in bound:
+            token = order.setdefault(token, f"\x00{len(order)}")
+        out.append(token)
+        previous = token
+    return _digest(out)
 
 
 def _last_name(node: ast.expr) -> str:

@@ -81,6 +81,10 @@ class Features:
     # how common each piece of structure is in the repository weighs the evidence of a match.
     fragments: tuple[int, ...] = ()
     bases: tuple[str, ...] = ()  # of a class: the last names of its base classes
+    # Identical up to a consistent renaming of the names the unit binds (itself, parameters,
+    # locals): a copy renamed, where a Type-2 match with other attributes, callees or
+    # literals is the same shape holding different data (a getter per field).
+    alpha_hash: str = ""
 
 
 @dataclass(frozen=True)

@@ -377,7 +377,16 @@ class _Detector:
             return False
         if not self.options.include_tests and self.sample(ux) and self.sample(uy):
             return False
+        if ux.path != uy.path and self.script(ux.path) and self.script(uy.path):
+            return False  # two programs, each self-contained on purpose (CI action, release)
         return not_redundancy(x, y, clone_type, self.hierarchy) is None
+
+    def script(self, path: str) -> bool:
+        """A standalone program: a module that runs itself (a top-level ``__main__`` guard)
+        from a folder that is no package (no ``__init__.py``), so nothing imports it."""
+        folder = path.rpartition("/")[0]
+        marker = f"{folder}/__init__.py" if folder else "__init__.py"
+        return bool(self._main(path)) and self.sources(marker) is None
 
     def sample(self, unit: Unit) -> bool:
         """Test or sample code: a test, example or docs module, or a module's self-demo
@@ -467,7 +476,12 @@ class _Detector:
             kind = "type-2"
             if self.shapes[fx.blind_hash] >= FAMILY_SIZE:
                 return None  # a template family (see _clone_pairs)
-            why = self.structural(x, y, 1.0)
+            # A copy with its own names renamed is as close as copies get; one whose
+            # attributes, callees or literals differ holds other data in the same shape
+            # (a getter per field, a constructor per header): it needs the evidence of an
+            # ordinary near-miss.
+            renamed = fx.alpha_hash == fy.alpha_hash
+            why = self.structural(x, y, 1.0 if renamed else self.options.type3_similarity)
             if why is None or not self.admissible(x, y, kind):
                 return None
             return Pair(
@@ -475,7 +489,12 @@ class _Detector:
                 y.unit.key,
                 kind,
                 1.0,
-                ("same structure with identifiers or literals renamed", why),
+                (
+                    "the same code with its own names renamed"
+                    if renamed
+                    else "same structure with identifiers or literals renamed",
+                    why,
+                ),
             )
         return self.near_miss(x, y)
 

@@ -51,6 +51,7 @@ def encode_scan(scan: ModuleScan) -> bytes:
             list(u.features.doc_terms),
             list(u.features.fragments),
             list(u.features.bases),
+            u.features.alpha_hash,
         ]
         for u in scan.units
     ]
@@ -86,6 +87,7 @@ def _decode(blob: bytes, path: str) -> ModuleScan:
                 doc_terms=tuple(row[15]),
                 fragments=tuple(row[16]),
                 bases=tuple(row[17]),
+                alpha_hash=row[18],
             ),
         )
         for row in payload["units"]
