@@ -358,3 +358,80 @@ class {name}(asyncio.Protocol):
     plain = {k: v.replace("(asyncio.Protocol)", "") for k, v in new.items()}
     old_plain = {k: v.replace("(asyncio.Protocol)", "") for k, v in old.items()}
     assert len(review(old_plain, plain)) == 1
+
+
+def _getter(cls: str, field: str, key: str) -> str:
+    return f'''
+class {cls}:
+    @property
+    def {field}(self):
+        if self._{field} is None:
+            value = self.config.get("{key}", "")
+            if not isinstance(value, str):
+                raise TypeError("Field `{key}` must be a string")
+            self._{field} = SpecifierSet(value)
+        return self._{field}
+'''
+
+
+def test_one_shape_holding_other_data_is_a_pattern_not_a_copy() -> None:
+    # A validated getter per field, in two config classes: the same statements over other
+    # attributes and literals. A copy renames only its own names and keeps what it reads, so
+    # it needs less evidence: at a bar between the two, the copy is found and the pattern not.
+    options = RedundancyOptions(min_shared_structure=50)
+    old = {"pkg/metadata.py": _getter("CoreMetadata", "python_constraint", "requires-python")}
+    other = _getter("ProjectConfig", "hatch_constraint", "requires-hatch")
+    assert review(old, {"pkg/project.py": other}, options) == ()
+    renamed = _getter("ProjectConfig", "python_constraint", "requires-python")
+    renamed = renamed.replace("value", "raw")
+    found = review(old, {"pkg/project.py": renamed}, options)
+    assert names(found) == [{"CoreMetadata", "ProjectConfig"}]  # the classes: one copy
+    assert found[0].clone_type == "type-2"
+    assert "its own names renamed" in found[0].evidence[0].matched[0]
+
+
+def _command(name: str, body: str) -> str:
+    return f'''
+@click.command(short_help="{name.capitalize()} Python distributions")
+@click.option("--dir", "-d", "directory", help="The directory in which distributions reside")
+@click.option("--ascii", "force_ascii", is_flag=True, help="Whether or not to only use ASCII")
+@click.pass_obj
+def {name}(app, directory, force_ascii):
+    """{name.capitalize()} Python distributions."""
+{textwrap.indent(textwrap.dedent(body), "    ")}
+'''
+
+
+def test_decorators_declare_and_are_no_evidence_of_one_concept() -> None:
+    # Commands sharing their options' declarations do different things.
+    find = _command("find", """
+        manager = app.get_python_manager(directory)
+        installed = manager.get_installed()
+        if not installed:
+            app.abort("No distributions installed")
+        for name, dist in sorted(installed.items()):
+            app.display(f"{name}: {dist.path}")
+    """)
+    show = _command("show", """
+        table = {"Name": [], "Source": []}
+        for source in app.project.config.sources:
+            table["Name"].append(source.name)
+            table["Source"].append(source.url)
+        app.display_table("Sources", table, force_ascii=force_ascii)
+        return len(table["Name"])
+    """)
+    assert review({"pkg/cli/find.py": find}, {"pkg/cli/show.py": show}) == ()
+
+
+def _script(helper: str) -> str:
+    runner = "def main():\n    print(parse_retry_after('5', None))\n"
+    return f"import email.utils\n{helper}\n\n{runner}\n\nif __name__ == '__main__':\n    main()\n"
+
+
+def test_standalone_scripts_are_self_contained_on_purpose() -> None:
+    # Two programs (a CI action, a release script): nothing imports them, each carries its
+    # own helpers. A script's copy of a helper of the package is still drift.
+    scripts = review({"scripts/bump.py": _script(HELPER)}, {"scripts/release.py": _script(HELPER)})
+    assert scripts == ()
+    into_package = review({"scripts/bump.py": _script(HELPER)}, {"pkg/retry.py": HELPER})
+    assert names(into_package) == [{"parse_retry_after"}]

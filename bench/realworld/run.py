@@ -46,6 +46,7 @@ _TITLES = {
     "held-out-3": "held-out set 3 (added after round 2, measured with it)",
     "held-out-4": "held-out set 4 (added after round 3's change, measured with it)",
     "held-out-5": "held-out set 5 (added in a later session, first measured with round 3's code)",
+    "held-out-6": "held-out set 6 (added after round 4, measured with it; never tuned on)",
 }
 
 

@@ -49,6 +49,10 @@ REPOS = (
     ("encode/django-rest-framework", "main", (), "held-out-5"),
     ("Textualize/textual", "main", (), "held-out-5"),
     ("pypa/hatch", "master", (), "held-out-5"),
+    ("python-trio/trio", "main", (), "held-out-6"),
+    ("jazzband/pip-tools", "main", (), "held-out-6"),
+    ("pypa/pipx", "main", (), "held-out-6"),
+    ("httpie/cli", "master", (), "held-out-6"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
