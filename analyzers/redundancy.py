@@ -529,7 +529,9 @@ class _Detector:
             return None
         if blind_sim >= 0.99 and self.sketches[fx.sketch] >= FAMILY_SIZE:
             return None  # one of a family of near-identical shapes, like a Type-2 family
-        why = self.structural(x, y, blind_sim)
+        # One shape holding other data earns no closeness, whichever way it was reached.
+        other_data = fx.blind_hash == fy.blind_hash and fx.alpha_hash != fy.alpha_hash
+        why = self.structural(x, y, options.type3_similarity if other_data else blind_sim)
         if why is None:
             return None
         return Pair(
