@@ -295,12 +295,15 @@ _BINDING_KINDS = frozenset({"Name", "arg", "FunctionDef", "AsyncFunctionDef", "C
 
 
 def _alpha_digest(exact: list[str], bound: set[str]) -> str:
-    """The exact stream with every bound name replaced by its order of first appearance."""
+    """The exact stream with every bound name replaced by its order of first appearance, and
+    literal values blinded: what is left is what the code reads and calls."""
     order: dict[str, str] = {}
     out: list[str] = []
     previous = ""
     for token in exact:
-        if previous in _BINDING_KINDS and token in bound:
+        if previous == "Constant":
+            token = "\x00LIT"  # a reworded message or another default is still the same code
+        elif previous in _BINDING_KINDS and token in bound:
             token = order.setdefault(token, f"\x00{len(order)}")
         out.append(token)
         previous = token

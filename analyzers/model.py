@@ -82,8 +82,8 @@ class Features:
     fragments: tuple[int, ...] = ()
     bases: tuple[str, ...] = ()  # of a class: the last names of its base classes
     # Identical up to a consistent renaming of the names the unit binds (itself, parameters,
-    # locals): a copy renamed, where a Type-2 match with other attributes, callees or
-    # literals is the same shape holding different data (a getter per field).
+    # locals) and its literal values: a copy renamed, where a Type-2 match reading other
+    # attributes or calling other functions is one shape holding other data (a getter per field).
     alpha_hash: str = ""
 
 

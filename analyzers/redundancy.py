@@ -476,10 +476,10 @@ class _Detector:
             kind = "type-2"
             if self.shapes[fx.blind_hash] >= FAMILY_SIZE:
                 return None  # a template family (see _clone_pairs)
-            # A copy with its own names renamed is as close as copies get; one whose
-            # attributes, callees or literals differ holds other data in the same shape
-            # (a getter per field, a constructor per header): it needs the evidence of an
-            # ordinary near-miss.
+            # A copy with its own names or literals changed is as close as copies get; one
+            # reading other attributes or calling other functions holds other data in the same
+            # shape (a getter per field, a constructor per header): it needs the evidence of
+            # an ordinary near-miss.
             renamed = fx.alpha_hash == fy.alpha_hash
             why = self.structural(x, y, 1.0 if renamed else self.options.type3_similarity)
             if why is None or not self.admissible(x, y, kind):
