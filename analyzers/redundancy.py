@@ -490,7 +490,7 @@ class _Detector:
                 kind,
                 1.0,
                 (
-                    "the same code with its own names renamed"
+                    "the same code with its own names or literals changed"
                     if renamed
                     else "same structure with identifiers or literals renamed",
                     why,

@@ -387,7 +387,7 @@ def test_one_shape_holding_other_data_is_a_pattern_not_a_copy() -> None:
     found = review(old, {"pkg/project.py": renamed}, options)
     assert names(found) == [{"CoreMetadata", "ProjectConfig"}]  # the classes: one copy
     assert found[0].clone_type == "type-2"
-    assert "its own names renamed" in found[0].evidence[0].matched[0]
+    assert "its own names or literals changed" in found[0].evidence[0].matched[0]
 
 
 def _command(name: str, body: str) -> str:

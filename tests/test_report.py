@@ -125,4 +125,4 @@ def test_markdown_reads_as_an_issue(
     assert "| `make_url_name` | `pkg/urls.py:5-12` | function | #7 Add URL names |" in out
     assert "| `slugify` | `pkg/text.py:8-15` | function | before the batch |" in out
     assert "| `pkg/text.py` | #7, #8 | different parts of the file |" in out
-    assert "same structure with identifiers or literals renamed" in out
+    assert "the same code with its own names or literals changed" in out
