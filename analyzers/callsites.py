@@ -2,6 +2,11 @@
 
 Used to ground a unification plan: the call sites a redundant member has are the ones to
 redirect to the canonical member, and how many there are says which member the code relies on.
+Each use is resolved, where the module says, to the dotted name it refers to (through the
+module's imports, relative ones included, its own top-level definitions, and ``self``/``cls``
+inside a class), so that two members sharing a name do not share their callers, a
+``super().name`` call is nobody's use, and ``obj.name`` on a receiver of unknown type is not
+counted as a use of a method.
 """
 
 from __future__ import annotations
@@ -25,6 +30,34 @@ class CallSite:
     name: str
     kind: UseKind
     text: str
+    target: str = ""  # the dotted name it refers to (``src.pkg.mod.Class.name``); "" unknown
+
+
+def module_name(path: str) -> str:
+    """The dotted name of a module as its path spells it (``src/pkg/__init__.py``: ``src.pkg``)."""
+    parts = path.removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def refers_to(target: str, path: str, qualname: str) -> bool:
+    """Whether a resolved use names the unit ``qualname`` of module ``path``.
+
+    Imports spell modules from the import root, not the repository root (``flask.app`` for
+    ``src/flask/app.py``), and a package may re-export a name (``from flask import Flask``):
+    the target matches when it ends with the unit's qualified name and its head names one of
+    the packages the unit's module sits in.
+    """
+    if not target:
+        return False
+    module = module_name(path)
+    own = qualname.split("@")[0]
+    full = f"{module}.{own}"
+    if full == target or full.endswith("." + target):
+        return True
+    head = target.removesuffix("." + own)
+    return head != target and f".{head}." in f".{module}."
 
 
 def mentions(source: str, names: Iterable[str]) -> bool:
@@ -55,40 +88,113 @@ class _Finder:
         self.lines = lines
         self.sites: list[tuple[int, int, CallSite]] = []
         self.used = False  # a Name, Attribute or import of a name: the file really uses one
+        self.module = module_name(path)
+        package = self.module if path.endswith("__init__.py") else self.module.rpartition(".")[0]
+        self.package = package
+        self.bound: dict[str, str] = {}  # local name -> dotted name it was imported as
+        self.defined: set[str] = set()  # top-level functions and classes of the module
 
-    def _record(self, node: ast.AST, line: int, caller: str, name: str, kind: UseKind) -> None:
+    def _record(
+        self, node: ast.AST, line: int, caller: str, name: str, kind: UseKind, target: str = ""
+    ) -> None:
         text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
         col = getattr(node, "col_offset", 0)
-        self.sites.append((line, col, CallSite(self.path, line, caller, name, kind, text)))
+        site = CallSite(self.path, line, caller, name, kind, text, target)
+        self.sites.append((line, col, site))
+
+    def _from(self, node: ast.ImportFrom) -> str:
+        """The dotted module a ``from ... import`` reads, relative levels resolved."""
+        if not node.level:
+            return node.module or ""
+        base = self.package.split(".") if self.package else []
+        base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+        return ".".join([*base, *([node.module] if node.module else [])])
+
+    def _bindings(self, tree: ast.Module) -> None:
+        for stmt in tree.body:
+            if isinstance(stmt, _DEFS):
+                self.defined.add(stmt.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.bound[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        self.bound[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                module = self._from(node)
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.bound[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+    def _name(self, name: str) -> str:
+        if name in self.bound:
+            return self.bound[name]
+        if name in self.defined:
+            return f"{self.module}.{name}"
+        return ""
+
+    def _attribute(self, node: ast.Attribute, cls: str) -> str:
+        """``base.attr`` resolved when the base is a module, a class or ``self``/``cls``."""
+        base = node.value
+        if isinstance(base, ast.Name):
+            if base.id in ("self", "cls"):
+                return f"{self.module}.{cls}.{node.attr}" if cls else ""
+            owner = self._name(base.id)
+            return f"{owner}.{node.attr}" if owner else ""
+        if isinstance(base, ast.Attribute):
+            root: ast.expr = base
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in ("self", "cls"):
+                return ""  # self.client.name: an attribute's value, of unknown type
+            owner = self._attribute(base, cls)
+            return f"{owner}.{node.attr}" if owner else ""
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Name):
+            if base.func.id == "super":
+                return f"super().{node.attr}"  # the parent's method: no member's use
+        return ""  # a call's result, a subscript: a receiver of unknown type
 
     def run(self, tree: ast.Module) -> None:
         names = self.names
+        self._bindings(tree)
         skip: set[int] = set()  # attribute nodes already recorded as the callee of a call
-        stack: list[tuple[ast.AST, str]] = [(tree, "")]
+        # (node, enclosing definition's qualified name, enclosing class's qualified name)
+        stack: list[tuple[ast.AST, str, str]] = [(tree, "", "")]
         while stack:
-            node, caller = stack.pop()
-            inner = caller
+            node, caller, cls = stack.pop()
+            inner, inner_cls = caller, cls
             if isinstance(node, ast.Name):
                 if node.id in names:
                     self.used = True
                     if id(node) not in skip:
-                        self._record(node, node.lineno, caller, node.id, "reference")
+                        target = self._name(node.id)
+                        self._record(node, node.lineno, caller, node.id, "reference", target)
             elif isinstance(node, ast.Attribute):
                 if node.attr in names:
                     self.used = True
                     if id(node) not in skip:
-                        self._record(node, node.lineno, caller, node.attr, "reference")
+                        target = self._attribute(node, cls)
+                        self._record(node, node.lineno, caller, node.attr, "reference", target)
             elif isinstance(node, ast.Call):
                 func = node.func
                 callee = func.attr if isinstance(func, ast.Attribute) else None
                 if isinstance(func, ast.Name):
                     callee = func.id
                 if callee is not None and callee in names:
-                    self._record(node, node.lineno, caller, callee, "call")
+                    target = (
+                        self._attribute(func, cls)
+                        if isinstance(func, ast.Attribute)
+                        else self._name(callee)
+                    )
+                    self._record(node, node.lineno, caller, callee, "call", target)
                     skip.add(id(func))
                     self.used = True
             elif isinstance(node, _DEFS):
                 inner = f"{caller}.{node.name}" if caller else node.name
+                # Methods see their class through self/cls; a nested function keeps it.
+                inner_cls = inner if isinstance(node, ast.ClassDef) else cls
             elif isinstance(node, ast.keyword):
                 if node.arg is not None and node.arg in names:
                     self._record(node, node.lineno, caller, node.arg, "reference")
@@ -97,7 +203,8 @@ class _Finder:
                 if last in names:
                     self.used = True
                     if last != "*":  # ``from m import *`` names nothing
-                        self._record(node, node.lineno, caller, last, "import")
+                        target = self.bound.get(node.asname or node.name, node.name)
+                        self._record(node, node.lineno, caller, last, "import", target)
             elif isinstance(node, ast.ImportFrom):
                 for part in (node.module or "").split("."):
                     if part and part in names:
@@ -122,7 +229,7 @@ class _Finder:
                 for attr, pattern in zip(node.kwd_attrs, node.kwd_patterns, strict=True):
                     if attr in names:
                         self._record(pattern, pattern.lineno, caller, attr, "reference")
-            stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+            stack.extend((child, inner, inner_cls) for child in ast.iter_child_nodes(node))
 
 
 def find_call_sites(path: str, source: str, names: Iterable[str]) -> tuple[CallSite, ...]:

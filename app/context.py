@@ -24,6 +24,7 @@ from analyzers import (
     find_call_sites,
     is_test_path,
     mentions,
+    refers_to,
     scan_module,
 )
 from app.report import Report
@@ -131,7 +132,7 @@ def _sites(
 ) -> tuple[CallSite, ...]:
     """Call sites of ``names`` in one head file, cached by its blob and the names."""
     digest = hashlib.sha256("\0".join(sorted(names)).encode()).hexdigest()[:24]
-    key = f"uses/1/{reader.head_tree.get(path, '')}/{digest}"
+    key = f"uses/2/{reader.head_tree.get(path, '')}/{digest}"
     if cache is not None and (raw := cache.get_value(key)) is not None:
         try:
             return tuple(CallSite(path, *row) for row in json.loads(raw))
@@ -139,7 +140,7 @@ def _sites(
             pass  # a damaged entry is recomputed
     sites = find_call_sites(path, reader.text(path) or "", names)
     if cache is not None and path in reader.head_tree:
-        rows = [[s.line, s.caller, s.name, s.kind, s.text] for s in sites]
+        rows = [[s.line, s.caller, s.name, s.kind, s.text, s.target] for s in sites]
         cache.put_value(key, json.dumps(rows).encode())
     return sites
 
@@ -150,10 +151,14 @@ def find_uses(
     max_files: int = MAX_CALLER_FILES,
     cache: Store | None = None,
 ) -> tuple[dict[str, list[CallSite]], str | None]:
-    """Uses of each member's name in the repository at the head, and a note if the search was cut.
+    """Uses of each member in the repository at the head (keyed by ``member_id``), and a note
+    if the search was cut.
 
     A cheap whole-word text test picks the files; ast confirms the uses in at most
-    ``max_files`` of them (the members' own files and packages first).
+    ``max_files`` of them (the members' own files and packages first) and resolves each to
+    the member it names. Uses of a member's name that resolve to nothing known (``obj.name``
+    on a receiver of unknown type) are kept apart under ``UNRESOLVED``; a use resolved to
+    something else (``super().name``, another module's function of that name) is nobody's.
     """
     names = member_names(finding)
     python = [p for p in reader.head_tree if p.endswith(".py")]
@@ -176,7 +181,8 @@ def find_uses(
             "the members' names"
         )
         candidates = candidates[:max_files]
-    uses: dict[str, list[CallSite]] = {name: [] for name in names}
+    uses: dict[str, list[CallSite]] = {member_id(m.unit): [] for m in finding.members}
+    uses[UNRESOLVED] = []
     for path in candidates:
         for site in _sites(reader, path, frozenset(names), cache):
             inside_member = any(
@@ -184,9 +190,24 @@ def find_uses(
                 for units in names.values()
                 for u in units
             )
-            if not inside_member:
-                uses[site.name].append(site)
+            if inside_member:
+                continue
+            owners = [
+                u for u in names[site.name] if refers_to(site.target, u.path, u.qualname)
+            ]
+            for unit in owners:
+                uses[member_id(unit)].append(site)
+            if not owners and site.kind != "import" and not site.target:
+                uses[UNRESOLVED].append(site)  # ``obj.name``: a receiver of unknown type
     return uses, note
+
+
+UNRESOLVED = ""  # the key of uses that name a member's name on a receiver of unknown type
+
+
+def member_id(unit: Unit) -> str:
+    """The key of one member's uses: ``path::qualname``."""
+    return f"{unit.path}::{unit.qualname}"
 
 
 def _imports(text: str) -> tuple[int, str] | None:

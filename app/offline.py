@@ -19,7 +19,7 @@ from analyzers import (
     profile_function,
 )
 from app.answer import Gap, IdealizedAnswer, MemberAssumptions
-from app.context import CodeReader, SymbolChange
+from app.context import UNRESOLVED, CodeReader, SymbolChange, member_id
 
 CONFIDENCE = {"type-1": 0.9, "type-2": 0.8, "type-3": 0.7, "concept": 0.5}
 MAX_SITES_LISTED = 8
@@ -63,8 +63,7 @@ def member_facts(
         unit = member.unit
         code = reader.lines(unit.path, unit.start_line, unit.end_line)
         profile = profile_function(code) if unit.kind != "class" else None
-        name = unit.qualname.rsplit(".", 1)[-1].split("@")[0]
-        sites = uses.get(name, [])
+        sites = uses.get(member_id(unit), [])
         tests = tuple(s for s in sites if is_test_path(s.path))
         callers = tuple(s for s in sites if not is_test_path(s.path))
         score = 0.0
@@ -256,6 +255,11 @@ def offline_finding(
         risks.append("Error handling differs: a caller may now see an exception it did not.")
     if not keep.tests:
         risks.append(f"`{keep.name}` has no test that names it: add one before unifying.")
+    if unknown := uses.get(UNRESOLVED, []):
+        risks.append(
+            f"{_plural(len(unknown), 'other use')} of these names on receivers whose type the "
+            f"analysis cannot tell ({_sites(unknown)}): check whether they reach a member."
+        )
 
     kept_profile = keep.profile
     returns = kept_profile.returns if kept_profile else "an instance"

@@ -6,7 +6,7 @@ The expectations below were produced by the libcst implementation this one repla
 
 from __future__ import annotations
 
-from analyzers import CallSite, find_call_sites, mentions
+from analyzers import CallSite, find_call_sites, mentions, module_name, refers_to
 
 EDGE = '''\
 """Module docstring naming target in prose."""
@@ -135,3 +135,59 @@ def test_mentions_is_a_whole_word_test() -> None:
 def test_a_star_import_names_nothing() -> None:
     sites = find_call_sites("m.py", "from m import *\nx = target\n", ["*", "target"])
     assert [(s.line, s.name, s.kind) for s in sites] == [(2, "target", "reference")]
+
+
+USER = '''\
+from flask import Flask
+from .sansio.app import _make_timedelta
+from flask.app import _make_timedelta as app_timedelta
+from . import helpers
+
+
+class Blueprint(Scaffold):
+    def __init__(self, name):
+        super().__init__(name)
+
+    def send_static_file(self, filename):
+        return helpers.send_static_file(filename)
+
+    def serve(self, response, value):
+        self.send_static_file("index.html")
+        Flask.send_static_file(None, "a")
+        response.send_static_file("b")
+        return _make_timedelta(value), app_timedelta(value)
+'''
+
+
+def _targets(name: str) -> list[tuple[int, str]]:
+    sites = find_call_sites("src/flask/blueprints.py", USER, {name})
+    return [(s.line, s.target) for s in sites if s.kind == "call"]
+
+
+def test_uses_are_resolved_to_what_they_name() -> None:
+    # Relative and absolute imports, an alias, self inside a class, a re-exported class,
+    # super() and a receiver of unknown type.
+    assert _targets("_make_timedelta") == [(18, "src.flask.sansio.app._make_timedelta")]
+    assert _targets("app_timedelta") == [(18, "flask.app._make_timedelta")]
+    assert _targets("send_static_file") == [
+        (12, "src.flask.helpers.send_static_file"),
+        (15, "src.flask.blueprints.Blueprint.send_static_file"),
+        (16, "flask.Flask.send_static_file"),
+        (17, ""),
+    ]
+    assert _targets("__init__") == [(9, "super().__init__")]
+
+
+def test_a_resolved_use_refers_to_one_member_only() -> None:
+    sansio, app = "src/flask/sansio/app.py", "src/flask/app.py"
+    assert refers_to("src.flask.sansio.app._make_timedelta", sansio, "_make_timedelta")
+    assert not refers_to("src.flask.sansio.app._make_timedelta", app, "_make_timedelta")
+    # Imports spell modules from the import root; a package re-exports its modules' names.
+    assert refers_to("flask.app._make_timedelta", app, "_make_timedelta")
+    assert not refers_to("flask.app._make_timedelta", sansio, "_make_timedelta")
+    assert refers_to("flask.Flask.send_static_file", app, "Flask.send_static_file")
+    blueprints = "src/flask/blueprints.py"
+    assert not refers_to("flask.Flask.send_static_file", blueprints, "Blueprint.send_static_file")
+    assert not refers_to("super().__init__", app, "Flask.__init__")
+    assert not refers_to("", app, "Flask.send_static_file")
+    assert module_name("src/flask/__init__.py") == "src.flask"

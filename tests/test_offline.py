@@ -115,3 +115,55 @@ def test_the_plan_keeps_the_tested_existing_member_and_lists_what_to_redirect(
     replace = next(step for step in answer.plan if step.startswith("Replace `make_slug`"))
     assert "`pkg/blog.py:15` (post_url)" in replace
     assert answer.interface == ["def slugify(text, separator='-', max_length=60)"]
+
+
+TIMEDELTA = '''
+from datetime import timedelta
+
+
+def _make_timedelta(value):
+    """Seconds or a timedelta, as a timedelta; None stays None."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a duration")
+    return timedelta(seconds=value)
+'''
+
+
+def test_members_sharing_a_name_keep_their_own_callers(repo: RepoBuilder) -> None:
+    # The copy has the original's name: each call is redirected only if it reaches the copy.
+    base = repo.commit(
+        "Initial",
+        {
+            "pkg/__init__.py": "",
+            "pkg/app.py": TIMEDELTA + "\n\ndef lifetime(app):\n"
+            "    return _make_timedelta(app.lifetime)\n",
+        },
+    )
+    repo.branch(
+        "sansio",
+        {
+            "pkg/sansio/app.py": TIMEDELTA + "\n\nclass App(Base):\n"
+            "    def __init__(self):\n        super().__init__()\n\n"
+            "    def timeout(self):\n        return _make_timedelta(self.seconds)\n",
+            "pkg/worker.py": "from .sansio.app import _make_timedelta\n\n\n"
+            "def wait(job):\n    return _make_timedelta(job.seconds)\n",
+        },
+    )
+    repo.merge_pr(5, "sansio", "Sans-IO app")
+    report, _ = run(repo.root, base)
+    (finding,) = [f for f in report.findings if "_make_timedelta" in f.concept]
+    plan = report.idealized[finding.id].answer.plan
+    (replace,) = [step for step in plan if step.startswith("Replace")]
+    uses = replace.split("redirect", 1)[1]
+    if replace.startswith("Replace `_make_timedelta` (`pkg/app.py"):
+        assert "`pkg/app.py:14` (lifetime)" in uses
+        assert "pkg/sansio" not in uses
+        assert "pkg/worker.py" not in uses
+    else:
+        assert "`pkg/worker.py:1`" in uses
+        assert "`pkg/worker.py:5` (wait)" in uses
+        assert "(App.timeout)" in uses
+        assert "pkg/app.py:" not in uses
+    assert "__init__" not in replace  # super().__init__ is nobody's use
