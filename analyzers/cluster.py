@@ -9,11 +9,13 @@ and a group stops growing at the size one person would unify in one change.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from analyzers.model import CLONE_ORDER, CloneType, Evidence, Features, Finding, IndexedUnit, Member
+from analyzers.model import CLONE_ORDER, CloneType, Evidence, Finding, IndexedUnit, Member
+from analyzers.terms import STOPWORDS, stem
 
 Key = tuple[str, str]
 MAX_GROUP = 6  # members of one finding: more is a refactoring programme, not one unification
@@ -141,12 +143,8 @@ def build_findings(
     groups: list[list[Pair]],
     by_key: Mapping[Key, IndexedUnit],
     introduced: Mapping[Key, str],
-    weight: Callable[[str], float],
 ) -> tuple[Finding, ...]:
-    """One finding per group that holds code of the batch, ranked by what acting on it is worth.
-
-    ``weight(term)`` says how distinctive a name term is, for the label.
-    """
+    """One finding per group that holds code of the batch, ranked by what acting on it is worth."""
     findings: list[tuple[tuple[int, float], Finding]] = []
     for found in groups:
         unique: dict[tuple[Key, Key], Pair] = {}
@@ -176,7 +174,7 @@ def build_findings(
             kind="redundancy",
             score=score,
             clone_type=clone_type,
-            concept=label([by_key[k] for k in keys], weight),
+            concept=label([by_key[k] for k in keys]),
             members=members,
             evidence=evidence,
         )
@@ -187,23 +185,46 @@ def build_findings(
     return tuple(f for _, f in findings)
 
 
-def label(items: list[IndexedUnit], weight: Callable[[str], float]) -> str:
-    """A short label: the shared name, else the terms most members share."""
-    names = {i.unit.qualname.rsplit(".", 1)[-1] for i in items}
-    if len(names) == 1:
-        return names.pop()
-    features: list[Features] = [i.features for i in items]
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_LABEL_STOP = STOPWORDS | {"test", "tests", "check", "helper", "impl", "internal"}
+
+
+def _words(text: str) -> list[str]:
+    """The words of a name or a sentence, as written (lower case), glue words left out."""
+    out: list[str] = []
+    for token in re.split(r"[^A-Za-z]+", text):
+        for piece in _WORDS.findall(token):
+            word = piece.lower()
+            if len(word) > 1 and word not in _LABEL_STOP:
+                out.append(word)
+    return out
+
+
+def _shared_phrase(texts: list[str]) -> str:
+    """Up to three words that at least two of ``texts`` share, in the order the first text
+    holding most of them spells them; words meet through their stems ("settings", "setting")."""
+    lists = [_words(t) for t in texts]
     counts: dict[str, int] = defaultdict(int)
-    for f in features:
-        for term in set(f.name_terms) | set(f.doc_terms):
-            counts[term] += 1
-    shared = [t for t, c in counts.items() if c >= 2]
+    for words in lists:
+        for root in {stem(w) for w in words}:
+            counts[root] += 1
+    shared = {root for root, count in counts.items() if count >= 2}
     if not shared:
-        for f in features:
-            for term in set(f.ident_terms):
-                counts[term] += 1
-        shared = [t for t, c in counts.items() if c >= 2]
-    shared.sort(key=lambda t: (-counts[t], -weight(t), t))
-    if shared:
-        return " ".join(shared[:3])
-    return sorted(names)[0]
+        return ""
+    best = max(lists, key=lambda words: sum(stem(w) in shared for w in set(words)))
+    phrase = list(dict.fromkeys(w for w in best if stem(w) in shared))
+    return " ".join(phrase[:3])
+
+
+def label(items: list[IndexedUnit]) -> str:
+    """A label a maintainer recognises: the shared name; else the words the members' names
+    share, as written ("requires complex"); else those their docstrings' first lines share;
+    else the names themselves."""
+    names = sorted({i.unit.qualname.rsplit(".", 1)[-1].split("@")[0] for i in items})
+    if len(names) == 1:
+        return names[0]
+    phrase = _shared_phrase(names)
+    if not phrase:
+        docs = [(i.unit.docstring or "").strip().split("\n", 1)[0] for i in items]
+        phrase = _shared_phrase([d for d in docs if d])
+    return phrase or " / ".join(names[:3])

@@ -661,9 +661,7 @@ def find_redundancy(
     _concept_pairs(detector, query_items)
     pairs = prune_nested(list(detector.pairs.values()), by_key)
     groups = complete_groups(pairs, detector.close, options.concept_similarity, options.max_group)
-    return build_findings(
-        groups, by_key, introduced, lambda term: detector.concept.idf(("name", term))
-    )
+    return build_findings(groups, by_key, introduced)
 
 
 def _clone_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
