@@ -237,6 +237,8 @@ class _Concept:
         name = text.rsplit(".", 1)[-1]
         if channel == "call" and (name in _BUILTINS or len(name) < 3):
             return False  # a builtin, or a call of a parameter like ``f``
+        if channel == "literal" and not _specific(text):
+            return False
         return channel in ("literal", "call") and self.df.get(term, 0) <= options.concept_max_df
 
     def idf(self, term: tuple[str, str]) -> float:
@@ -251,6 +253,18 @@ _BUILTINS = frozenset(
     for name in dir(scope)
     if not name.startswith("_")
 )
+def _specific(literal: str) -> bool:
+    """A literal that says what the code does (a message, a format, a path, a header name),
+    not a single word or a command-line flag, which say only which key or tool it uses: two
+    commands passing ``"--verbose"`` to ``pip``, or reading ``"json"``, do different jobs."""
+    if literal.startswith("-"):
+        return False
+    if any(ch.isspace() for ch in literal) or "%" in literal or "{" in literal:
+        return True
+    inner = literal.strip("_.")
+    return len(literal) >= 12 or any(not (ch.isalnum() or ch == "_") for ch in inner)
+
+
 FAMILY_SIZE = 3  # units of one identifier-blind shape: a template of the repository
 MIN_CONCEPT_ANCHORS = 2
 # A unit several times the size of the other does more than the same job: at most it holds a
