@@ -7,6 +7,7 @@ side effects), and exactly which call sites to redirect. Same input, same plan, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from analyzers import (
@@ -15,12 +16,14 @@ from analyzers import (
     Hotspot,
     Member,
     UnitProfile,
+    is_test,
     is_test_path,
     profile_function,
 )
 from app.answer import Gap, IdealizedAnswer, MemberAssumptions
 from app.context import UNRESOLVED, CodeReader, SymbolChange, member_id
 
+_RECEIVER = re.compile(r"def\s+\w+\s*\(\s*(\w+)")
 CONFIDENCE = {"type-1": 0.9, "type-2": 0.8, "type-3": 0.7, "concept": 0.5}
 MAX_SITES_LISTED = 8
 
@@ -35,6 +38,12 @@ class MemberFacts:
     tests: tuple[CallSite, ...]
     score: float
     reasons: tuple[str, ...]
+    receiver: str = ""  # a method's first parameter as written (``self``, ``cls``)
+
+    @property
+    def is_test(self) -> bool:
+        """Test or sample code: a member that only exercises the others."""
+        return is_test(self.member.unit)
 
     @property
     def name(self) -> str:
@@ -63,6 +72,9 @@ def member_facts(
         unit = member.unit
         code = reader.lines(unit.path, unit.start_line, unit.end_line)
         profile = profile_function(code) if unit.kind != "class" else None
+        receiver = ""
+        if unit.kind in ("method", "async_method") and (found := _RECEIVER.search(code)):
+            receiver = found.group(1)
         sites = uses.get(member_id(unit), [])
         tests = tuple(s for s in sites if is_test_path(s.path))
         callers = tuple(s for s in sites if not is_test_path(s.path))
@@ -91,7 +103,11 @@ def member_facts(
         if unit.kind in ("function", "async_function") and unit.parent is None:
             score += 1
             reasons.append("it is a module-level function any caller can import")
-        facts.append(MemberFacts(member, profile, callers, tests, score, tuple(reasons)))
+        if is_test(unit):
+            score -= 20  # the package's own code is what tests exercise, never the reverse
+        facts.append(
+            MemberFacts(member, profile, callers, tests, score, tuple(reasons), receiver)
+        )
     return facts
 
 
@@ -114,7 +130,15 @@ def _signature(fact: MemberFacts, params: tuple[str, ...] | None = None) -> str:
     if fact.profile is None:
         return f"class {name}" if fact.member.unit.kind == "class" else name
     prefix = "async def" if fact.profile.is_async else "def"
-    return f"{prefix} {name}({', '.join(params if params is not None else fact.profile.params)})"
+    listed = list(params if params is not None else fact.profile.params)
+    if fact.receiver:
+        listed.insert(0, fact.receiver)  # a method is shown as one: ``def discover(self)``
+    return f"{prefix} {name}({', '.join(listed)})"
+
+
+def _returning(returns: str) -> str:
+    """A profile's return description as a verb phrase: "returns a value", "yields values"."""
+    return returns if returns.startswith("yields") else f"returns {returns}"
 
 
 def _describe(profile: UnitProfile | None, field: str) -> str:
@@ -146,7 +170,7 @@ def _assumptions(fact: MemberFacts) -> list[str]:
         out.append("absorbs " + ", ".join(f"`{c}`" for c in p.catches) + " itself")
     if not p.raises and not p.catches:
         out.append("lets every error of what it calls reach its caller")
-    out.append(f"returns {p.returns}")
+    out.append(_returning(p.returns))
     out.extend(f"{effect}" for effect in p.effects)
     return out
 
@@ -230,6 +254,13 @@ def offline_finding(
     for other in others:
         who = other.member.introduced_by
         origin = f", from {who} {branch_titles.get(who, '')}".rstrip() if who else ""
+        if other.is_test and keep.is_test:
+            # Tests are not redirected to one another: they become one case of a table.
+            plan.append(
+                f"Fold `{other.name}` (`{other.where}`{origin}) into `{keep.name}` as one "
+                "parametrized test, or move their shared set-up into a fixture."
+            )
+            continue
         step = f"Replace `{other.name}` (`{other.where}`{origin}) by a call to `{keep.name}`"
         if other.profile and "writes to standard output" in other.profile.effects:
             step += "; keep only its presentation (printing) where it is"
@@ -262,11 +293,17 @@ def offline_finding(
         )
 
     kept_profile = keep.profile
-    returns = kept_profile.returns if kept_profile else "an instance"
+    returns = _returning(kept_profile.returns) if kept_profile else "returns an instance"
     errors = (
         "raises " + ", ".join(kept_profile.raises)
         if kept_profile and kept_profile.raises
         else "lets errors propagate"
+    )
+    owner = keep.member.unit.parent
+    reach = (
+        f"Every caller reaches it through `{owner}`"
+        if keep.receiver and owner
+        else "Every caller imports it from there"
     )
     total_sites = sum(len(f.callers) + len(f.tests) for f in facts)
     return IdealizedAnswer(
@@ -275,8 +312,8 @@ def offline_finding(
         f"({finding.clone_type}, score {finding.score:.2f}). Keep `{keep.name}` and make the "
         f"others delegate to it; {_plural(total_sites, 'use')} found in the repository.",
         ideal_design=f"One implementation of {finding.concept} in `{keep.member.unit.path}`: "
-        f"`{signature}`. It returns {returns} and {errors}. Every caller imports it from "
-        "there; no other module carries its own copy.",
+        f"`{signature}`. It {returns} and {errors}. {reach}; no other module carries its "
+        "own copy.",
         interface=[signature],
         canonical_location=f"{keep.member.unit.path} ({keep.name})",
         gaps=gaps,
@@ -373,7 +410,7 @@ def offline_hotspot(
 
 
 def _assumptions_of(profile: UnitProfile) -> list[str]:
-    out = [f"parameters: {', '.join(profile.params) or 'none'}", f"returns {profile.returns}"]
+    out = [f"parameters: {', '.join(profile.params) or 'none'}", _returning(profile.returns)]
     if profile.raises:
         out.append("raises " + ", ".join(profile.raises))
     return out
@@ -397,7 +434,7 @@ def _what_changed(
         if new_raises := [r for r in after.raises if r not in before.raises]:
             parts.append("now raises " + ", ".join(f"`{r}`" for r in new_raises))
         if before.returns != after.returns:
-            parts.append(f"now returns {after.returns}")
+            parts.append(f"now {_returning(after.returns)}")
     diff = change.diff.splitlines()
     plus = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
     minus = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))

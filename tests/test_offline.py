@@ -167,3 +167,63 @@ def test_members_sharing_a_name_keep_their_own_callers(repo: RepoBuilder) -> Non
         assert "(App.timeout)" in uses
         assert "pkg/app.py:" not in uses
     assert "__init__" not in replace  # super().__init__ is nobody's use
+
+
+READER = '''
+class {cls}:
+    def __init__(self, stream):
+        self.stream = stream
+
+    def chunks(self, size):
+        """Read the stream in pieces of ``size`` bytes until it ends."""
+        while True:
+            piece = self.stream.read(size)
+            if not piece:
+                break
+            if isinstance(piece, str):
+                piece = piece.encode("utf-8")
+            yield piece
+'''
+
+
+def test_methods_read_as_methods_and_generators_as_generators(repo: RepoBuilder) -> None:
+    base = repo.commit(
+        "Initial", {"pkg/__init__.py": "", "pkg/upload.py": READER.format(cls="Upload")}
+    )
+    repo.branch("dl", {"pkg/download.py": READER.format(cls="Download")})
+    repo.merge_pr(6, "dl", "Downloads")
+    report, _ = run(repo.root, base)
+    (finding,) = report.findings
+    answer = report.idealized[finding.id].answer
+    assert answer.interface == ["def chunks(self, size)"]
+    assert "It yields values" in answer.ideal_design
+    assert "through `Upload`" in answer.ideal_design
+    assert "imports it" not in answer.ideal_design
+    assert "returns yields" not in " ".join(a for m in answer.assumptions for a in m.assumptions)
+
+
+TEST_CASE = '''
+def test_{name}(client):
+    response = client.get("/{name}", headers={{"Accept": "application/json"}})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["items"] == sorted(body["items"])
+    assert len(body["items"]) <= 50
+'''
+
+
+def test_no_plan_replaces_one_test_by_a_call_to_another(repo: RepoBuilder) -> None:
+    base = repo.commit(
+        "Initial",
+        {
+            ".github/idealdiff.yml": "analysis:\n  include_tests: true\n",
+            "tests/test_users.py": TEST_CASE.format(name="users"),
+        },
+    )
+    repo.branch("t", {"tests/test_teams.py": TEST_CASE.format(name="teams")})
+    repo.merge_pr(7, "t", "Team tests")
+    report, _ = run(repo.root, base)
+    (finding,) = report.findings
+    plan = report.idealized[finding.id].answer.plan
+    assert not any(step.startswith("Replace") for step in plan)
+    assert any("parametrized test" in step for step in plan)

@@ -46,7 +46,8 @@ _TITLES = {
     "held-out-3": "held-out set 3 (added after round 2, measured with it)",
     "held-out-4": "held-out set 4 (added after round 3's change, measured with it)",
     "held-out-5": "held-out set 5 (added in a later session, first measured with round 3's code)",
-    "held-out-6": "held-out set 6 (added after round 4, measured with it; never tuned on)",
+    "held-out-6": "held-out set 6 (added after round 4, first measured with it, then seen)",
+    "held-out-7": "held-out set 7 (added after round 5, measured with it; never tuned on)",
 }
 
 

@@ -53,6 +53,10 @@ REPOS = (
     ("jazzband/pip-tools", "main", (), "held-out-6"),
     ("pypa/pipx", "main", (), "held-out-6"),
     ("httpie/cli", "master", (), "held-out-6"),
+    ("pypa/pip", "main", (), "held-out-7"),
+    ("sqlalchemy/alembic", "main", (), "held-out-7"),
+    ("celery/celery", "main", (), "held-out-7"),
+    ("encode/httpcore", "master", (), "held-out-7"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
