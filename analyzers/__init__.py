@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers.callsites import CallSite, find_call_sites, mentions, module_name, refers_to
+from analyzers.callsites import CallSite, find_call_sites, mentions, refers_to
 from analyzers.diff import PatchError, parse_patch
 from analyzers.model import (
     CLONE_ORDER,
@@ -59,7 +59,6 @@ __all__ = [
     "is_test_path",
     "locate_units",
     "mentions",
-    "module_name",
     "parse_patch",
     "profile_function",
     "refers_to",

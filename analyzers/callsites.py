@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from analyzers.imports import bindings_of
 
 UseKind = Literal["call", "reference", "import"]
 
@@ -33,31 +35,17 @@ class CallSite:
     target: str = ""  # the dotted name it refers to (``src.pkg.mod.Class.name``); "" unknown
 
 
-def module_name(path: str) -> str:
-    """The dotted name of a module as its path spells it (``src/pkg/__init__.py``: ``src.pkg``)."""
-    parts = path.removesuffix(".py").split("/")
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def refers_to(target: str, path: str, qualname: str) -> bool:
-    """Whether a resolved use names the unit ``qualname`` of module ``path``.
-
-    Imports spell modules from the import root, not the repository root (``flask.app`` for
-    ``src/flask/app.py``), and a package may re-export a name (``from flask import Flask``):
-    the target matches when it ends with the unit's qualified name and its head names one of
-    the packages the unit's module sits in.
-    """
-    if not target:
+def refers_to(target: str, module: str, qualname: str) -> bool:
+    """Whether a resolved use names the unit ``qualname`` of the dotted ``module``, directly or
+    through a package that re-exports it (``from flask import Flask``: ``flask.Flask`` names
+    ``Flask`` of ``flask.app``)."""
+    if not target or not module:
         return False
-    module = module_name(path)
     own = qualname.split("@")[0]
-    full = f"{module}.{own}"
-    if full == target or full.endswith("." + target):
+    if target == f"{module}.{own}":
         return True
     head = target.removesuffix("." + own)
-    return head != target and f".{head}." in f".{module}."
+    return head != target and module.startswith(head + ".")
 
 
 def mentions(source: str, names: Iterable[str]) -> bool:
@@ -82,17 +70,15 @@ class _Finder:
     the places the earlier libcst visitor recorded; ``tests/test_callsites.py`` keeps them equal.)
     """
 
-    def __init__(self, path: str, names: frozenset[str], lines: list[str]) -> None:
+    def __init__(self, path: str, module: str, names: frozenset[str], lines: list[str]) -> None:
         self.path = path
         self.names = names
         self.lines = lines
         self.sites: list[tuple[int, int, CallSite]] = []
         self.used = False  # a Name, Attribute or import of a name: the file really uses one
-        self.module = module_name(path)
-        package = self.module if path.endswith("__init__.py") else self.module.rpartition(".")[0]
-        self.package = package
-        self.bound: dict[str, str] = {}  # local name -> dotted name it was imported as
-        self.defined: set[str] = set()  # top-level functions and classes of the module
+        self.module = module
+        self.bound: Mapping[str, str] = {}  # local name -> dotted name it was imported as
+        self.defined: frozenset[str] = frozenset()  # names the module binds itself
 
     def _record(
         self, node: ast.AST, line: int, caller: str, name: str, kind: UseKind, target: str = ""
@@ -101,32 +87,6 @@ class _Finder:
         col = getattr(node, "col_offset", 0)
         site = CallSite(self.path, line, caller, name, kind, text, target)
         self.sites.append((line, col, site))
-
-    def _from(self, node: ast.ImportFrom) -> str:
-        """The dotted module a ``from ... import`` reads, relative levels resolved."""
-        if not node.level:
-            return node.module or ""
-        base = self.package.split(".") if self.package else []
-        base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
-        return ".".join([*base, *([node.module] if node.module else [])])
-
-    def _bindings(self, tree: ast.Module) -> None:
-        for stmt in tree.body:
-            if isinstance(stmt, _DEFS):
-                self.defined.add(stmt.name)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        self.bound[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".")[0]
-                        self.bound[top] = top
-            elif isinstance(node, ast.ImportFrom):
-                module = self._from(node)
-                for alias in node.names:
-                    if alias.name != "*":
-                        self.bound[alias.asname or alias.name] = f"{module}.{alias.name}"
 
     def _name(self, name: str) -> str:
         if name in self.bound:
@@ -158,7 +118,9 @@ class _Finder:
 
     def run(self, tree: ast.Module) -> None:
         names = self.names
-        self._bindings(tree)
+        if self.module:
+            bindings = bindings_of(tree, self.module, self.path.endswith("__init__.py"))
+            self.bound, self.defined = bindings.imports, bindings.defined
         skip: set[int] = set()  # attribute nodes already recorded as the callee of a call
         # (node, enclosing definition's qualified name, enclosing class's qualified name)
         stack: list[tuple[ast.AST, str, str]] = [(tree, "", "")]
@@ -203,7 +165,7 @@ class _Finder:
                 if last in names:
                     self.used = True
                     if last != "*":  # ``from m import *`` names nothing
-                        target = self.bound.get(node.asname or node.name, node.name)
+                        target = self.bound.get(node.asname or node.name, "")
                         self._record(node, node.lineno, caller, last, "import", target)
             elif isinstance(node, ast.ImportFrom):
                 for part in (node.module or "").split("."):
@@ -232,12 +194,15 @@ class _Finder:
             stack.extend((child, inner, inner_cls) for child in ast.iter_child_nodes(node))
 
 
-def find_call_sites(path: str, source: str, names: Iterable[str]) -> tuple[CallSite, ...]:
+def find_call_sites(
+    path: str, source: str, names: Iterable[str], module: str = ""
+) -> tuple[CallSite, ...]:
     """Every call of, reference to and import of ``names`` in one module.
 
     Definitions and parameters that merely share a name are not uses, and a module that only
     names them that way (or in keyword arguments, comments or strings) has none. A module that
-    does not parse has no call sites (the scan already reported it as skipped).
+    does not parse has no call sites (the scan already reported it as skipped). ``module`` is
+    its dotted name (``analyzers.imports.Modules``); without it nothing is resolved.
     """
     wanted = frozenset(names)
     if not wanted or not mentions(source, wanted):
@@ -246,7 +211,7 @@ def find_call_sites(path: str, source: str, names: Iterable[str]) -> tuple[CallS
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError):
         return ()
-    finder = _Finder(path, wanted, source.splitlines())
+    finder = _Finder(path, module, wanted, source.splitlines())
     finder.run(tree)
     if not finder.used:
         return ()

@@ -32,6 +32,15 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from analyzers.imports import (
+    Bindings,
+    Modules,
+    module_bindings,
+    module_level,
+    resolve_from,
+    stored_names,
+)
+
 OpKind = Literal["replace", "remove", "insert_after", "add_import"]
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
 _DefNode = cst.FunctionDef | cst.ClassDef
@@ -61,55 +70,11 @@ class Applied:
 # ----------------------------------------------------------------------------- module names
 
 
-class Modules:
-    """Dotted module names of a repository's Python files (built once per change)."""
-
-    def __init__(self, paths: Iterable[str]) -> None:
-        self.present = frozenset(paths)
-        self._names: dict[str, tuple[str, str] | None] = {}
-        self._paths: dict[str, str] | None = None
-
-    def name(self, path: str) -> tuple[str, str] | None:
-        """(import root folder, dotted module name), or None when the file is not importable.
-
-        The module's package is the longest chain of parent folders holding an ``__init__.py``;
-        the root is the folder above it (so ``src/`` layouts work).
-        """
-        if path not in self._names:
-            self._names[path] = self._name(path)
-        return self._names[path]
-
-    def _name(self, path: str) -> tuple[str, str] | None:
-        if not path.endswith(".py"):
-            return None
-        folders = path.split("/")[:-1]
-        packages = 0
-        while packages < len(folders):
-            if "/".join([*folders[: len(folders) - packages], "__init__.py"]) not in self.present:
-                break
-            packages += 1
-        stem = path.rsplit("/", 1)[-1][:-3]
-        dotted = folders[len(folders) - packages :] + ([] if stem == "__init__" else [stem])
-        if not dotted or not all(p.isidentifier() for p in dotted):
-            return None
-        return "/".join(folders[: len(folders) - packages]), ".".join(dotted)
-
-    def path(self, module: str) -> str | None:
-        """The file that defines ``module`` (a package's ``__init__.py``), if any."""
-        if self._paths is None:
-            self._paths = {}
-            for path in sorted(self.present):
-                name = self.name(path)
-                if name is not None:
-                    self._paths.setdefault(name[1], path)
-        return self._paths.get(module)
-
-
 def module_ref(text: str, module: str, is_package: bool, target: str) -> str:
     """How ``module`` should name ``target`` in a new import: relatively when it already imports
     relatively (the module's own style) and both share a top package, else absolutely."""
     tree = ast.parse(text)
-    relative = any(isinstance(n, ast.ImportFrom) and n.level > 0 for n in _module_level(tree.body))
+    relative = any(isinstance(n, ast.ImportFrom) and n.level > 0 for n in module_level(tree.body))
     base = module.split(".") if is_package else module.split(".")[:-1]
     parts = target.split(".")
     common = 0
@@ -118,80 +83,6 @@ def module_ref(text: str, module: str, is_package: bool, target: str) -> str:
     if not relative or common == 0:
         return target
     return "." * (len(base) - common + 1) + ".".join(parts[common:])
-
-
-def _resolve_from(module: str, is_package: bool, level: int, target: str | None) -> str:
-    """The absolute module a ``from`` import names (relative imports resolved)."""
-    if level == 0:
-        return target or ""
-    base = module.split(".")
-    if not is_package:
-        base = base[:-1]
-    base = base[: len(base) - (level - 1)] if level > 1 else base
-    return ".".join([*base, *([target] if target else [])])
-
-
-# ----------------------------------------------------------------------------- module bindings
-
-
-@dataclass(frozen=True)
-class Bindings:
-    """What a module binds at module level: imports by their target, and everything else."""
-
-    imports: Mapping[str, str]  # bound name -> absolute dotted target ("os.path", "pkg.mod.f")
-    defined: frozenset[str]  # names bound by def, class or assignment at module level
-    star: bool  # a ``from x import *`` makes the module's names unknowable
-
-
-def module_bindings(text: str, module: str, is_package: bool) -> Bindings:
-    """The module-level bindings of ``text`` (conditional ones included)."""
-    tree = ast.parse(text)
-    imports: dict[str, str] = {}
-    defined: set[str] = set()
-    star = False
-    for node in _module_level(tree.body):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    imports[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".")[0]
-                    imports[head] = head
-        elif isinstance(node, ast.ImportFrom):
-            source = _resolve_from(module, is_package, node.level, node.module)
-            for alias in node.names:
-                if alias.name == "*":
-                    star = True
-                    continue
-                imports[alias.asname or alias.name] = f"{source}.{alias.name}"
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            defined.add(node.name)
-        else:
-            for target in _stored_names(node):
-                defined.add(target)
-    for name in imports:
-        defined.discard(name)
-    return Bindings(imports, frozenset(defined), star)
-
-
-def _module_level(body: Sequence[ast.stmt]) -> Iterable[ast.stmt]:
-    """Module-level statements, looking inside if/try/with blocks (conditional definitions)."""
-    for node in body:
-        yield node
-        if isinstance(node, ast.If | ast.Try | ast.With):
-            for block in ("body", "orelse", "finalbody"):
-                yield from _module_level(getattr(node, block, []))
-            for handler in getattr(node, "handlers", []):
-                yield from _module_level(handler.body)
-
-
-def _stored_names(node: ast.stmt) -> Iterable[str]:
-    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for target in targets:
-            for sub in ast.walk(target):
-                if isinstance(sub, ast.Name):
-                    yield sub.id
 
 
 # ----------------------------------------------------------------------------- equivalence
@@ -730,7 +621,7 @@ def apply_redirects(
             continue
         level = len(node.relative)
         target = cst.helpers.get_full_name_for_node(node.module) if node.module else None
-        source = _resolve_from(module, is_package, level, target)
+        source = resolve_from(module, is_package, level, target)
         kept: list[cst.ImportAlias] = []
         added: list[str] = []
         for alias in node.names:
@@ -943,13 +834,13 @@ def validate(
 def _top_names(text: str) -> set[str]:
     tree = ast.parse(text)
     names: set[str] = set()
-    for node in _module_level(tree.body):
+    for node in module_level(tree.body):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
         else:
-            names.update(_stored_names(node))
+            names.update(stored_names(node))
     return names
 
 

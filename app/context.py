@@ -27,6 +27,7 @@ from analyzers import (
     refers_to,
     scan_module,
 )
+from analyzers.imports import Modules
 from app.report import Report
 from app.source import CodeSource
 from app.store import Store
@@ -127,18 +128,25 @@ def member_names(finding: Finding) -> dict[str, list[Unit]]:
     return names
 
 
+def dotted(modules: Modules, path: str) -> str:
+    """A file's module name as Python imports it; a file outside any package (a script, a
+    test folder without ``__init__.py``) by its own name, which is how it imports others."""
+    found = modules.name(path)
+    return found[1] if found else posixpath.basename(path).removesuffix(".py")
+
+
 def _sites(
-    reader: CodeReader, path: str, names: frozenset[str], cache: Store | None
+    reader: CodeReader, path: str, module: str, names: frozenset[str], cache: Store | None
 ) -> tuple[CallSite, ...]:
-    """Call sites of ``names`` in one head file, cached by its blob and the names."""
-    digest = hashlib.sha256("\0".join(sorted(names)).encode()).hexdigest()[:24]
+    """Call sites of ``names`` in one head file, cached by its blob, its module and the names."""
+    digest = hashlib.sha256("\0".join([module, *sorted(names)]).encode()).hexdigest()[:24]
     key = f"uses/2/{reader.head_tree.get(path, '')}/{digest}"
     if cache is not None and (raw := cache.get_value(key)) is not None:
         try:
             return tuple(CallSite(path, *row) for row in json.loads(raw))
         except (ValueError, TypeError):
             pass  # a damaged entry is recomputed
-    sites = find_call_sites(path, reader.text(path) or "", names)
+    sites = find_call_sites(path, reader.text(path) or "", names, module)
     if cache is not None and path in reader.head_tree:
         rows = [[s.line, s.caller, s.name, s.kind, s.text, s.target] for s in sites]
         cache.put_value(key, json.dumps(rows).encode())
@@ -183,8 +191,9 @@ def find_uses(
         candidates = candidates[:max_files]
     uses: dict[str, list[CallSite]] = {member_id(m.unit): [] for m in finding.members}
     uses[UNRESOLVED] = []
+    modules = Modules(reader.head_tree)
     for path in candidates:
-        for site in _sites(reader, path, frozenset(names), cache):
+        for site in _sites(reader, path, dotted(modules, path), frozenset(names), cache):
             inside_member = any(
                 u.path == path and u.start_line <= site.line <= u.end_line
                 for units in names.values()
@@ -193,7 +202,9 @@ def find_uses(
             if inside_member:
                 continue
             owners = [
-                u for u in names[site.name] if refers_to(site.target, u.path, u.qualname)
+                u
+                for u in names[site.name]
+                if refers_to(site.target, dotted(modules, u.path), u.qualname)
             ]
             for unit in owners:
                 uses[member_id(unit)].append(site)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from analyzers import Finding
 from analyzers.edits import ChangeSet, FileEdit
+from analyzers.imports import Modules
 from analyzers.unify import (
     Member,
-    Modules,
     Redirect,
     UnifyError,
     UnitOp,

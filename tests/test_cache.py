@@ -67,9 +67,11 @@ def test_call_sites_are_searched_once_per_blob(
     searched: list[str] = []
     real = context.find_call_sites
 
-    def counting(path: str, source: str, names: Iterable[str]) -> tuple[CallSite, ...]:
+    def counting(
+        path: str, source: str, names: Iterable[str], module: str = ""
+    ) -> tuple[CallSite, ...]:
         searched.append(path)
-        return real(path, source, names)
+        return real(path, source, names, module)
 
     monkeypatch.setattr(context, "find_call_sites", counting)
     first, _ = run(repo.root, base, db)

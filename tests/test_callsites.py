@@ -6,7 +6,8 @@ The expectations below were produced by the libcst implementation this one repla
 
 from __future__ import annotations
 
-from analyzers import CallSite, find_call_sites, mentions, module_name, refers_to
+from analyzers import CallSite, find_call_sites, mentions, refers_to
+from analyzers.imports import Modules
 
 EDGE = '''\
 """Module docstring naming target in prose."""
@@ -160,34 +161,45 @@ class Blueprint(Scaffold):
 
 
 def _targets(name: str) -> list[tuple[int, str]]:
-    sites = find_call_sites("src/flask/blueprints.py", USER, {name})
+    sites = find_call_sites("src/flask/blueprints.py", USER, {name}, "flask.blueprints")
     return [(s.line, s.target) for s in sites if s.kind == "call"]
 
 
 def test_uses_are_resolved_to_what_they_name() -> None:
     # Relative and absolute imports, an alias, self inside a class, a re-exported class,
     # super() and a receiver of unknown type.
-    assert _targets("_make_timedelta") == [(18, "src.flask.sansio.app._make_timedelta")]
+    assert _targets("_make_timedelta") == [(18, "flask.sansio.app._make_timedelta")]
     assert _targets("app_timedelta") == [(18, "flask.app._make_timedelta")]
     assert _targets("send_static_file") == [
-        (12, "src.flask.helpers.send_static_file"),
-        (15, "src.flask.blueprints.Blueprint.send_static_file"),
+        (12, "flask.helpers.send_static_file"),
+        (15, "flask.blueprints.Blueprint.send_static_file"),
         (16, "flask.Flask.send_static_file"),
         (17, ""),
     ]
     assert _targets("__init__") == [(9, "super().__init__")]
+    # Without its module name a file's uses are found but not resolved.
+    unresolved = find_call_sites("x.py", USER, {"_make_timedelta"})
+    assert {s.target for s in unresolved} == {""}
 
 
 def test_a_resolved_use_refers_to_one_member_only() -> None:
-    sansio, app = "src/flask/sansio/app.py", "src/flask/app.py"
-    assert refers_to("src.flask.sansio.app._make_timedelta", sansio, "_make_timedelta")
-    assert not refers_to("src.flask.sansio.app._make_timedelta", app, "_make_timedelta")
-    # Imports spell modules from the import root; a package re-exports its modules' names.
-    assert refers_to("flask.app._make_timedelta", app, "_make_timedelta")
-    assert not refers_to("flask.app._make_timedelta", sansio, "_make_timedelta")
-    assert refers_to("flask.Flask.send_static_file", app, "Flask.send_static_file")
-    blueprints = "src/flask/blueprints.py"
-    assert not refers_to("flask.Flask.send_static_file", blueprints, "Blueprint.send_static_file")
-    assert not refers_to("super().__init__", app, "Flask.__init__")
-    assert not refers_to("", app, "Flask.send_static_file")
-    assert module_name("src/flask/__init__.py") == "src.flask"
+    assert refers_to("flask.sansio.app._make_timedelta", "flask.sansio.app", "_make_timedelta")
+    assert not refers_to("flask.sansio.app._make_timedelta", "flask.app", "_make_timedelta")
+    # A package re-exports its modules' names.
+    assert refers_to("flask.Flask.send_static_file", "flask.app", "Flask.send_static_file")
+    assert not refers_to(
+        "flask.Flask.send_static_file", "flask.blueprints", "Blueprint.send_static_file"
+    )
+    assert not refers_to("super().__init__", "flask.app", "Flask.__init__")
+    assert not refers_to("", "flask.app", "Flask.send_static_file")
+
+
+def test_modules_are_named_as_python_imports_them() -> None:
+    modules = Modules(
+        ["src/flask/__init__.py", "src/flask/app.py", "src/flask/sansio/app.py", "tools/run.py"]
+    )
+    assert modules.name("src/flask/app.py") == ("src", "flask.app")
+    # A folder without __init__.py inside a package is a namespace subpackage (PEP 420).
+    assert modules.name("src/flask/sansio/app.py") == ("src", "flask.sansio.app")
+    assert modules.name("tools/run.py") == ("tools", "run")
+    assert modules.path("flask.sansio.app") == "src/flask/sansio/app.py"
