@@ -42,7 +42,10 @@ def refers_to(target: str, module: str, qualname: str) -> bool:
     if not target or not module:
         return False
     own = qualname.split("@")[0]
-    if target == f"{module}.{own}":
+    full = f"{module}.{own}"
+    # Folders above the outermost ``__init__.py`` may still be imported through (a root
+    # namespace package): ``pkg.text.slugify`` names ``slugify`` of ``pkg/text.py``.
+    if target == full or target.endswith("." + full):
         return True
     head = target.removesuffix("." + own)
     return head != target and module.startswith(head + ".")
