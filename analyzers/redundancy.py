@@ -238,7 +238,9 @@ class _Concept:
         if channel == "call" and (name in _BUILTINS or len(name) < 3):
             return False  # a builtin, or a call of a parameter like ``f``
         if channel == "literal" and not _specific(text):
-            return False
+            # A bare word or flag says what a pair is about only when nothing else in the
+            # repository says it (``"clspath"``, not ``"json"`` or ``"--verbose"``).
+            return self.df.get(term, 0) <= 2
         return channel in ("literal", "call") and self.df.get(term, 0) <= options.concept_max_df
 
     def idf(self, term: tuple[str, str]) -> float:
@@ -255,14 +257,20 @@ _BUILTINS = frozenset(
 )
 def _specific(literal: str) -> bool:
     """A literal that says what the code does (a message, a format, a path, a header name),
-    not a single word or a command-line flag, which say only which key or tool it uses: two
-    commands passing ``"--verbose"`` to ``pip``, or reading ``"json"``, do different jobs."""
+    not a single word or a command-line flag, which mostly say only which key or tool it
+    uses: two commands passing ``"--verbose"`` to ``pip``, or reading ``"json"``, do
+    different jobs."""
     if literal.startswith("-"):
         return False
     if any(ch.isspace() for ch in literal) or "%" in literal or "{" in literal:
         return True
     inner = literal.strip("_.")
     return len(literal) >= 12 or any(not (ch.isalnum() or ch == "_") for ch in inner)
+
+
+def _message(literal: str) -> bool:
+    """A sentence or a format: three words or more, or placeholders."""
+    return len(literal.split()) >= 3 or "%(" in literal or "{" in literal
 
 
 FAMILY_SIZE = 3  # units of one identifier-blind shape: a template of the repository
@@ -306,8 +314,14 @@ def _concept_score(
         best = sorted(shared, key=lambda t: (-concept.idf(t), t[1]))[:4]
         matched.append(f"{_CHANNEL_LABELS[channel]}: " + ", ".join(repr(t[1]) for t in best))
         if channel in ("literal", "call"):
-            # ``.urlopen`` and ``urllib.request.urlopen`` are one anchor, not two.
-            anchors |= {t[1].rsplit(".", 1)[-1] for t in shared if concept.anchor(t, options)}
+            # ``.urlopen`` and ``urllib.request.urlopen`` are one anchor, not two. A message
+            # written out identically in both (a log line with its placeholders) is as much
+            # evidence as two: nobody types the same sentence twice by chance.
+            for t in shared:
+                if concept.anchor(t, options):
+                    anchors.add(t[1].rsplit(".", 1)[-1])
+                    if channel == "literal" and _message(t[1]):
+                        anchors.add(t[1] + "\x00again")
     # Names differ by definition here: agreement needs more than one rare literal or API.
     if len(anchors) < MIN_CONCEPT_ANCHORS or present == 0:
         return 0.0, ()

@@ -221,25 +221,31 @@ def deprecated(item: IndexedUnit) -> bool:
     return any(t.startswith(("deprecat", "remov")) for t in f.ident_terms)
 
 
-def _plain(name: str) -> str:
-    """A name without its async marker: ``aread`` -> ``read``, ``AsyncClient`` -> ``Client``."""
-    for prefix in ("async_", "Async", "Sync", "sync_"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            return name[len(prefix) :]
-    return name
+_COLOUR = re.compile(r"(?<![A-Za-z])(_?)(?:[Aa]sync|[Ss]ync)(?![a-z])(_?)")
+
+
+def colourless(text: str) -> str:
+    """A path or a name without its async/sync words: ``_async/http11.py::AsyncHTTP11.
+    handle_async_request`` and ``_sync/http11.py::HTTP11.handle_request`` meet."""
+    # One underscore stays where the word sat between two (handle_async_request).
+    return _COLOUR.sub(lambda m: "_" if m.group(1) and m.group(2) else "", text).replace(
+        "//", "/"
+    )
 
 
 def variants(a: Unit, b: Unit) -> bool:
-    """One is the ``async`` twin of the other (by its kind, or its class's name)."""
+    """One is the ``async`` twin of the other: by its kind (``aread``/``read``), or because
+    their paths and names differ only by async/sync words (a package's ``_async`` and
+    ``_sync`` trees, often one generated from the other, kept in pairs on purpose)."""
     ka, kb = a.kind.startswith("async"), b.kind.startswith("async")
     na, nb = base_name(a), base_name(b)
     if ka != kb:
         sync_name, async_name = (na, nb) if kb else (nb, na)
-        return async_name in (sync_name, "a" + sync_name, "async_" + sync_name)
-    if a.kind == "class" and b.kind == "class":
-        return na != nb and _plain(na) == _plain(nb)
-    ca, cb = _class_of(a), _class_of(b)
-    return na == nb and bool(ca and cb) and ca != cb and _plain(ca) == _plain(cb)
+        if async_name in (sync_name, "a" + sync_name, "async_" + sync_name):
+            return True
+    if a.path == b.path and a.qualname == b.qualname:
+        return False
+    return colourless(f"{a.path}::{a.qualname}") == colourless(f"{b.path}::{b.qualname}")
 
 
 def not_redundancy(
@@ -257,6 +263,9 @@ def not_redundancy(
         return "deprecated code, on its way out"
     if ua.path == ub.path and base_name(ua) == base_name(ub) and ua.parent == ub.parent:
         return "redefinitions of one name (overloads, accessors, platform variants)"
+    if variants(ua, ub):
+        # Before the identical-copy rule: a twin tree repeats whatever does not await.
+        return "the synchronous and asynchronous variants of one operation"
     if clone_type == "type-1":
         return None
     if (is_dunder(ua) and is_dunder(ub)) or (
@@ -267,8 +276,6 @@ def not_redundancy(
         return "special methods of a protocol"
     if clone_type == "type-2" and ua.path == ub.path:
         return "a family written side by side (one shape, names and literals differ by design)"
-    if variants(ua, ub):
-        return "the synchronous and asynchronous variants of one operation"
     if hierarchy.declaration(ua) and hierarchy.declaration(ub):
         return "two data declarations (fields differ by name and type, which is their point)"
     if hierarchy.overrides(ua, ub):

@@ -8,9 +8,23 @@ from analyzers.model import Unit
 
 # Folders of code that illustrates, exercises or measures the package rather than being it: a
 # helper repeated in an example, a benchmark script or a type-checker fixture is
-# self-containment, not drift.
+# self-containment, not drift. Python under ``templates/`` is scaffolding a tool copies into
+# its users' projects (``alembic init``, ``django-admin startproject``): each copy stands alone.
 SAMPLE_FOLDERS = frozenset(
-    {"test", "tests", "testing", "examples", "example", "docs", "doc", "bench", "benchmarks"}
+    {
+        "test",
+        "tests",
+        "testing",
+        "examples",
+        "example",
+        "docs",
+        "doc",
+        "bench",
+        "benchmarks",
+        "templates",
+        "project_template",
+        "app_template",
+    }
 )
 
 

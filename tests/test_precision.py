@@ -435,3 +435,41 @@ def test_standalone_scripts_are_self_contained_on_purpose() -> None:
     assert scripts == ()
     into_package = review({"scripts/bump.py": _script(HELPER)}, {"pkg/retry.py": HELPER})
     assert names(into_package) == [{"parse_retry_after"}]
+
+
+def _connection(colour: str) -> str:
+    prefix, awaiting, name = ("", "", "handle_request")
+    if colour:
+        prefix, awaiting, name = ("Async", "await ", "handle_async_request")
+    return f'''
+class {prefix}HTTPConnection:
+    def has_expired(self):
+        now = time.monotonic()
+        keepalive_expired = self._expire_at is not None and now > self._expire_at
+        server_disconnected = self._state == "IDLE" and self._network_stream.is_readable()
+        return keepalive_expired or server_disconnected
+
+    {"async " if colour else ""}def {name}(self, request):
+        if not self.can_handle_request(request.url.origin):
+            raise RuntimeError(f"Attempted to send request to {{request.url.origin}}")
+        with self._request_lock:
+            if self._connection is None:
+                stream = {awaiting}self._connect(request)
+                self._connection = self._make_connection(stream)
+        return {awaiting}self._connection.{name}(request)
+'''
+
+
+def test_the_async_and_sync_trees_of_one_api_are_twins_not_copies() -> None:
+    # httpcore's _sync package is generated from _async: whatever does not await is identical.
+    twins = review(
+        {"pkg/_async/connection.py": _connection("async")},
+        {"pkg/_sync/connection.py": _connection("")},
+    )
+    assert twins == ()
+
+
+def test_project_templates_are_scaffolding_not_drift() -> None:
+    env = HELPER + "\n\ndef run_migrations_online():\n    return parse_retry_after('5', None)\n"
+    copies = review({"tool/templates/generic/env.py": env}, {"tool/templates/async/env.py": env})
+    assert copies == ()
