@@ -233,6 +233,17 @@ def colourless(text: str) -> str:
     )
 
 
+def _colour(path: str) -> frozenset[str]:
+    return frozenset(m.group(0).strip("_").lower() for m in _COLOUR.finditer(path))
+
+
+def across_twins(a: Unit, b: Unit) -> bool:
+    """One is in a package's async tree and the other in its sync tree: the trees mirror each
+    other, so whatever the pair shares, the same pair exists inside one tree."""
+    ca, cb = _colour(a.path), _colour(b.path)
+    return bool(ca and cb) and ca != cb
+
+
 def variants(a: Unit, b: Unit) -> bool:
     """One is the ``async`` twin of the other: by its kind (``aread``/``read``), or because
     their paths and names differ only by async/sync words (a package's ``_async`` and
@@ -263,7 +274,7 @@ def not_redundancy(
         return "deprecated code, on its way out"
     if ua.path == ub.path and base_name(ua) == base_name(ub) and ua.parent == ub.parent:
         return "redefinitions of one name (overloads, accessors, platform variants)"
-    if variants(ua, ub):
+    if variants(ua, ub) or across_twins(ua, ub):
         # Before the identical-copy rule: a twin tree repeats whatever does not await.
         return "the synchronous and asynchronous variants of one operation"
     if clone_type == "type-1":

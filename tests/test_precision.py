@@ -404,22 +404,28 @@ def {name}(app, directory, force_ascii):
 
 def test_decorators_declare_and_are_no_evidence_of_one_concept() -> None:
     # Commands sharing their options' declarations do different things.
-    find = _command("find", """
+    find = _command(
+        "find",
+        """
         manager = app.get_python_manager(directory)
         installed = manager.get_installed()
         if not installed:
             app.abort("No distributions installed")
         for name, dist in sorted(installed.items()):
             app.display(f"{name}: {dist.path}")
-    """)
-    show = _command("show", """
+    """,
+    )
+    show = _command(
+        "show",
+        """
         table = {"Name": [], "Source": []}
         for source in app.project.config.sources:
             table["Name"].append(source.name)
             table["Source"].append(source.url)
         app.display_table("Sources", table, force_ascii=force_ascii)
         return len(table["Name"])
-    """)
+    """,
+    )
     assert review({"pkg/cli/find.py": find}, {"pkg/cli/show.py": show}) == ()
 
 
@@ -441,7 +447,7 @@ def _connection(colour: str) -> str:
     prefix, awaiting, name = ("", "", "handle_request")
     if colour:
         prefix, awaiting, name = ("Async", "await ", "handle_async_request")
-    return f'''
+    return f"""
 class {prefix}HTTPConnection:
     def has_expired(self):
         now = time.monotonic()
@@ -457,7 +463,7 @@ class {prefix}HTTPConnection:
                 stream = {awaiting}self._connect(request)
                 self._connection = self._make_connection(stream)
         return {awaiting}self._connection.{name}(request)
-'''
+"""
 
 
 def test_the_async_and_sync_trees_of_one_api_are_twins_not_copies() -> None:
@@ -467,6 +473,19 @@ def test_the_async_and_sync_trees_of_one_api_are_twins_not_copies() -> None:
         {"pkg/_sync/connection.py": _connection("")},
     )
     assert twins == ()
+    # A pair across the trees is the same pair as inside one of them: reported once, there.
+    proxy = _connection("").replace("class HTTPConnection", "class ProxyConnection")
+    old = {
+        "pkg/_async/connection.py": _connection("async"),
+        "pkg/_sync/connection.py": _connection(""),
+        "pkg/_async/proxy.py": proxy.replace("class Proxy", "class AsyncProxy"),
+    }
+    found = review(old, {"pkg/_sync/proxy.py": proxy})
+    assert found
+    assert all(
+        {m.unit.path for m in f.members} == {"pkg/_sync/connection.py", "pkg/_sync/proxy.py"}
+        for f in found
+    )
 
 
 def test_project_templates_are_scaffolding_not_drift() -> None:

@@ -47,7 +47,8 @@ _TITLES = {
     "held-out-4": "held-out set 4 (added after round 3's change, measured with it)",
     "held-out-5": "held-out set 5 (added in a later session, first measured with round 3's code)",
     "held-out-6": "held-out set 6 (added after round 4, first measured with it, then seen)",
-    "held-out-7": "held-out set 7 (added after round 5, measured with it; never tuned on)",
+    "held-out-7": "held-out set 7 (added after round 5, first measured with it, then seen)",
+    "held-out-8": "held-out set 8 (added after round 6, measured with it; never tuned on)",
 }
 
 

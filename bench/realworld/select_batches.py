@@ -57,6 +57,10 @@ REPOS = (
     ("sqlalchemy/alembic", "main", (), "held-out-7"),
     ("celery/celery", "main", (), "held-out-7"),
     ("encode/httpcore", "master", (), "held-out-7"),
+    ("sphinx-doc/sphinx", "master", (), "held-out-8"),
+    ("fastapi/typer", "master", (), "held-out-8"),
+    ("mkdocs/mkdocs", "master", (), "held-out-8"),
+    ("python-attrs/cattrs", "main", (), "held-out-8"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
