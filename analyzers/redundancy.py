@@ -268,6 +268,9 @@ def _specific(literal: str) -> bool:
     return len(literal) >= 12 or any(not (ch.isalnum() or ch == "_") for ch in inner)
 
 
+_MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
 def _message(literal: str) -> bool:
     """A sentence or a format: three words or more, or placeholders."""
     return len(literal.split()) >= 3 or "%(" in literal or "{" in literal
@@ -375,6 +378,7 @@ class _Detector:
         self.matches = matches
         self._sample: dict[Key, bool] = {}
         self._main_blocks: dict[str, list[tuple[int, int]]] = {}
+        self._distributions: dict[str, str] = {}
         # How many units share each identifier-blind shape, and each near-identical one.
         self.shapes = Counter(item.features.blind_hash for item in eligible)
         self.sketches = Counter(item.features.sketch for item in eligible)
@@ -407,7 +411,23 @@ class _Detector:
             return False
         if ux.path != uy.path and self.script(ux.path) and self.script(uy.path):
             return False  # two programs, each self-contained on purpose (CI action, release)
+        if self.distribution(ux.path) != self.distribution(uy.path):
+            return False  # two distributions of a monorepo: a copy is how one avoids the other
         return not_redundancy(x, y, clone_type, self.hierarchy) is None
+
+    def distribution(self, path: str) -> str:
+        """The folder of the packaging manifest (``pyproject.toml``, ``setup.py``,
+        ``setup.cfg``) nearest above ``path``: what is built and shipped as one."""
+        folder = path.rpartition("/")[0]
+        found = self._distributions.get(folder)
+        if found is None:
+            found = folder
+            while found and not any(
+                self.sources(f"{found}/{manifest}") is not None for manifest in _MANIFESTS
+            ):
+                found = found.rpartition("/")[0]
+            self._distributions[folder] = found
+        return found
 
     def script(self, path: str) -> bool:
         """A standalone program: a module that runs itself (a top-level ``__main__`` guard)

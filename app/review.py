@@ -348,7 +348,8 @@ def review(
         reader.preload(head_files)
 
     def head_source(path: str) -> str | None:
-        return reader.text(path) if path in head_files else None
+        # Python modules, and the other files the detector asks about (packaging manifests).
+        return reader.text(path) if path in head_tree else None
 
     progress("redundancy", 0, 1)
     matches = MatchCache(store)

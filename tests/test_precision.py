@@ -492,3 +492,13 @@ def test_project_templates_are_scaffolding_not_drift() -> None:
     env = HELPER + "\n\ndef run_migrations_online():\n    return parse_retry_after('5', None)\n"
     copies = review({"tool/templates/generic/env.py": env}, {"tool/templates/async/env.py": env})
     assert copies == ()
+
+
+def test_two_distributions_of_a_monorepo_keep_their_own_copies() -> None:
+    # hatch and its build backend hatchling ship apart: a copy is how one avoids the other.
+    old = {"pyproject.toml": "[project]\n", "backend/pyproject.toml": "[project]\n"}
+    old["backend/src/hatchling/plugin/utils.py"] = HELPER
+    found = review(old, {"src/hatch/plugin/utils.py": HELPER.replace("value", "header")})
+    assert found == ()
+    inside = review(old, {"backend/src/hatchling/retry.py": HELPER.replace("value", "header")})
+    assert names(inside) == [{"parse_retry_after"}]

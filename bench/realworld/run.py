@@ -49,6 +49,7 @@ _TITLES = {
     "held-out-6": "held-out set 6 (added after round 4, first measured with it, then seen)",
     "held-out-7": "held-out set 7 (added after round 5, first measured with it, then seen)",
     "held-out-8": "held-out set 8 (added after round 6, measured with it; never tuned on)",
+    "held-out-9": "held-out set 9 (added after round 7, measured with it; never tuned on)",
 }
 
 

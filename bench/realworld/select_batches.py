@@ -61,6 +61,10 @@ REPOS = (
     ("fastapi/typer", "master", (), "held-out-8"),
     ("mkdocs/mkdocs", "master", (), "held-out-8"),
     ("python-attrs/cattrs", "main", (), "held-out-8"),
+    ("pytest-dev/pluggy", "main", (), "held-out-9"),
+    ("pallets/quart", "main", (), "held-out-9"),
+    ("marshmallow-code/webargs", "dev", (), "held-out-9"),
+    ("aio-libs/yarl", "master", (), "held-out-9"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
