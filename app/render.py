@@ -32,7 +32,14 @@ def environment() -> Environment:
     env.filters["inert"] = neutralize
     env.filters["code"] = inline_code
     env.filters["block"] = code_block
+    env.filters["weightiest"] = weightiest
     return env
+
+
+def weightiest(hotspots: Any) -> list[Any]:
+    """Hotspots, those most worth reading first: most symbols changed in parallel, then most
+    branches, then by path."""
+    return sorted(hotspots, key=lambda h: (-len(h.symbols), -len(h.branches), h.path))
 
 
 def line_range(unit: Any) -> str:
