@@ -7,7 +7,6 @@ The expectations below were produced by the libcst implementation this one repla
 from __future__ import annotations
 
 from analyzers import CallSite, find_call_sites, mentions, refers_to
-from analyzers.imports import Modules
 
 EDGE = '''\
 """Module docstring naming target in prose."""
@@ -193,13 +192,3 @@ def test_a_resolved_use_refers_to_one_member_only() -> None:
     assert not refers_to("super().__init__", "flask.app", "Flask.__init__")
     assert not refers_to("", "flask.app", "Flask.send_static_file")
 
-
-def test_modules_are_named_as_python_imports_them() -> None:
-    modules = Modules(
-        ["src/flask/__init__.py", "src/flask/app.py", "src/flask/sansio/app.py", "tools/run.py"]
-    )
-    assert modules.name("src/flask/app.py") == ("src", "flask.app")
-    # A folder without __init__.py inside a package is a namespace subpackage (PEP 420).
-    assert modules.name("src/flask/sansio/app.py") == ("src", "flask.sansio.app")
-    assert modules.name("tools/run.py") == ("tools", "run")
-    assert modules.path("flask.sansio.app") == "src/flask/sansio/app.py"

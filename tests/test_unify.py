@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from analyzers.imports import Modules
 from analyzers.unify import (
     Member,
-    Modules,
     Redirect,
     UnifyError,
     UnitOp,
@@ -105,13 +105,16 @@ def test_shapes_are_equal_up_to_renaming_and_no_further() -> None:
 
 
 def test_modules_know_packages_and_src_layouts() -> None:
-    modules = Modules(
-        ["src/pkg/__init__.py", "src/pkg/sub/__init__.py", "src/pkg/sub/m.py", "x.py"]
-    )
+    files = ["src/pkg/__init__.py", "src/pkg/sub/__init__.py", "src/pkg/sub/m.py", "x.py"]
+    modules = Modules([*files, "src/pkg/sansio/app.py", "tools/run.py"])
     assert modules.name("src/pkg/sub/m.py") == ("src", "pkg.sub.m")
     assert modules.name("src/pkg/__init__.py") == ("src", "pkg")
     assert modules.name("x.py") == ("", "x")
     assert modules.path("pkg.sub") == "src/pkg/sub/__init__.py"
+    # A folder without __init__.py inside a package is a namespace subpackage (PEP 420).
+    assert modules.name("src/pkg/sansio/app.py") == ("src", "pkg.sansio.app")
+    assert modules.path("pkg.sansio.app") == "src/pkg/sansio/app.py"
+    assert modules.name("tools/run.py") == ("tools", "run")
 
 
 def test_same_parameters_become_a_re_export_and_callers_are_redirected() -> None:
