@@ -78,6 +78,9 @@ class Bindings:
     imports: Mapping[str, str]  # bound name -> absolute dotted target ("os.path", "pkg.mod.f")
     defined: frozenset[str]  # names bound by def, class or assignment at module level
     star: bool  # a ``from x import *`` makes the module's names unknowable
+    # The modules importing this one runs: ``if TYPE_CHECKING:`` imports are for the type
+    # checker only and never run, so they make no import cycle.
+    runtime: frozenset[str] = frozenset()
 
 
 def module_bindings(text: str, module: str, is_package: bool) -> Bindings:
@@ -90,7 +93,21 @@ def bindings_of(tree: ast.Module, module: str, is_package: bool) -> Bindings:
     imports: dict[str, str] = {}
     defined: set[str] = set()
     star = False
+    typing_only = {
+        id(node)
+        for block in module_level(tree.body)
+        if isinstance(block, ast.If) and _type_checking(block.test)
+        for node in module_level(block.body)
+    }
+    runtime: set[str] = set()
     for node in module_level(tree.body):
+        if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in typing_only:
+            if isinstance(node, ast.Import):
+                runtime.update(alias.name for alias in node.names)
+            else:
+                source = resolve_from(module, is_package, node.level, node.module)
+                runtime.add(source)
+                runtime.update(f"{source}.{alias.name}" for alias in node.names)
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -112,7 +129,14 @@ def bindings_of(tree: ast.Module, module: str, is_package: bool) -> Bindings:
                 defined.add(target)
     for name in imports:
         defined.discard(name)
-    return Bindings(imports, frozenset(defined), star)
+    return Bindings(imports, frozenset(defined), star, frozenset(runtime))
+
+
+def _type_checking(test: ast.expr) -> bool:
+    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``."""
+    if isinstance(test, ast.Attribute):
+        return test.attr == "TYPE_CHECKING"
+    return isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
 
 
 def module_level(body: Sequence[ast.stmt]) -> Iterable[ast.stmt]:

@@ -410,9 +410,14 @@ def _importers(texts: Mapping[str, str], modules: Modules, module: str, name: st
 
 
 def _imports_reach(texts: Mapping[str, str], modules: Modules, start: str, goal: str) -> bool:
-    """Whether importing ``start`` (and its packages) imports ``goal`` at module level."""
-    parts = start.split(".")
-    todo = [".".join(parts[: i + 1]) for i in range(len(parts))]
+    """Whether ``start`` imports ``goal`` at run time, directly or through other modules.
+
+    Only imports that run count (not ``if TYPE_CHECKING:`` ones), and an import names the
+    module it reads (``pkg.mod`` of ``from pkg.mod import f``), not every package above it: a
+    package's ``__init__`` that re-exports its submodules would otherwise put every module of
+    the package in one cycle with every other.
+    """
+    todo = [start]
     seen: set[str] = set()
     while todo:
         current = todo.pop()
@@ -426,9 +431,9 @@ def _imports_reach(texts: Mapping[str, str], modules: Modules, start: str, goal:
             bindings = _bindings(texts, path, current)
         except SyntaxError:
             continue
-        for target in bindings.imports.values():
-            pieces = target.split(".")
-            todo.extend(".".join(pieces[: i + 1]) for i in range(len(pieces)))
+        for target in bindings.runtime:
+            # ``pkg.mod.f`` reads ``pkg.mod``; ``pkg.mod`` (a module) reads itself.
+            todo.append(target if modules.path(target) else target.rpartition(".")[0])
     return False
 
 

@@ -204,6 +204,26 @@ def test_an_import_cycle_is_refused() -> None:
     assert "import cycle" in plan.problem
 
 
+def test_imports_for_the_type_checker_and_a_package_s_exports_make_no_cycle() -> None:
+    # Only run-time imports can cycle; httpx's __init__ re-exports every module, which made
+    # every target module look like a cycle.
+    size = SIZE.replace(
+        "import math\n",
+        "import math\nfrom typing import TYPE_CHECKING\n\n"
+        "if TYPE_CHECKING:\n    from pkg.progress import WIDTH\n",
+    )
+    texts = _texts(pkg__size=size, pkg__progress=SIZE_SAME_PARAMS)
+    texts["pkg/__init__.py"] = (
+        "from pkg.progress import fmt_bytes\nfrom pkg.size import human_size\n"
+    )
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    assert plan.problem is None or "import cycle" not in plan.problem
+
+
 def test_model_ops_replace_methods_insert_and_remove() -> None:
     text = (
         'class A:\n    """A."""\n\n    def f(self):\n        return 1  # one\n\n'
