@@ -7,6 +7,7 @@ side effects), and exactly which call sites to redirect. Same input, same plan, 
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -20,8 +21,9 @@ from analyzers import (
     is_test_path,
     profile_function,
 )
+from analyzers.imports import Modules, bindings_of
 from app.answer import Gap, IdealizedAnswer, MemberAssumptions
-from app.context import UNRESOLVED, CodeReader, SymbolChange, member_id
+from app.context import UNRESOLVED, CodeReader, SymbolChange, dotted, member_id
 
 _RECEIVER = re.compile(r"def\s+\w+\s*\(\s*(\w+)")
 CONFIDENCE = {"type-1": 0.9, "type-2": 0.8, "type-3": 0.7, "concept": 0.5}
@@ -68,6 +70,7 @@ def member_facts(
 ) -> list[MemberFacts]:
     """Profile every member, count its callers and tests, and score it as the one to keep."""
     facts: list[MemberFacts] = []
+    below = _lower_layers(reader, {m.unit.path for m in finding.members})
     for member in finding.members:
         unit = member.unit
         code = reader.lines(unit.path, unit.start_line, unit.end_line)
@@ -103,12 +106,37 @@ def member_facts(
         if unit.kind in ("function", "async_function") and unit.parent is None:
             score += 1
             reasons.append("it is a module-level function any caller can import")
+        if importers := below.get(unit.path):
+            score += 4
+            reasons.append(
+                f"its module is below {', '.join(f'`{p}`' for p in importers)}, which already "
+                "imports it: the others can call it without an import cycle"
+            )
         if is_test(unit):
             score -= 20  # the package's own code is what tests exercise, never the reverse
         facts.append(
             MemberFacts(member, profile, callers, tests, score, tuple(reasons), receiver)
         )
     return facts
+
+
+def _lower_layers(reader: CodeReader, paths: set[str]) -> dict[str, list[str]]:
+    """For each member module that another member module imports at run time, the importers:
+    the canonical copy belongs in the lower layer (``sansio/app.py`` under ``app.py``)."""
+    modules = Modules(reader.head_tree)
+    names = {path: dotted(modules, path) for path in paths}
+    below: dict[str, list[str]] = {}
+    for path in sorted(paths):
+        try:
+            tree = ast.parse(reader.text(path) or "")
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        reads = bindings_of(tree, names[path], path.endswith("__init__.py")).runtime
+        for other in sorted(paths - {path}):
+            module = names[other]
+            if module in reads or any(t.rpartition(".")[0] == module for t in reads):
+                below.setdefault(other, []).append(path)
+    return below
 
 
 def choose_canonical(facts: list[MemberFacts]) -> MemberFacts:

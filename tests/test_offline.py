@@ -227,3 +227,23 @@ def test_no_plan_replaces_one_test_by_a_call_to_another(repo: RepoBuilder) -> No
     plan = report.idealized[finding.id].answer.plan
     assert not any(step.startswith("Replace") for step in plan)
     assert any("parametrized test" in step for step in plan)
+
+
+def test_the_copy_in_the_lower_layer_is_kept(repo: RepoBuilder) -> None:
+    # flask/app.py imports flask/sansio/app.py: a canonical copy in app.py would make sansio
+    # import back from it. The plan keeps the lower layer's copy, even a new one.
+    base = repo.commit(
+        "Initial",
+        {
+            "pkg/__init__.py": "",
+            "pkg/sansio/app.py": "class App:\n    pass\n",
+            "pkg/app.py": "from .sansio.app import App\n" + TIMEDELTA,
+        },
+    )
+    repo.branch("sansio", {"pkg/sansio/app.py": "class App:\n    pass\n" + TIMEDELTA})
+    repo.merge_pr(8, "sansio", "Move config to sans-io")
+    report, _ = run(repo.root, base)
+    (finding,) = report.findings
+    answer = report.idealized[finding.id].answer
+    assert answer.canonical_location == "pkg/sansio/app.py (_make_timedelta)"
+    assert "below `pkg/app.py`" in answer.plan[0]
