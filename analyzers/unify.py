@@ -211,6 +211,13 @@ class Redirect:
     keywords: Mapping[str, str] = field(default_factory=dict)  # renamed parameters
 
 
+# What would make a refused merge possible, in the words of the command line.
+_MODEL = (
+    ": methods and classes are merged by the model's edits (run with `--llm anthropic` and an "
+    "`ANTHROPIC_API_KEY`)"
+)
+
+
 def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Member]) -> Plan:
     """The mechanical unification of clones of ``canonical``, or a Plan carrying the reason not.
 
@@ -218,7 +225,7 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
     """
     modules = Modules(texts)
     if "." in canonical.qualname or "@" in canonical.qualname or "function" not in canonical.kind:
-        return Plan(problem=f"{canonical.qualname} is not a module-level function")
+        return Plan(problem=f"{canonical.qualname} is not a module-level function{_MODEL}")
     c_mod = modules.name(canonical.path)
     if c_mod is None:
         return Plan(problem=f"{canonical.path} is not an importable module")
@@ -231,7 +238,7 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
     for other in others:
         where = f"{other.path}::{other.qualname}"
         if "." in other.qualname or "@" in other.qualname or "function" not in other.kind:
-            return Plan(problem=f"{where} is not a module-level function")
+            return Plan(problem=f"{where} is not a module-level function{_MODEL}")
         o_mod = modules.name(other.path)
         if o_mod is None or o_mod[0] != c_mod[0]:
             return Plan(

@@ -116,8 +116,9 @@ def change_for(
         return Outcome(
             finding.id,
             None,
-            f"a {finding.clone_type} finding needs the model's edits (draft-PR mode with an "
-            "Anthropic key); the mechanical merge only covers Type-1 and Type-2 clones",
+            f"a {finding.clone_type} finding needs the model's edits: run with `--llm "
+            "anthropic` and an `ANTHROPIC_API_KEY` (the App: `mode: draft_pr`); without the "
+            "model only Type-1 and Type-2 copies are merged",
         )
     uses, _ = find_uses(reader, finding, cache=store)
     facts = member_facts(reader, finding, uses)

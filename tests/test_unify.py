@@ -518,6 +518,22 @@ def test_the_markdown_report_says_what_was_committed_and_what_was_skipped(
     section = text[text.index("## Changes (idealdiff/") :]
     assert ": committed (mechanical edits): " in section
     assert ": skipped: a concept finding needs the model's edits" in section
+    # A refusal says, in the command line's words, what would make the merge possible.
+    assert "run with `--llm anthropic`" in section
+    assert "draft-PR" not in section
+
+
+def test_a_method_copy_is_refused_with_what_would_merge_it() -> None:
+    texts = _texts(pkg__size="class Size:\n    def human(self, n):\n        return str(n)\n")
+    texts["pkg/progress.py"] = texts["pkg/size.py"].replace("Size", "Progress")
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "Size.human", "method"),
+        [Member("pkg/progress.py", "Progress.human", "method")],
+    )
+    assert plan.problem is not None
+    assert "not a module-level function" in plan.problem
+    assert "`--llm anthropic`" in plan.problem
 
 
 def test_a_parenthesized_import_keeps_its_other_names_and_their_comments() -> None:
