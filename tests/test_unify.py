@@ -12,6 +12,7 @@ import pytest
 from analyzers.imports import Modules
 from analyzers.unify import (
     Member,
+    Plan,
     Redirect,
     UnifyError,
     UnitOp,
@@ -86,6 +87,15 @@ def _texts(**files: str) -> dict[str, str]:
     return {"pkg/__init__.py": "", **{k.replace("__", "/") + ".py": v for k, v in files.items()}}
 
 
+def _size_plan(texts: dict[str, str]) -> Plan:
+    """The merge of ``pkg/progress.py::fmt_bytes`` into ``pkg/size.py::human_size``."""
+    return mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+
+
 def test_shapes_are_equal_up_to_renaming_and_no_further() -> None:
     assert function_shape(SIZE, "human_size") is not None
     same = function_shape(SIZE_SAME_PARAMS, "fmt_bytes")
@@ -119,11 +129,7 @@ def test_modules_know_packages_and_src_layouts() -> None:
 
 def test_same_parameters_become_a_re_export_and_callers_are_redirected() -> None:
     texts = _texts(pkg__size=SIZE, pkg__progress=SIZE_SAME_PARAMS, pkg__cli=CALLER)
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    plan = _size_plan(texts)
     assert plan.problem is None
     progress = apply_ops(texts["pkg/progress.py"], plan.ops["pkg/progress.py"])
     assert "def fmt_bytes" not in progress.text
@@ -149,11 +155,7 @@ def test_renamed_parameters_become_a_delegation_and_keywords_follow() -> None:
     progress = SIZE_SAME_PARAMS.replace("num_bytes", "count").replace("precision", "digits")
     caller = CALLER.replace("precision=2", "digits=2")
     texts = _texts(pkg__size=SIZE, pkg__progress=progress, pkg__cli=caller)
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    plan = _size_plan(texts)
     assert plan.problem is None
     edited = apply_ops(texts["pkg/progress.py"], plan.ops["pkg/progress.py"])
     assert "def fmt_bytes(count, digits=1):" in edited.text
@@ -180,11 +182,7 @@ def test_renamed_parameters_become_a_delegation_and_keywords_follow() -> None:
 )
 def test_the_mechanical_merge_refuses_what_it_cannot_prove(progress: str, why: str | None) -> None:
     texts = _texts(pkg__size=SIZE, pkg__progress=progress)
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    plan = _size_plan(texts)
     if why is None:
         assert plan.problem is None  # progress importing size is fine: no cycle
     else:
@@ -195,11 +193,7 @@ def test_the_mechanical_merge_refuses_what_it_cannot_prove(progress: str, why: s
 def test_an_import_cycle_is_refused() -> None:
     size = SIZE.replace("import math\n", "import math\n\nfrom pkg.progress import WIDTH\n")
     texts = _texts(pkg__size=size, pkg__progress=SIZE_SAME_PARAMS)
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    plan = _size_plan(texts)
     assert plan.problem is not None
     assert "import cycle" in plan.problem
 
@@ -216,11 +210,7 @@ def test_imports_for_the_type_checker_and_a_package_s_exports_make_no_cycle() ->
     texts["pkg/__init__.py"] = (
         "from pkg.progress import fmt_bytes\nfrom pkg.size import human_size\n"
     )
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    plan = _size_plan(texts)
     assert plan.problem is None or "import cycle" not in plan.problem
 
 
@@ -501,11 +491,7 @@ def test_a_delegation_never_shadows_another_name() -> None:
     texts = _texts(
         pkg__size=SIZE, pkg__progress=progress, pkg__legacy="def human_size(n):\n    return n\n"
     )
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    plan = _size_plan(texts)
     assert plan.problem == "pkg/progress.py already binds another `human_size`"
 
 
@@ -557,22 +543,14 @@ def test_a_name_one_module_defines_and_the_other_imports_from_it_is_the_same() -
     texts = _texts(
         pkg__size=size, pkg__progress=progress, pkg__reexport="from pkg.size import negative\n"
     )
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    plan = _size_plan(texts)
     assert plan.problem is None  # followed through the re-export to pkg.size.negative
     elsewhere = _texts(
         pkg__size=size,
         pkg__progress=progress.replace("pkg.reexport", "pkg.other"),
         pkg__other="def negative():\n    return 'below zero'\n",
     )
-    refused = mechanical_plan(
-        elsewhere,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    refused = _size_plan(elsewhere)
     assert refused.problem is not None
     assert "refers to pkg.size.negative in one module and to pkg.other.negative" in refused.problem
 
@@ -580,11 +558,7 @@ def test_a_name_one_module_defines_and_the_other_imports_from_it_is_the_same() -
 def test_new_imports_follow_the_modules_relative_style() -> None:
     relative = SIZE_SAME_PARAMS.replace("import math\n", "import math\n\nfrom . import size\n")
     texts = _texts(pkg__size=SIZE, pkg__progress=relative)
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    plan = _size_plan(texts)
     applied = apply_ops(texts["pkg/progress.py"], plan.ops["pkg/progress.py"])
     assert "from .size import human_size as fmt_bytes\n" in applied.text
     assert module_ref("import os\n", "pkg.sub.mod", False, "pkg.size") == "pkg.size"
