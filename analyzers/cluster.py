@@ -9,13 +9,12 @@ and a group stops growing at the size one person would unify in one change.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from analyzers.model import CLONE_ORDER, CloneType, Evidence, Finding, IndexedUnit, Member
-from analyzers.terms import STOPWORDS, stem
+from analyzers.terms import stem, text_words
 
 Key = tuple[str, str]
 MAX_GROUP = 6  # members of one finding: more is a refactoring programme, not one unification
@@ -185,19 +184,13 @@ def build_findings(
     return tuple(f for _, f in findings)
 
 
-_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
-_LABEL_STOP = STOPWORDS | {"test", "tests", "check", "helper", "impl", "internal"}
+# Words that name no concept in a label (most members of a test finding say "test").
+_LABEL_STOP = frozenset({"test", "tests", "check", "helper", "impl", "internal"})
 
 
 def _words(text: str) -> list[str]:
     """The words of a name or a sentence, as written (lower case), glue words left out."""
-    out: list[str] = []
-    for token in re.split(r"[^A-Za-z]+", text):
-        for piece in _WORDS.findall(token):
-            word = piece.lower()
-            if len(word) > 1 and word not in _LABEL_STOP:
-                out.append(word)
-    return out
+    return [w for w in text_words(text) if w not in _LABEL_STOP]
 
 
 def _shared_phrase(texts: list[str]) -> str:

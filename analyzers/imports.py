@@ -132,6 +132,13 @@ def bindings_of(tree: ast.Module, module: str, is_package: bool) -> Bindings:
     return Bindings(imports, frozenset(defined), star, frozenset(runtime))
 
 
+def imported_modules(bindings: Bindings, modules: Modules) -> set[str]:
+    """The modules a module reads when it runs: ``pkg.mod`` for ``from pkg.mod import f``, the
+    module itself for ``from pkg import mod``; not every package above them, which a package
+    ``__init__`` re-exporting its modules would otherwise make one cycle of."""
+    return {t if modules.path(t) else t.rpartition(".")[0] for t in bindings.runtime}
+
+
 def _type_checking(test: ast.expr) -> bool:
     """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``."""
     if isinstance(test, ast.Attribute):

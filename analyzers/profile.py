@@ -51,6 +51,7 @@ class UnitProfile:
     has_docstring: bool
     statements: int
     is_async: bool
+    receiver: str = ""  # the ``self`` or ``cls`` left out of ``params``
 
 
 def _dotted(node: ast.expr) -> str:
@@ -77,8 +78,6 @@ def _params(args: ast.arguments) -> tuple[str, ...]:
         out.append(arg.arg if kw_default is None else f"{arg.arg}={ast.unparse(kw_default)}")
     if args.kwarg:
         out.append(f"**{args.kwarg.arg}")
-    if out and out[0] in ("self", "cls"):
-        out = out[1:]
     return tuple(out)
 
 
@@ -159,8 +158,10 @@ def profile_function(source: str) -> UnitProfile | None:
         and isinstance(body[0].value, ast.Constant)
         and isinstance(body[0].value.value, str)
     )
+    params = _params(func.args)
+    receiver = params[0] if params and params[0] in ("self", "cls") else ""
     return UnitProfile(
-        params=_params(func.args),
+        params=params[1:] if receiver else params,
         raises=tuple(dict.fromkeys(r for r in raises if r)),
         catches=tuple(dict.fromkeys(c for c in catches if c)),
         returns=returns,
@@ -169,6 +170,7 @@ def profile_function(source: str) -> UnitProfile | None:
         has_docstring=has_doc,
         statements=sum(isinstance(n, ast.stmt) for n in nodes),
         is_async=isinstance(func, ast.AsyncFunctionDef),
+        receiver=receiver,
     )
 
 

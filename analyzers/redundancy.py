@@ -255,6 +255,8 @@ _BUILTINS = frozenset(
     for name in dir(scope)
     if not name.startswith("_")
 )
+
+
 def _specific(literal: str) -> bool:
     """A literal that says what the code does (a message, a format, a path, a header name),
     not a single word or a command-line flag, which mostly say only which key or tool it

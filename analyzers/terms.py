@@ -37,16 +37,27 @@ def stem(word: str) -> str:
     return word
 
 
-def split_identifier(name: str) -> list[str]:
-    """Sub-tokens of an identifier: ``listAvailableModels`` and ``list_available_models`` agree."""
+def identifier_words(name: str) -> list[str]:
+    """The words of an identifier as written, lower case, glue words left out:
+    ``listAvailableModels`` and ``list_available_models`` both give list, available, models."""
     out: list[str] = []
     for part in name.split("_"):
         for piece in _CAMEL.findall(part):
             low = piece.lower()
             if len(low) < 2 or low.isdigit() or low in STOPWORDS:
                 continue
-            out.append(stem(low))
+            out.append(low)
     return out
+
+
+def text_words(text: str) -> list[str]:
+    """The words of free text (a docstring's sentence, a name), each identifier split."""
+    return [w for word in _WORD.findall(text) for w in identifier_words(word)]
+
+
+def split_identifier(name: str) -> list[str]:
+    """Sub-tokens of an identifier, stemmed so that name variants meet."""
+    return [stem(word) for word in identifier_words(name)]
 
 
 def identifier_terms(names: Iterable[str]) -> tuple[str, ...]:
@@ -59,7 +70,4 @@ def identifier_terms(names: Iterable[str]) -> tuple[str, ...]:
 
 def text_terms(text: str) -> tuple[str, ...]:
     """Sorted distinct terms of free text such as a docstring."""
-    terms: set[str] = set()
-    for word in _WORD.findall(text):
-        terms.update(split_identifier(word))
-    return tuple(sorted(t for t in terms if len(t) > 2))
+    return tuple(sorted({t for t in map(stem, text_words(text)) if len(t) > 2}))

@@ -35,6 +35,7 @@ from libcst.metadata import (
 from analyzers.imports import (
     Bindings,
     Modules,
+    imported_modules,
     module_bindings,
     module_level,
     resolve_from,
@@ -417,13 +418,8 @@ def _importers(texts: Mapping[str, str], modules: Modules, module: str, name: st
 
 
 def _imports_reach(texts: Mapping[str, str], modules: Modules, start: str, goal: str) -> bool:
-    """Whether ``start`` imports ``goal`` at run time, directly or through other modules.
-
-    Only imports that run count (not ``if TYPE_CHECKING:`` ones), and an import names the
-    module it reads (``pkg.mod`` of ``from pkg.mod import f``), not every package above it: a
-    package's ``__init__`` that re-exports its submodules would otherwise put every module of
-    the package in one cycle with every other.
-    """
+    """Whether ``start`` imports ``goal`` at run time, directly or through other modules
+    (``imported_modules``: not ``if TYPE_CHECKING:`` imports, not the packages above)."""
     todo = [start]
     seen: set[str] = set()
     while todo:
@@ -438,9 +434,7 @@ def _imports_reach(texts: Mapping[str, str], modules: Modules, start: str, goal:
             bindings = _bindings(texts, path, current)
         except SyntaxError:
             continue
-        for target in bindings.runtime:
-            # ``pkg.mod.f`` reads ``pkg.mod``; ``pkg.mod`` (a module) reads itself.
-            todo.append(target if modules.path(target) else target.rpartition(".")[0])
+        todo.extend(imported_modules(bindings, modules))
     return False
 
 

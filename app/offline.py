@@ -8,7 +8,6 @@ side effects), and exactly which call sites to redirect. Same input, same plan, 
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 
 from analyzers import (
@@ -21,11 +20,10 @@ from analyzers import (
     is_test_path,
     profile_function,
 )
-from analyzers.imports import Modules, bindings_of
+from analyzers.imports import Modules, bindings_of, imported_modules
 from app.answer import Gap, IdealizedAnswer, MemberAssumptions
 from app.context import UNRESOLVED, CodeReader, SymbolChange, dotted, member_id
 
-_RECEIVER = re.compile(r"def\s+\w+\s*\(\s*(\w+)")
 CONFIDENCE = {"type-1": 0.9, "type-2": 0.8, "type-3": 0.7, "concept": 0.5}
 MAX_SITES_LISTED = 8
 
@@ -40,7 +38,13 @@ class MemberFacts:
     tests: tuple[CallSite, ...]
     score: float
     reasons: tuple[str, ...]
-    receiver: str = ""  # a method's first parameter as written (``self``, ``cls``)
+
+    @property
+    def receiver(self) -> str:
+        """A method's ``self`` or ``cls``, shown in its signature; "" for anything else."""
+        if self.profile is None or self.member.unit.kind not in ("method", "async_method"):
+            return ""
+        return self.profile.receiver
 
     @property
     def is_test(self) -> bool:
@@ -75,9 +79,6 @@ def member_facts(
         unit = member.unit
         code = reader.lines(unit.path, unit.start_line, unit.end_line)
         profile = profile_function(code) if unit.kind != "class" else None
-        receiver = ""
-        if unit.kind in ("method", "async_method") and (found := _RECEIVER.search(code)):
-            receiver = found.group(1)
         sites = uses.get(member_id(unit), [])
         tests = tuple(s for s in sites if is_test_path(s.path))
         callers = tuple(s for s in sites if not is_test_path(s.path))
@@ -114,9 +115,7 @@ def member_facts(
             )
         if is_test(unit):
             score -= 20  # the package's own code is what tests exercise, never the reverse
-        facts.append(
-            MemberFacts(member, profile, callers, tests, score, tuple(reasons), receiver)
-        )
+        facts.append(MemberFacts(member, profile, callers, tests, score, tuple(reasons)))
     return facts
 
 
@@ -131,10 +130,10 @@ def _lower_layers(reader: CodeReader, paths: set[str]) -> dict[str, list[str]]:
             tree = ast.parse(reader.text(path) or "")
         except (SyntaxError, ValueError, RecursionError):
             continue
-        reads = bindings_of(tree, names[path], path.endswith("__init__.py")).runtime
+        bindings = bindings_of(tree, names[path], path.endswith("__init__.py"))
+        reads = imported_modules(bindings, modules)
         for other in sorted(paths - {path}):
-            module = names[other]
-            if module in reads or any(t.rpartition(".")[0] == module for t in reads):
+            if names[other] in reads:
                 below.setdefault(other, []).append(path)
     return below
 
