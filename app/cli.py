@@ -7,31 +7,15 @@ a ``--since`` that names nothing). ``demo`` exits 0 when the review ran.
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from analyzers.edits import branch_name
-from app.batch import DEFAULT_DEPTH, collect_batch
-from app.config import data_dir
-from app.context import CodeReader
-from app.errors import GitError, IdealdiffError
-from app.gitrepo import GitRepo
-from app.idealize import make_idealizer
-from app.issue import issue_title
-from app.local import read_repo_config, write_branch
-from app.progress import ProgressBar
-from app.render import render
-from app.report import ChangeRecord, Changes, Report, to_json, to_sarif
-from app.review import review
-from app.store import Store
-from app.unify import plan_changes, review_fingerprint
+from app.batch import DEFAULT_DEPTH
+from app.errors import IdealdiffError
+from app.local import render_report, run_review
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-_REMOTE = re.compile(r"[/:]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,104 +64,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true", help="serve webhooks only")
     sub.add_parser("worker", help="run App jobs beside `idealdiff serve` on the same database")
     return parser
-
-
-def repo_name(repo: GitRepo) -> str:
-    """``owner/name`` from the origin remote when it has that shape, else the folder name.
-
-    The remote URL itself is never shown: it may carry a token.
-    """
-    try:
-        url = repo.run("config", "--get", "remote.origin.url").decode().strip()
-    except GitError:
-        url = ""
-    if match := _REMOTE.search(url):
-        return f"{match.group(1)}/{match.group(2)}"
-    return repo.path.name
-
-
-def render_report(report: Report, fmt: str) -> str:
-    """The report in the requested format."""
-    if fmt == "json":
-        return json.dumps(to_json(report), indent=2) + "\n"
-    if fmt == "sarif":
-        return json.dumps(to_sarif(report), indent=2) + "\n"
-    return render("report.md.j2", report=report, issue_title=issue_title)
-
-
-def run_review(
-    path: str,
-    base: str,
-    since: str | None,
-    *,
-    use_cache: bool = True,
-    jobs: int | None = None,
-    llm: str = "auto",
-    model: str | None = None,
-    apply: bool = False,
-) -> Report:
-    """Review a local repository, with the cache in the data directory.
-
-    With ``apply``, each finding's validated change is committed on a branch of its own
-    (``idealdiff/<fingerprint>``), and the report says what was committed or skipped and why.
-    """
-    repo = GitRepo(path)
-    batch = collect_batch(repo, base, since)
-    config, problem = read_repo_config(repo, batch.head_sha)
-    if problem:
-        sys.stderr.write(f"idealdiff: {problem}; using the defaults\n")
-    base_name = base
-    if base == "HEAD":
-        try:
-            base_name = repo.run("rev-parse", "--abbrev-ref", "HEAD").decode().strip()
-        except GitError:
-            base_name = "HEAD"
-    batch = type(batch)(base_name, batch.head_sha, batch.since, batch.branches)
-    store = Store(data_dir() / "idealdiff.sqlite3") if use_cache else None
-    bar = ProgressBar()
-    try:
-        idealizer = make_idealizer(llm, store, model=model, edits=apply or None)
-        report, _ = review(
-            repo,
-            batch,
-            config,
-            repo=repo_name(repo),
-            store=store,
-            progress=bar,
-            config_problem=problem,
-            workers=jobs,
-            idealizer=idealizer,
-        )
-        if apply:
-            report = replace(report, changes=apply_locally(repo, report, store))
-    finally:
-        bar.close()
-        if store is not None:
-            store.close()
-    return report
-
-
-def apply_locally(repo: GitRepo, report: Report, store: Store | None) -> Changes:
-    """Commit every finding's validated change on ``idealdiff/<fingerprint>``."""
-    reader = CodeReader(repo, report.head_sha, repo.tree(report.head_sha))
-    outcomes = plan_changes(report, reader, cumulative=True, store=store)
-    changes = [o.change for o in outcomes if o.change is not None]
-    branch = branch_name(review_fingerprint(report, [c.finding_id for c in changes]))
-    written = write_branch(repo, report.head_sha, branch, changes) if changes else []
-    commits = {c.finding_id: c for c in written}
-    records = tuple(
-        ChangeRecord(o.finding_id, "committed", commits[o.finding_id].sha[:12], o.source)
-        if o.finding_id in commits
-        else ChangeRecord(o.finding_id, "skipped", o.problem or "no change", o.source)
-        for o in outcomes
-    )
-    if not commits:
-        return Changes("no branch: nothing could be carried out", records)
-    sys.stderr.write(
-        f"idealdiff: {len(commits)} commit(s) on {branch}; see them with "
-        f"`git log -p {report.head_sha[:12]}..{branch}`\n"
-    )
-    return Changes(branch, records)
 
 
 def _write(text: str, output: str | None) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from app.cli import render_report, run_review
 from app.errors import UsageError
 from app.gitbuild import RepoBuilder
+from app.local import render_report, run_review
 
 PACKAGE_INIT = '''
 """chatkit: talk to a local LLM server."""

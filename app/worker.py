@@ -36,12 +36,12 @@ from app.errors import ConfigError
 from app.github import GitHubError, GitHubSource, PullInfo, RepoAPI
 from app.gitrepo import EMPTY_TREE
 from app.idealize import Idealizer, make_idealizer
+from app.metrics import Metrics
 from app.publish import Published, open_pr_comment, publish, summary
 from app.pullrequest import ChangeRefused, PullResult, publish_change
 from app.report import Report
 from app.review import Scanner, review
 from app.safety import neutralize
-from app.server import Metrics
 from app.settings import Settings
 from app.store import AppStore, Job, PublishedIssue
 from app.unify import plan_changes

@@ -10,13 +10,13 @@ import pytest
 
 from app.answer import TOOL_NAME, IdealizedAnswer
 from app.batch import collect_batch
-from app.cli import main, render_report
+from app.cli import main
 from app.demo import build_demo_repo
 from app.gitbuild import RepoBuilder
 from app.gitrepo import GitRepo
 from app.idealize import Idealizer, LlmSettings
 from app.issue import unification_issue
-from app.local import read_repo_config
+from app.local import read_repo_config, render_report
 from app.report import Report, to_json
 from app.review import review
 from app.store import Store
