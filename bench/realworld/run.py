@@ -50,6 +50,8 @@ _TITLES = {
     "held-out-7": "held-out set 7 (added after round 5, first measured with it, then seen)",
     "held-out-8": "held-out set 8 (added after round 6, measured with it; never tuned on)",
     "held-out-9": "held-out set 9 (added after round 7, measured with it; never tuned on)",
+    "held-out-10": "held-out set 10 (third session: fetched before any change, measured with round 7)",
+    "held-out-11": "held-out set 11 (fetched before round 8, first measured with it)",
 }
 
 

@@ -65,6 +65,16 @@ REPOS = (
     ("pallets/quart", "main", (), "held-out-9"),
     ("marshmallow-code/webargs", "dev", (), "held-out-9"),
     ("aio-libs/yarl", "master", (), "held-out-9"),
+    ("urllib3/urllib3", "main", (), "held-out-10"),
+    ("agronholm/anyio", "master", (), "held-out-10"),
+    ("pypa/virtualenv", "main", (), "held-out-10"),
+    ("getsentry/sentry-python", "master", (), "held-out-10"),
+    ("PyCQA/isort", "main", (), "held-out-10"),
+    ("benoitc/gunicorn", "master", (), "held-out-11"),
+    ("PyCQA/flake8", "main", (), "held-out-11"),
+    ("pylint-dev/astroid", "main", (), "held-out-11"),
+    ("python-jsonschema/jsonschema", "main", (), "held-out-11"),
+    ("tqdm/tqdm", "master", (), "held-out-11"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
