@@ -3,7 +3,8 @@
 A caller and its callee share vocabulary because one uses the other; overrides of one method
 across a class hierarchy are polymorphism; two dunders of one protocol (``__enter__`` and
 ``__exit__``) are halves of one contract; opposite operations (encode / decode) share their
-nouns; overloads, property accessors and platform variants redefine one name in one module.
+nouns; overloads, property accessors and platform variants redefine one name in one module;
+two modules that define the same names are alternative implementations of one interface.
 Each is decided from the call graph, the class hierarchy or the module, not from the pair's
 similarity, so it holds whatever the score.
 """
@@ -125,19 +126,41 @@ def _class_of(unit: Unit) -> str:
 _MARKERS = frozenset({"object", "ABC", "Generic", "NamedTuple", "TypedDict"})
 
 
+# Two modules are alternative implementations of one interface (backends, platform or protocol
+# variants) when most names one defines, the other defines too.
+_PARALLEL_SHARED = 4
+_PARALLEL_SHARE = 0.5
+
+
 class Hierarchy:
-    """The repository's classes by name, their bases and the methods each defines."""
+    """The repository's classes by name, their bases and the methods each defines, and the
+    names each module defines (its functions, classes and their methods)."""
 
     def __init__(self, index: Sequence[IndexedUnit]) -> None:
         self.bases: dict[str, set[str]] = defaultdict(set)
         self.methods: dict[str, set[str]] = defaultdict(set)
+        self.defined: dict[str, set[str]] = defaultdict(set)
         for item in index:
             unit = item.unit
             if unit.kind == "class":
                 self.bases[base_name(unit)].update(item.features.bases)
             elif unit.kind in _METHODS and unit.parent:
                 self.methods[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
+            if (unit.parent is None or unit.kind in _METHODS) and not is_dunder(unit):
+                # Special methods are every class's, not an interface's.
+                self.defined[unit.path].add(base_name(unit))
         self._ancestors: dict[str, frozenset[str]] = {}
+
+    def parallel(self, a: str, b: str) -> bool:
+        """Two modules defining mostly the same names: alternative implementations of one
+        interface (``_backends/_asyncio.py`` and ``_backends/_trio.py``, ``h11_impl.py`` and
+        ``httptools_impl.py``), each adapting it to its own library."""
+        if a == b:
+            return False
+        left, right = self.defined.get(a, set()), self.defined.get(b, set())
+        shared = len(left & right)
+        smaller = min(len(left), len(right))
+        return shared >= _PARALLEL_SHARED and shared >= _PARALLEL_SHARE * smaller
 
     def declaration(self, unit: Unit) -> bool:
         """A class with no methods: fields of a dataclass, a named tuple, a typed dict."""
@@ -206,13 +229,21 @@ class Hierarchy:
         return bool(interface) and own <= interface
 
 
-def deprecated(item: IndexedUnit) -> bool:
-    """The unit warns that it is deprecated: it is to be removed, not unified.
+# A folder or module named for its deprecation (``isort/deprecated/finders.py``).
+_DEPRECATED_PLACE = re.compile(r"(?:^|/)_?deprecated(?:/|\.py$)")
 
-    Read from the code: a ``warn`` call (``warnings.warn``, ``warn``) whose arguments name a
-    deprecation warning class (``DeprecationWarning``, ``PendingDeprecationWarning``, a
-    project's ``RemovedIn30Warning``-style or ``*Deprecat*`` class).
+
+def deprecated(item: IndexedUnit) -> bool:
+    """The unit warns that it is deprecated, or lives where deprecated code is kept: it is to
+    be removed, not unified.
+
+    Read from the code: the path, or a ``warn`` call (``warnings.warn``, ``warn``) whose
+    arguments name a deprecation warning class (``DeprecationWarning``,
+    ``PendingDeprecationWarning``, a project's ``RemovedIn30Warning``-style or ``*Deprecat*``
+    class).
     """
+    if _DEPRECATED_PLACE.search(item.unit.path):
+        return True  # kept in a ``deprecated`` package or module until it is deleted
     f = item.features
     if not any(c.rsplit(".", 1)[-1] == "warn" for c in f.calls):
         return False
@@ -244,6 +275,20 @@ def across_twins(a: Unit, b: Unit) -> bool:
     return bool(ca and cb) and ca != cb
 
 
+def _a_prefixed(one: str, other: str) -> bool:
+    """The names differ in one word only, which one of them prefixes with ``a`` (the async
+    naming of ``aclose``, ``ainvoke``, ``aiter``)."""
+    left, right = one.split("_"), other.split("_")
+    if len(left) != len(right):
+        return False
+    differ = [(x, y) for x, y in zip(left, right, strict=True) if x != y]
+    if len(differ) != 1:
+        return False
+    x, y = differ[0]
+    shorter, longer = sorted((x, y), key=len)
+    return len(shorter) >= 3 and longer == "a" + shorter
+
+
 def variants(a: Unit, b: Unit) -> bool:
     """One is the ``async`` twin of the other: by its kind (``aread``/``read``), or because
     their paths and names differ only by async/sync words (a package's ``_async`` and
@@ -254,9 +299,29 @@ def variants(a: Unit, b: Unit) -> bool:
         sync_name, async_name = (na, nb) if kb else (nb, na)
         if async_name in (sync_name, "a" + sync_name, "async_" + sync_name):
             return True
+    if a.path == b.path and (
+        _a_prefixed(na, nb) or _a_prefixed(a.qualname.split(".")[0], b.qualname.split(".")[0])
+    ):
+        # ``_wrap_ainvoke`` returns the coroutine twin of ``_wrap_invoke``'s wrapper; whatever
+        # one of them holds is the twin of what the other holds.
+        return True
     if a.path == b.path and a.qualname == b.qualname:
         return False
     return colourless(f"{a.path}::{a.qualname}") == colourless(f"{b.path}::{b.qualname}")
+
+
+# A special method this short is a class's own protocol glue (``__repr__`` of its fields, a
+# ``__del__`` warning), identical across classes without being a thing to share.
+_SMALL_SPECIAL = 10
+
+
+def _small_special_pair(a: Unit, b: Unit) -> bool:
+    return (
+        is_dunder(a)
+        and base_name(a) == base_name(b)
+        and a.parent != b.parent
+        and max(a.lines, b.lines) <= _SMALL_SPECIAL
+    )
 
 
 def not_redundancy(
@@ -278,7 +343,11 @@ def not_redundancy(
         # Before the identical-copy rule: a twin tree repeats whatever does not await.
         return "the synchronous and asynchronous variants of one operation"
     if clone_type == "type-1":
+        if _small_special_pair(ua, ub):
+            return "each class's own special method (a few lines of protocol, kept with its state)"
         return None
+    if hierarchy.parallel(ua.path, ub.path):
+        return "two implementations of one interface (parallel modules), each adapting it"
     if (is_dunder(ua) and is_dunder(ub)) or (
         hierarchy.only_special(ua) and hierarchy.only_special(ub)
     ):

@@ -502,3 +502,111 @@ def test_two_distributions_of_a_monorepo_keep_their_own_copies() -> None:
     assert found == ()
     inside = review(old, {"backend/src/hatchling/retry.py": HELPER.replace("value", "header")})
     assert names(inside) == [{"parse_retry_after"}]
+
+
+_BACKEND_API = '''
+def current_time():
+    return {clock}()
+
+
+async def sleep(delay):
+    await {lib}.sleep(delay)
+
+
+async def checkpoint():
+    await {lib}.sleep(0)
+
+
+class TaskGroup:
+    def start_soon(self, func, *args):
+        self._{lib}_group.start_soon(func, *args)
+
+    def cancel_scope(self):
+        return self._{lib}_scope
+'''
+
+
+def test_alternative_backends_of_one_interface_adapt_it_each_their_own_way() -> None:
+    # anyio's _backends/_asyncio.py and _trio.py define the same names; a near copy between
+    # them is each backend's version of one operation (its own exceptions, its own calls).
+    asyncio_backend = _BACKEND_API.format(lib="asyncio", clock="loop_time") + HELPER
+    near = HELPER.replace("raise ValueError", "raise TrioValueError").replace(
+        "value = value.strip()", "value = value.strip()\n    checkpoint_if_cancelled()"
+    )
+    trio_backend = _BACKEND_API.format(lib="trio", clock="trio.current_time") + near
+    old = {"pkg/_backends/_asyncio.py": asyncio_backend}
+    assert review(old, {"pkg/_backends/_trio.py": trio_backend}) == ()
+    # The same near copy in a module that is no second implementation is reported.
+    assert names(review(old, {"pkg/retry.py": near})) == [{"parse_retry_after"}]
+    # And an identical copy between the backends is still a copy to share.
+    same = _BACKEND_API.format(lib="trio", clock="trio.current_time") + HELPER
+    assert names(review(old, {"pkg/_backends/_trio.py": same})) == [{"parse_retry_after"}]
+
+
+def test_code_kept_in_a_deprecated_package_is_not_unified() -> None:
+    # isort keeps its old finders in isort/deprecated/ until they are deleted.
+    old = {"pkg/deprecated/finders.py": HELPER}
+    assert review(old, {"pkg/place.py": HELPER}) == ()
+    assert names(review({"pkg/current/finders.py": HELPER}, {"pkg/place.py": HELPER})) == [
+        {"parse_retry_after"}
+    ]
+
+
+_WRAPPER = '''
+def _wrap_{name}(f):
+    @wraps(f)
+    {a}def new_{name}(*args, **kwargs):
+        integration = get_client().get_integration(GraphIntegration)
+        if integration is None:
+            return {aw}f(*args, **kwargs)
+        graph_name = _get_graph_name(args[0]) if args else None
+        with start_span(op="invoke_agent", name=f"invoke_agent {{graph_name}}") as span:
+            span.set_data("gen_ai.operation.name", "invoke_agent")
+            if graph_name:
+                span.set_data("gen_ai.pipeline.name", graph_name)
+            result = {aw}f(*args, **kwargs)
+            span.set_data("gen_ai.response.text", _parse_result(result))
+            return result
+    return new_{name}
+'''
+
+
+def test_a_wrapper_and_its_a_prefixed_async_twin_are_variants() -> None:
+    sync = _WRAPPER.format(name="invoke", a="", aw="")
+    both = sync + _WRAPPER.format(name="ainvoke", a="async ", aw="await ")
+    assert review({}, {"pkg/integrations/graph.py": both}) == ()
+    # The same pair under names that are no async twins is a near copy.
+    other = sync + _WRAPPER.format(name="stream", a="async ", aw="await ")
+    assert names(review({}, {"pkg/integrations/graph.py": other})) == [
+        {"_wrap_invoke", "_wrap_stream"}
+    ]
+
+
+_SPECIAL = '''
+class {cls}:
+    def {verb}(self, item):
+        return self._state.{verb}(item, self._buffer)
+
+    def __del__(self) -> None:
+        if not self._closed:
+            warnings.warn(
+                f"Unclosed <{{self.__class__.__name__}} at {{id(self):x}}>",
+                ResourceWarning,
+                source=self,
+            ){extra}
+'''
+
+
+def test_identical_short_special_methods_of_two_classes_are_their_own_protocol() -> None:
+    # anyio's send and receive memory streams each warn the same way when left unclosed.
+    def both(extra: str) -> tuple[Finding, ...]:
+        receive = _SPECIAL.format(cls="ReceiveStream", verb="receive", extra=extra)
+        send = _SPECIAL.format(cls="SendStream", verb="send", extra=extra)
+        return review({"pkg/receive.py": receive}, {"pkg/send.py": send})
+
+    assert both("") == ()
+    # A special method long enough to hold logic of its own is a copy like any other.
+    logic = "\n".join(
+        f"        if self._buffer_{i}:\n            self._buffer_{i}.clear()" for i in range(4)
+    )
+    assert len(both("\n" + logic)) == 1
