@@ -105,9 +105,13 @@ def bindings_of(tree: ast.Module, module: str, is_package: bool) -> Bindings:
             if isinstance(node, ast.Import):
                 runtime.update(alias.name for alias in node.names)
             else:
+                # ``from pkg import mod`` reads ``pkg.mod``; ``from mod import name`` reads
+                # ``mod`` (``imported_modules`` tells the two apart); only ``*`` reads ``pkg``.
                 source = resolve_from(module, is_package, node.level, node.module)
-                runtime.add(source)
-                runtime.update(f"{source}.{alias.name}" for alias in node.names)
+                runtime.update(
+                    source if alias.name == "*" else f"{source}.{alias.name}"
+                    for alias in node.names
+                )
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:

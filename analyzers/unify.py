@@ -20,6 +20,8 @@ import ast
 import builtins
 import copy
 import difflib
+import sys
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -42,7 +44,7 @@ from analyzers.imports import (
     stored_names,
 )
 
-OpKind = Literal["replace", "remove", "insert_after", "add_import"]
+OpKind = Literal["replace", "remove", "insert_after", "add_import", "drop_unused_import"]
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
 _DefNode = cst.FunctionDef | cst.ClassDef
 
@@ -120,16 +122,30 @@ class _Alpha(ast.NodeTransformer):
 
 
 def function_shape(text: str, name: str) -> Shape | None:
-    """The shape of module-level function ``name`` in ``text`` (None when absent or ambiguous)."""
-    tree = ast.parse(text)
-    nodes = [
-        n
-        for n in tree.body
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name
-    ]
+    """The shape of function ``name`` in ``text``, a module-level function or a method
+    (``Class.method``); None when absent or ambiguous."""
+    node = _def_node(ast.parse(text).body, name)
+    return None if node is None else _shape(node)
+
+
+def _def_node(
+    body: Sequence[ast.stmt], qualname: str
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The one definition at ``qualname`` (``Class.method`` descends into a class)."""
+    head, _, rest = qualname.partition(".")
+    kinds = (ast.ClassDef,) if rest else (ast.FunctionDef, ast.AsyncFunctionDef)
+    nodes = [n for n in body if isinstance(n, kinds) and n.name == head]
     if len(nodes) != 1:
         return None
     node = nodes[0]
+    if rest:
+        assert isinstance(node, ast.ClassDef)
+        return _def_node(node.body, rest)
+    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    return node
+
+
+def _shape(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Shape:
     body = list(node.body)
     if (
         body
@@ -199,6 +215,7 @@ class Plan:
     redirects: Mapping[str, tuple[Redirect, ...]] = field(default_factory=dict)
     summary: tuple[str, ...] = ()  # one line per member, for the commit message
     problem: str | None = None
+    hosts: tuple[str, ...] = ()  # files edited that hold no member: a shared base's module
 
 
 @dataclass(frozen=True)
@@ -225,6 +242,8 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
     ``texts`` holds every Python file of the repository at the head (path -> text).
     """
     modules = Modules(texts)
+    if all(_is_method(m) for m in (canonical, *others)):
+        return method_plan(texts, canonical, others)
     if "." in canonical.qualname or "@" in canonical.qualname or "function" not in canonical.kind:
         return Plan(problem=f"{canonical.qualname} is not a module-level function{_MODEL}")
     c_mod = modules.name(canonical.path)
@@ -286,6 +305,10 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                 if imported is None:
                     file_ops.append(UnitOp("add_import", code=f"from {source} import {cname}\n"))
                 summary.append(f"{where}: now a thin delegation to {c_mod[1]}.{cname}")
+            elif name.startswith("_") and not _read_outside(texts[other.path], name):
+                # A private function its module no longer calls: nothing to re-export.
+                file_ops.append(UnitOp("remove", name))
+                summary.append(f"{where}: removed (callers use {c_mod[1]}.{cname})")
             else:
                 as_part = "" if name == cname else f" as {name}"
                 file_ops.append(UnitOp("remove", name))
@@ -304,6 +327,261 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
         redirects={p: tuple(r) for p, r in redirects.items()},
         summary=tuple(summary),
     )
+
+
+def _is_method(member: Member) -> bool:
+    """A method of a module-level class (``Class.method``), not redefined (no ``@``)."""
+    return (
+        "method" in member.kind and member.qualname.count(".") == 1 and "@" not in member.qualname
+    )
+
+
+# Bases that say how a class is built; they hold none of the methods a repository writes.
+_BUILDING_BASES = frozenset({"object", "typing.Generic", "abc.ABC", "typing.Protocol"})
+
+
+@dataclass(frozen=True)
+class _Class:
+    """A module-level class of the repository: its module, path, name and syntax."""
+
+    module: str
+    path: str
+    name: str
+    node: ast.ClassDef
+
+    def defines(self, name: str) -> bool:
+        """The class body binds ``name`` (a method, or an attribute assigned in the body)."""
+        for stmt in self.node.body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                if stmt.name == name:
+                    return True
+            elif name in stored_names(stmt):
+                return True
+        return False
+
+
+def _class_at(texts: Mapping[str, str], modules: Modules, module: str, name: str) -> _Class | None:
+    path = modules.path(module)
+    if path is None or path not in texts:
+        return None
+    found = [
+        n for n in ast.parse(texts[path]).body if isinstance(n, ast.ClassDef) and n.name == name
+    ]
+    return _Class(module, path, name, found[0]) if len(found) == 1 else None
+
+
+def _ancestors(
+    texts: Mapping[str, str], modules: Modules, cls: _Class
+) -> tuple[list[_Class], list[str]]:
+    """The repository's classes ``cls`` derives from, nearest first (breadth first), and the
+    bases it derives from that the repository does not define (``dotted`` names)."""
+    found: list[_Class] = []
+    outside: list[str] = []
+    todo = [cls]
+    while todo:
+        current = todo.pop(0)
+        for base in current.node.bases:
+            while isinstance(base, ast.Subscript):  # Generic[T], Base[T]
+                base = base.value
+            dotted = ast.unparse(base)
+            head, _, rest = dotted.partition(".")
+            target = _target(texts, modules, current.module, head)
+            target = f"{target}.{rest}" if target and rest else target
+            module, _, name = (target or dotted).rpartition(".")
+            parent = _class_at(texts, modules, module, name) if target else None
+            if parent is None:
+                if (target or dotted) not in _BUILDING_BASES:
+                    outside.append(target or dotted)
+            elif all(parent.path != c.path or parent.name != c.name for c in found):
+                found.append(parent)
+                todo.append(parent)
+    return found, outside
+
+
+def _unsafe_to_move(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """Why a method's body would mean something else in another class, if it would."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in ("super", "__class__"):
+            return f"it calls `{sub.id}`, which is bound to the class it is written in"
+        if (
+            isinstance(sub, ast.Attribute)
+            and sub.attr.startswith("__")
+            and not sub.attr.endswith("__")
+        ):
+            return f"it reads `{sub.attr}`, a name mangled with its class's name"
+    return None
+
+
+def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Member]) -> Plan:
+    """Identical methods of several classes moved into the nearest base class they share.
+
+    Sound when the copies are one body up to local names, with one name and one signature;
+    the shared base is the repository's own and neither it, its ancestors nor a class between
+    it and a member defines that name (so every class that had a copy finds the moved one,
+    and no other class loses a definition it had); and every module-level name the body reads
+    means the same in the base's module (imported there when it is not bound yet, unless the
+    import would close a cycle). Other subclasses of the base inherit the method too: the
+    summary names them. Callers do not change: they reach the method through their object.
+    """
+    modules = Modules(texts)
+    members = [canonical, *others]
+    method = canonical.qualname.split(".")[1]
+    if any(m.qualname.split(".")[1] != method for m in members):
+        return Plan(
+            problem=f"the copies have different names; moving one into a base class "
+            f"would change the others' callers{_MODEL}"
+        )
+    classes: list[_Class] = []
+    shapes: list[Shape] = []
+    for m in members:
+        mod = modules.name(m.path)
+        cls = _class_at(texts, modules, mod[1], m.qualname.split(".")[0]) if mod else None
+        shape = function_shape(texts[m.path], m.qualname) if m.path in texts else None
+        if cls is None or shape is None:
+            return Plan(
+                problem=f"{m.path}::{m.qualname} is not one method of one module-level class"
+            )
+        classes.append(cls)
+        shapes.append(shape)
+    where = f"{canonical.path}::{canonical.qualname}"
+    for m, shape in zip(others, shapes[1:], strict=True):
+        if shape.dump != shapes[0].dump or shape.params != shapes[0].params:
+            return Plan(
+                problem=f"{m.path}::{m.qualname} differs from {where} beyond local "
+                "names: the merge needs a person or the model"
+            )
+    node = _def_node(ast.parse(texts[canonical.path]).body, canonical.qualname)
+    assert node is not None
+    unsafe = _unsafe_to_move(node)
+    if unsafe:
+        return Plan(problem=f"{where} cannot move into a base class: {unsafe}")
+    lineages = [_ancestors(texts, modules, cls) for cls in classes]
+    shared = [
+        a
+        for a in lineages[0][0]
+        if all(any(a.path == b.path and a.name == b.name for b in up) for up, _ in lineages[1:])
+    ]
+    if not shared:
+        return Plan(
+            problem=f"the classes of {method} share no base class of the repository; a "
+            f"mixin or a module-level function both call is a design choice{_MODEL}"
+        )
+    base = shared[0]
+    above, outside = _ancestors(texts, modules, base)
+    if base.defines(method) or any(a.defines(method) for a in above):
+        return Plan(
+            problem=f"{base.name} or a class above it already defines {method}: moving "
+            "the copies there would change what its other subclasses run"
+        )
+    if outside:
+        return Plan(
+            problem=f"{base.name} derives from {outside[0]}, which is not in the "
+            f"repository and may define {method}"
+        )
+    above_keys = {(a.path, a.name) for a in (base, *above)}
+    for cls, (up, _) in zip(classes, lineages, strict=True):
+        between = [a for a in up if (a.path, a.name) not in above_keys]
+        if any(a.defines(method) for a in between):
+            return Plan(problem=f"a class between {cls.name} and {base.name} defines {method}")
+    last = [s for s in base.node.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]
+    if not last:
+        return Plan(problem=f"{base.name} has no method to place {method} beside")
+    imports: list[UnitOp] = []
+    for name in sorted(shapes[0].free):
+        here = _target(texts, modules, classes[0].module, name)
+        there = _target(texts, modules, base.module, name)
+        if here == there:
+            if here is None and name not in _BUILTINS:
+                return Plan(problem=f"{where}: `{name}` cannot be resolved")
+            continue
+        if here is None or there is not None:
+            return Plan(
+                problem=f"`{name}` means {here or 'a builtin'} in {canonical.path} and "
+                f"{there or 'a builtin'} in {base.path}"
+            )
+        line = _import_line(texts, modules, base, name, here)
+        source = here if modules.path(here) else here.rpartition(".")[0]
+        if source == base.module or _imports_reach(texts, modules, source, base.module):
+            return Plan(
+                problem=f"{base.path} would import {source}, which imports it: an import cycle"
+            )
+        imports.append(UnitOp("add_import", code=line))
+    code = _source_segment(texts[canonical.path], node)
+    ops: dict[str, list[UnitOp]] = {
+        base.path: [UnitOp("insert_after", f"{base.name}.{last[-1].name}", code), *imports]
+    }
+    for m, cls in zip(members, classes, strict=True):
+        alone = len(cls.node.body) == 1  # no docstring, no other statement: ``pass`` remains
+        op = UnitOp("replace", m.qualname, "pass\n") if alone else UnitOp("remove", m.qualname)
+        ops.setdefault(m.path, []).append(op)
+        # What only the copy read goes with it, unless another module imports it from here.
+        for name in sorted(shapes[0].free):
+            if not _importers(texts, modules, cls.module, name):
+                ops[m.path].append(UnitOp("drop_unused_import", name))
+    heirs = sorted(
+        c.name
+        for c in _subclasses(texts, modules, base)
+        if all((c.path, c.name) != (k.path, k.name) for k in classes) and not c.defines(method)
+    )
+    summary = [
+        f"{base.path}::{base.name}.{method}: the one implementation, moved from {where}",
+        *(f"{m.path}::{m.qualname}: removed, inherited from {base.name}" for m in members),
+    ]
+    if heirs:
+        summary.append(f"{base.name}'s other subclasses now inherit it too: {', '.join(heirs)}")
+    return Plan(
+        ops={p: tuple(o) for p, o in ops.items()}, summary=tuple(summary), hosts=(base.path,)
+    )
+
+
+def _source_segment(text: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The definition's own lines, decorators included, indented as they are."""
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    assert node.end_lineno is not None
+    return "".join(text.splitlines(keepends=True)[start - 1 : node.end_lineno])
+
+
+def _subclasses(texts: Mapping[str, str], modules: Modules, base: _Class) -> list[_Class]:
+    """Every module-level class of the repository that derives from ``base``."""
+    out: list[_Class] = []
+    for path, text in sorted(texts.items()):
+        mod = modules.name(path)
+        if base.name not in text or mod is None:
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for stmt in tree.body:
+            if isinstance(stmt, ast.ClassDef) and stmt.bases:
+                cls = _Class(mod[1], path, stmt.name, stmt)
+                up, _ = _ancestors(texts, modules, cls)
+                if any((a.path, a.name) == (base.path, base.name) for a in up):
+                    out.append(cls)
+    return out
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def _import_line(
+    texts: Mapping[str, str], modules: Modules, base: _Class, name: str, target: str
+) -> str:
+    """The import that binds ``name`` to ``target`` in ``base``'s module, in its own style."""
+    if modules.path(target) is not None or "." not in target:
+        # A module (``import os``, ``import typing as t``).
+        return f"import {target}\n" if target == name else f"import {target} as {name}\n"
+    source, _, attr = target.rpartition(".")
+    ref = source
+    if modules.path(source) is not None:
+        ref = module_ref(texts[base.path], base.module, base.path.endswith("__init__.py"), source)
+    alias = "" if attr == name else f" as {name}"
+    return f"from {ref} import {attr}{alias}\n"
 
 
 def _bindings(texts: Mapping[str, str], path: str, module: str) -> Bindings:
@@ -462,6 +740,20 @@ def _parse_statements(
     code: str, what: str
 ) -> list[cst.SimpleStatementLine | cst.BaseCompoundStatement]:
     try:
+        if code[:1] in (" ", "\t"):
+            # Code cut from a class body keeps its indentation, so that the lines of a
+            # multi-line string in it stay where they were when it lands in another class.
+            wrapper = cst.parse_module(
+                "class _:\n" + (code if code.endswith("\n") else code + "\n")
+            )
+            holder = wrapper.body[0]
+            assert isinstance(holder, cst.ClassDef)
+            assert isinstance(holder.body, cst.IndentedBlock)
+            return [
+                s
+                for s in holder.body.body
+                if isinstance(s, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+            ]
         module = cst.parse_module(_dedent(code))
     except cst.ParserSyntaxError as exc:
         raise UnifyError(f"the code for {what} does not parse: {exc.message}") from None
@@ -471,8 +763,6 @@ def _parse_statements(
 
 
 def _dedent(code: str) -> str:
-    import textwrap
-
     text = textwrap.dedent(code)
     return text if text.endswith("\n") else text + "\n"
 
@@ -483,9 +773,29 @@ class _Editor(cst.CSTTransformer):
     def __init__(self, targets: Mapping[int, list[UnitOp]]) -> None:
         self.targets = targets  # id(original node) -> ops on it
 
+    def _block(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        # A class whose first method went opens on the next one, not on its blank lines.
+        if not original_node.body or not updated_node.body:
+            return updated_node
+        was, first = original_node.body[0], updated_node.body[0]
+        if (
+            id(was) in self.targets
+            and isinstance(was, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+            and not was.leading_lines
+            and isinstance(first, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+        ):
+            body = [first.with_changes(leading_lines=()), *updated_node.body[1:]]
+            return updated_node.with_changes(body=body)
+        return updated_node
+
     def on_leave(  # type: ignore[override]
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        if isinstance(original_node, cst.IndentedBlock):
+            assert isinstance(updated_node, cst.IndentedBlock)
+            return self._block(original_node, updated_node)
         todo = self.targets.get(id(original_node))
         if not todo:
             return updated_node
@@ -502,8 +812,10 @@ class _Editor(cst.CSTTransformer):
             elif op.kind == "insert_after":
                 new = _parse_statements(op.code, f"the code after `{op.target}`")
                 if not new[0].leading_lines:
-                    blank = cst.EmptyLine()
-                    new[0] = new[0].with_changes(leading_lines=(blank, blank))
+                    # PEP 8: one blank line between methods, two between top-level definitions.
+                    blank = cst.EmptyLine(indent=False)
+                    lines = (blank,) if "." in op.target else (blank, blank)
+                    new[0] = new[0].with_changes(leading_lines=lines)
                 out.extend(new)
         if not out:
             return cst.RemoveFromParent()
@@ -524,9 +836,12 @@ def apply_ops(text: str, ops: Sequence[UnitOp]) -> Applied:
     targets: dict[int, list[UnitOp]] = {}
     imports: list[UnitOp] = []
     tail: list[UnitOp] = []
+    drops = {op.target for op in ops if op.kind == "drop_unused_import"}
     for op in ops:
         if op.kind == "add_import":
             imports.append(op)
+            continue
+        if op.kind == "drop_unused_import":
             continue
         if op.kind == "insert_after" and not op.target:
             tail.append(op)
@@ -549,15 +864,24 @@ def apply_ops(text: str, ops: Sequence[UnitOp]) -> Applied:
         # place; it is looked up again because ops before it may have changed the count.
         new_at = _import_anchor(edited)
         docstring_only = new_at == 1 and not _has_import(edited.body[0])
-        for op in imports:
+        pending: list[tuple[int, int, list[cst.SimpleStatementLine | cst.BaseCompoundStatement]]]
+        pending = []
+        for seq, op in enumerate(imports):
             stmts = _parse_statements(op.code, "an import")
             if _already_imported(edited, stmts):
                 continue
             if docstring_only:  # PEP 8: a blank line between the docstring and the imports
                 stmts[0] = stmts[0].with_changes(leading_lines=(cst.EmptyLine(),))
                 docstring_only = False
-            body[new_at:new_at] = stmts
-            new_at += len(stmts)
+                slot = new_at
+            else:
+                slot = _import_slot(edited, edited.body[:new_at], stmts[0], new_at)
+            pending.append((slot, seq, stmts))
+            # The leading imports are the original's, untouched by unit ops: same indices.
+            after_line = positions[module.body[slot - 1]].end.line if slot else 0
+            spans.append((after_line, after_line + 1))
+        for slot, _, stmts in sorted(pending, key=lambda p: (p[0], p[1]), reverse=True):
+            body[slot:slot] = stmts
         spans.append((line, line + 1))
     for op in tail:
         stmts = _parse_statements(op.code, "the code at the module end")
@@ -567,7 +891,168 @@ def apply_ops(text: str, ops: Sequence[UnitOp]) -> Applied:
         last = len(text.splitlines())
         spans.append((last, last + 1))
     out = edited.with_changes(body=body).code
+    if drops:
+        unused: set[str] = set()
+        while more := (drops - unused) - _read_names(out):
+            # Until nothing changes: a removed ``if TYPE_CHECKING:`` block stops reading ``t``.
+            unused |= more
+            out = _drop_imports(cst.parse_module(out), unused).code
+        for i, stmt in enumerate(module.body):
+            if _binds_any(stmt, unused):
+                # Up to the next statement: the blank lines it opens on may change too.
+                start = positions[stmt].start.line - len(stmt.leading_lines)
+                nxt = module.body[i + 1] if i + 1 < len(module.body) else None
+                end = positions[nxt].start.line if nxt is not None else positions[stmt].end.line
+                spans.append((start, end))
     return Applied(out, tuple(sorted(spans)))
+
+
+def _read_outside(text: str, name: str) -> bool:
+    """Whether the module reads ``name`` anywhere but in its own definition of it."""
+    tree = ast.parse(text)
+    inside = {
+        id(sub)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
+        for sub in ast.walk(node)
+    }
+    return any(
+        isinstance(n, ast.Name) and n.id == name and id(n) not in inside for n in ast.walk(tree)
+    ) or any(isinstance(n, ast.Constant) and n.value == name for n in ast.walk(tree))
+
+
+def _read_names(text: str) -> set[str]:
+    """Every name a module reads (and every string, for ``__all__``): what an import serves."""
+    tree = ast.parse(text)
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    read |= {
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+    return read
+
+
+def _bound_by(alias: cst.ImportAlias) -> str:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return cst.Module([]).code_for_node(alias.name).split(".")[0]
+
+
+def _binds_any(stmt: cst.CSTNode, names: set[str]) -> bool:
+    """A module-level statement (or an ``if`` block of them) importing one of ``names``."""
+    for node in _walk_imports(stmt):
+        if not isinstance(node.names, cst.ImportStar) and any(
+            _bound_by(a) in names for a in node.names
+        ):
+            return True
+    return False
+
+
+def _walk_imports(stmt: cst.CSTNode) -> Iterable[cst.Import | cst.ImportFrom]:
+    if isinstance(stmt, cst.SimpleStatementLine):
+        yield from (s for s in stmt.body if isinstance(s, cst.Import | cst.ImportFrom))
+    elif isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock):
+        for inner in stmt.body.body:
+            yield from _walk_imports(inner)
+
+
+def _drop_imports(module: cst.Module, names: set[str]) -> cst.Module:
+    """``module`` without its module-level imports of ``names`` (an explicit re-export,
+    ``import x as x``, stays), and without an ``if TYPE_CHECKING:`` block left empty. The
+    blank lines that set a removed import's group apart stay with what follows it."""
+    return module.with_changes(body=_drop_in(list(module.body), names))
+
+
+def _drop_in(
+    body: list[cst.BaseStatement] | list[cst.BaseCompoundStatement | cst.SimpleStatementLine],
+    names: set[str],
+) -> list[cst.BaseStatement]:
+    out: list[cst.BaseStatement] = []
+    carried: list[Sequence[cst.EmptyLine]] = []  # leading lines of the statements removed
+    for stmt in body:
+        new = _dropped(stmt, names)
+        if new is None:
+            if isinstance(stmt, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+                carried.append(stmt.leading_lines)
+            continue
+        if carried and isinstance(new, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+            lines = max([*carried, new.leading_lines], key=len) if out else ()
+            new = new.with_changes(leading_lines=lines)
+        carried = []
+        out.append(new)
+    return out
+
+
+def _dropped(stmt: cst.BaseStatement, names: set[str]) -> cst.BaseStatement | None:
+    """The statement without its imports of ``names``; None when nothing of it is left."""
+    if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock):
+        if not any(_binds_any(s, names) for s in stmt.body.body):
+            return stmt
+        inner = _drop_in(list(stmt.body.body), names)
+        if not inner:
+            return (
+                None
+                if stmt.orelse is None
+                else stmt.with_changes(
+                    body=stmt.body.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+                )
+            )
+        return stmt.with_changes(body=stmt.body.with_changes(body=inner))
+    if not isinstance(stmt, cst.SimpleStatementLine) or not _binds_any(stmt, names):
+        return stmt
+    small: list[cst.BaseSmallStatement] = []
+    for node in stmt.body:
+        if isinstance(node, cst.Import | cst.ImportFrom) and not isinstance(
+            node.names, cst.ImportStar
+        ):
+            keep = [a for a in node.names if not _goes(a, names)]
+            if not keep:
+                continue
+            if len(keep) < len(node.names):
+                keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                node = node.with_changes(names=keep)
+        small.append(node)
+    return stmt.with_changes(body=small) if small else None
+
+
+def _goes(alias: cst.ImportAlias, names: set[str]) -> bool:
+    name = _bound_by(alias)
+    explicit = alias.asname is not None and cst.Module([]).code_for_node(alias.name) == name
+    return name in names and not explicit
+
+
+def _import_key(module: cst.Module, stmt: cst.BaseStatement) -> tuple[int, str] | None:
+    """Where an import sorts (isort's sections, then the module): ``__future__``, the standard
+    library, other absolute imports, relative imports; None for anything but an import."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or not _has_import(stmt):
+        return None
+    node = stmt.body[0]
+    if isinstance(node, cst.ImportFrom):
+        dots = "." * len(node.relative)
+        name = dots + (module.code_for_node(node.module) if node.module else "")
+    elif isinstance(node, cst.Import):
+        name = module.code_for_node(node.names[0].name)
+    else:
+        return None
+    top = name.split(".")[0]
+    if name.startswith("."):
+        return (3, name)
+    if top == "__future__":
+        return (0, name)
+    return (1 if top in sys.stdlib_module_names else 2, name)
+
+
+def _import_slot(
+    module: cst.Module, leading: Sequence[cst.BaseStatement], new: cst.BaseStatement, end: int
+) -> int:
+    """The index among the leading statements where ``new`` keeps the imports sorted: after the
+    last import that sorts before it (or at the end when none is known)."""
+    key = _import_key(module, new)
+    keyed = [(i, _import_key(module, s)) for i, s in enumerate(leading)]
+    imports = [(i, k) for i, k in keyed if k is not None]
+    if key is None or not imports:
+        return end
+    before = [i for i, k in imports if k <= key]
+    return before[-1] + 1 if before else imports[0][0]
 
 
 def _import_anchor(module: cst.Module) -> int:

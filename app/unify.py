@@ -148,6 +148,7 @@ def change_for(
         dict(plan.redirects),
         subject,
         body,
+        hosts=plan.hosts,
     )
 
 
@@ -160,6 +161,7 @@ def _build(
     body: str,
     *,
     source: str = "mechanical",
+    hosts: tuple[str, ...] = (),
 ) -> Outcome:
     after: dict[str, str] = {}
     spans: dict[str, tuple[tuple[int, int], ...]] = {}
@@ -184,7 +186,7 @@ def _build(
             spans[path] = spans.get(path, ()) + applied.spans
     except UnifyError as exc:
         return Outcome(finding.id, None, str(exc), source)
-    allowed = _allowed_paths(finding, texts)
+    allowed = _allowed_paths(finding, texts) | set(hosts)
     problems = validate(
         {p: texts[p] for p in after}, after, spans, allowed=allowed, repo_texts=texts
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -214,6 +215,39 @@ def test_imports_for_the_type_checker_and_a_package_s_exports_make_no_cycle() ->
     assert plan.problem is None or "import cycle" not in plan.problem
 
 
+def test_a_subpackage_importing_a_sibling_through_its_package_makes_no_cycle() -> None:
+    # flask/sansio/app.py does ``from .. import typing``: that reads flask/typing.py, not the
+    # flask/__init__.py that imports flask/app.py (which would make every sansio module a cycle).
+    texts = {
+        "pkg/__init__.py": "from pkg.progress import fmt_bytes\n",
+        "pkg/typing.py": "Size = int\n",
+        "pkg/sansio/__init__.py": "",
+        "pkg/sansio/size.py": SIZE.replace(
+            "import math\n", "import math\n\nfrom .. import typing\n"
+        ),
+        "pkg/progress.py": SIZE_SAME_PARAMS.replace(
+            "import math\n", "import math\n\nfrom .sansio import size\n"
+        ),
+    }
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/sansio/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    assert plan.problem is None
+    # Importing a name the package itself defines does read its __init__: that is a cycle.
+    texts["pkg/sansio/size.py"] = texts["pkg/sansio/size.py"].replace(
+        "from .. import typing", "from .. import fmt_bytes as _unused"
+    )
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/sansio/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "fmt_bytes", "function")],
+    )
+    assert plan.problem is not None
+    assert "import cycle" in plan.problem
+
+
 def test_model_ops_replace_methods_insert_and_remove() -> None:
     text = (
         'class A:\n    """A."""\n\n    def f(self):\n        return 1  # one\n\n'
@@ -234,6 +268,13 @@ def test_model_ops_replace_methods_insert_and_remove() -> None:
     assert "def g" not in applied.text
     assert "def k():" in applied.text
     assert applied.text.startswith("import os\n")
+    # A class whose first method goes opens on the next one, not on a blank line.
+    first_gone = apply_ops(text, [UnitOp("remove", "A.f")]).text
+    assert 'class A:\n    """A."""\n\n    def g(self):' in first_gone
+    no_doc = (
+        "class B(A):\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n"
+    )
+    assert apply_ops(no_doc, [UnitOp("remove", "B.f")]).text.startswith("class B(A):\n    def g")
     with pytest.raises(UnifyError, match="not found"):
         apply_ops(text, [UnitOp("remove", "A.missing")])
     with pytest.raises(UnifyError, match="does not parse"):
@@ -509,7 +550,7 @@ def test_the_markdown_report_says_what_was_committed_and_what_was_skipped(
     assert "draft-PR" not in section
 
 
-def test_a_method_copy_is_refused_with_what_would_merge_it() -> None:
+def test_a_method_copy_without_a_shared_base_is_refused_with_what_would_merge_it() -> None:
     texts = _texts(pkg__size="class Size:\n    def human(self, n):\n        return str(n)\n")
     texts["pkg/progress.py"] = texts["pkg/size.py"].replace("Size", "Progress")
     plan = mechanical_plan(
@@ -518,8 +559,181 @@ def test_a_method_copy_is_refused_with_what_would_merge_it() -> None:
         [Member("pkg/progress.py", "Progress.human", "method")],
     )
     assert plan.problem is not None
-    assert "not a module-level function" in plan.problem
+    assert "share no base class" in plan.problem
     assert "`--llm anthropic`" in plan.problem
+
+
+SCAFFOLD = '''"""The shared base."""
+
+import os
+import typing as t
+from collections import defaultdict
+
+from .helpers import root_of
+
+
+class Scaffold:
+    """What apps and blueprints share."""
+
+    def __init__(self, name):
+        self.root_path = root_of(name)
+        self.seen = defaultdict(int)
+'''
+
+OPEN_RESOURCE = '''
+    def open_resource(self, resource: str, mode: str = "rb") -> t.IO[t.AnyStr]:
+        """Open a resource file relative to :attr:`root_path` for
+        reading.
+
+        Note this is a duplicate of the same method in the {other}
+        class.
+        """
+        if mode not in {{"r", "rt", "rb"}}:
+            raise ValueError("Resources can only be opened for reading.")
+        self.seen[resource] += 1
+        return open(os.path.join(self.root_path, resource), mode)
+'''
+
+APP = """import os
+import typing as t
+
+from .base import Scaffold
+
+
+class App(Scaffold):
+    def run(self):
+        return "running"
+""" + OPEN_RESOURCE.format(other="Blueprint")
+
+BLUEPRINT = """import os
+import typing as t
+from .base import Scaffold
+
+
+class Blueprint(Scaffold):""" + OPEN_RESOURCE.format(other="App")
+
+
+def _scaffold_texts() -> dict[str, str]:
+    return {
+        "pkg/__init__.py": "",
+        "pkg/helpers.py": "import os\n\n\ndef root_of(name):\n    return os.path.dirname(name)\n",
+        "pkg/base.py": SCAFFOLD,
+        "pkg/app.py": APP,
+        "pkg/blueprint.py": BLUEPRINT,
+        "pkg/sansio.py": "from .base import Scaffold\n\n\nclass Core(Scaffold):\n    pass\n",
+    }
+
+
+def _open_resource_plan(texts: dict[str, str]) -> Plan:
+    return mechanical_plan(
+        texts,
+        Member("pkg/app.py", "App.open_resource", "method"),
+        [Member("pkg/blueprint.py", "Blueprint.open_resource", "method")],
+    )
+
+
+def test_identical_methods_of_two_classes_move_into_the_base_they_share(tmp_path: Path) -> None:
+    # flask's Flask and Blueprint each carry open_resource; both derive from Scaffold.
+    texts = _scaffold_texts()
+    plan = _open_resource_plan(texts)
+    assert plan.problem is None, plan.problem
+    assert plan.hosts == ("pkg/base.py",)
+    assert any("other subclasses now inherit it too: Core" in line for line in plan.summary)
+    after = {p: apply_ops(texts[p], ops).text for p, ops in plan.ops.items()}
+    base = after["pkg/base.py"]
+    # The method lands as a method, its docstring lines where they were, one blank line above.
+    assert "        self.seen = defaultdict(int)\n\n    def open_resource(self" in base
+    assert "\n        reading.\n" in base
+    # What it reads and the base's module lacked is imported there, in sorted place.
+    assert "from collections import defaultdict\n\nfrom .helpers import root_of\n" in base
+    assert "import os\nimport typing as t\n" in base
+    # The copies go, and so do the imports only they read.
+    assert after["pkg/app.py"].startswith("from .base import Scaffold\n\n\nclass App(")
+    assert "def open_resource" not in after["pkg/app.py"]
+    blueprint = "from .base import Scaffold\n\n\nclass Blueprint(Scaffold):\n    pass\n"
+    assert after["pkg/blueprint.py"] == blueprint
+    spans = {p: apply_ops(texts[p], ops).spans for p, ops in plan.ops.items()}
+    allowed = {"pkg/app.py", "pkg/blueprint.py", *plan.hosts}
+    assert validate(texts, after, spans, allowed=allowed, repo_texts=texts) == []
+    (tmp_path / "data.txt").write_text("payload")
+    for module, cls in (("pkg.app", "App"), ("pkg.blueprint", "Blueprint")):
+        namespace = _run_modules({**texts, **after}, module)
+        obj = namespace[cls](str(tmp_path / "x.py"))  # type: ignore[operator]
+        with obj.open_resource("data.txt", "r") as f:
+            assert f.read() == "payload"
+
+
+def _with_extras(texts: dict[str, str]) -> dict[str, str]:
+    """Both copies call a helper whose module imports the base: the base cannot import it."""
+    texts["pkg/extras.py"] = "from .base import Scaffold\n\n\ndef tag(x):\n    return x\n"
+    for path in ("pkg/app.py", "pkg/blueprint.py"):
+        texts[path] = (
+            texts[path]
+            .replace(
+                "from .base import Scaffold\n",
+                "from .base import Scaffold\nfrom .extras import tag\n",
+            )
+            .replace("self.seen[resource] += 1", "self.seen[tag(resource)] += 1")
+        )
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (
+            lambda t: (
+                t.update(
+                    {
+                        "pkg/app.py": t["pkg/app.py"].replace(
+                            "self.seen[resource] += 1", "super().run()"
+                        )
+                    }
+                )
+                or t
+            ),
+            "differs from",
+        ),
+        (
+            lambda t: (
+                t.update(
+                    {
+                        p: t[p].replace("self.seen[resource] += 1", "super().run()")
+                        for p in ("pkg/app.py", "pkg/blueprint.py")
+                    }
+                )
+                or t
+            ),
+            "it calls `super`",
+        ),
+        (
+            lambda t: (
+                t.update({"pkg/base.py": t["pkg/base.py"] + OPEN_RESOURCE.format(other="x")}) or t
+            ),
+            "already defines open_resource",
+        ),
+        (lambda t: _with_extras(t), "import cycle"),
+        (
+            lambda t: (
+                t.update(
+                    {
+                        "pkg/base.py": t["pkg/base.py"].replace(
+                            "import typing as t\n", "import typing_extensions as t\n"
+                        )
+                    }
+                )
+                or t
+            ),
+            "`t` means typing",
+        ),
+    ],
+)
+def test_a_method_moves_into_a_base_only_when_that_is_provably_the_same(
+    change: Callable[[dict[str, str]], dict[str, str]], why: str
+) -> None:
+    plan = _open_resource_plan(change(_scaffold_texts()))
+    assert plan.problem is not None
+    assert why in plan.problem
 
 
 def test_a_parenthesized_import_keeps_its_other_names_and_their_comments() -> None:
@@ -564,3 +778,24 @@ def test_new_imports_follow_the_modules_relative_style() -> None:
     assert module_ref("import os\n", "pkg.sub.mod", False, "pkg.size") == "pkg.size"
     assert module_ref("from .x import y\n", "pkg.sub.mod", False, "pkg.size") == "..size"
     assert module_ref("from .x import y\n", "pkg.sub", True, "pkg.sub.size") == ".size"
+
+
+def test_a_private_copy_its_module_no_longer_calls_is_removed_without_a_re_export() -> None:
+    # flask/app.py's _make_timedelta: after the merge nothing in app.py calls it.
+    private = SIZE_SAME_PARAMS.replace("def fmt_bytes", "def _fmt_bytes")
+    texts = _texts(pkg__size=SIZE, pkg__progress=private)
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "_fmt_bytes", "function")],
+    )
+    assert plan.problem is None
+    assert [op.kind for op in plan.ops["pkg/progress.py"]] == ["remove"]
+    # Still called in its module: it stays reachable there under its name.
+    used = private + "\n\ndef label(n):\n    return _fmt_bytes(n)\n"
+    plan = mechanical_plan(
+        _texts(pkg__size=SIZE, pkg__progress=used),
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "_fmt_bytes", "function")],
+    )
+    assert [op.kind for op in plan.ops["pkg/progress.py"]] == ["remove", "add_import"]
