@@ -387,7 +387,7 @@ class _Detector:
         self.introduced = introduced
         self.options = options
         self.streams = _StreamCache(sources)
-        self.hierarchy = Hierarchy(index)  # small base classes and methods count too
+        self.hierarchy = Hierarchy(index, sources)  # small base classes and methods count too
         self.structure = _Structure(eligible)
         self.concept = _Concept(eligible, queries, index)
         self.pairs: dict[tuple[Key, Key], Pair] = {}

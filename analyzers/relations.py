@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from analyzers.imports import Modules, imported_modules, module_bindings
 from analyzers.model import CloneType, IndexedUnit, Unit
 
 # Pairs of name terms that mean opposite operations (load_config / save_config).
@@ -88,7 +89,8 @@ def calls(caller: IndexedUnit, callee: IndexedUnit) -> bool:
     """``caller`` calls ``callee`` (a wrapper calls what it wraps), as far as names can tell.
 
     A bare call ``f()`` reaches a function or class, never a method, and is recursion when the
-    caller is a function of that name; ``mod.f()`` reaches a module's function; ``self.f()``
+    caller is a function of that name; ``mod.f()`` reaches a module's function (unless the callee
+    calls ``mod.f()`` too: then both call a third); ``self.f()``
     reaches a method of the caller's own class. ``super().f()`` and calls on other objects
     (``.f`` alone) say nothing about which unit runs: the class hierarchy speaks for those.
     """
@@ -101,8 +103,10 @@ def calls(caller: IndexedUnit, callee: IndexedUnit) -> bool:
     if name in found and not callee_is_method:
         if base_name(caller.unit) != name or caller_is_method:
             return True  # not recursion: a method wrapping the module's function of its name
-    if any(not c.startswith(".") and "." in c for c in found):
-        return True  # ``signal.send_catch_log_async`` from ``SignalManager``'s method
+    # ``signal.send_catch_log_async`` from ``SignalManager``'s method; but a qualified call the
+    # callee makes too reaches a third function (both copies of ``dumps`` call ``json.dumps``).
+    if any(not c.startswith(".") and "." in c and c not in callee.features.calls for c in found):
+        return True
     bare_only = "." + name in found and name not in found
     return (
         bare_only
@@ -136,7 +140,10 @@ class Hierarchy:
     """The repository's classes by name, their bases and the methods each defines, and the
     names each module defines (its functions, classes and their methods)."""
 
-    def __init__(self, index: Sequence[IndexedUnit]) -> None:
+    def __init__(
+        self, index: Sequence[IndexedUnit], sources: Callable[[str], str | None] | None = None
+    ) -> None:
+        self.sources = sources
         self.bases: dict[str, set[str]] = defaultdict(set)
         self.methods: dict[str, set[str]] = defaultdict(set)
         self.defined: dict[str, set[str]] = defaultdict(set)
@@ -150,6 +157,39 @@ class Hierarchy:
                 # Special methods are every class's, not an interface's.
                 self.defined[unit.path].add(base_name(unit))
         self._ancestors: dict[str, frozenset[str]] = {}
+        self._modules = Modules(self._files())
+        self._imports: dict[str, frozenset[str]] = {}
+
+    def _files(self) -> set[str]:
+        """The modules with definitions, and the package ``__init__.py`` files above them
+        (with none, a package's modules would get the wrong dotted names)."""
+        files = set(self.defined)
+        folders = {
+            "/".join(p.split("/")[:i]) for p in self.defined for i in range(1, p.count("/") + 1)
+        }
+        if self.sources is not None:
+            for folder in folders:
+                init = f"{folder}/__init__.py"
+                if init not in files and self.sources(init) is not None:
+                    files.add(init)
+        return files
+
+    def imports(self, path: str) -> frozenset[str]:
+        """The modules ``path`` imports when it runs (empty when its text is not at hand)."""
+        found = self._imports.get(path)
+        if found is None:
+            text = self.sources(path) if self.sources else None
+            named = self._modules.name(path)
+            found = frozenset()
+            if text is not None and named is not None:
+                try:
+                    bindings = module_bindings(text, named[1], path.endswith("__init__.py"))
+                except SyntaxError:
+                    bindings = None
+                if bindings is not None:
+                    found = frozenset(imported_modules(bindings, self._modules))
+            self._imports[path] = found
+        return found
 
     def parallel(self, a: str, b: str) -> bool:
         """Two modules defining mostly the same names: alternative implementations of one
@@ -160,7 +200,15 @@ class Hierarchy:
         left, right = self.defined.get(a, set()), self.defined.get(b, set())
         shared = len(left & right)
         smaller = min(len(left), len(right))
-        return shared >= _PARALLEL_SHARED and shared >= _PARALLEL_SHARE * smaller
+        if shared < _PARALLEL_SHARED or shared < _PARALLEL_SHARE * smaller:
+            return False
+        # Alternatives do not build on each other: a module importing the other holds its
+        # subclasses (``App`` overriding ``Scaffold``'s methods), its callers, its layer above.
+        name_a, name_b = self._modules.name(a), self._modules.name(b)
+        return not (
+            (name_b is not None and name_b[1] in self.imports(a))
+            or (name_a is not None and name_a[1] in self.imports(b))
+        )
 
     def declaration(self, unit: Unit) -> bool:
         """A class with no methods: fields of a dataclass, a named tuple, a typed dict."""
@@ -259,9 +307,7 @@ def colourless(text: str) -> str:
     """A path or a name without its async/sync words: ``_async/http11.py::AsyncHTTP11.
     handle_async_request`` and ``_sync/http11.py::HTTP11.handle_request`` meet."""
     # One underscore stays where the word sat between two (handle_async_request).
-    return _COLOUR.sub(lambda m: "_" if m.group(1) and m.group(2) else "", text).replace(
-        "//", "/"
-    )
+    return _COLOUR.sub(lambda m: "_" if m.group(1) and m.group(2) else "", text).replace("//", "/")
 
 
 def _colour(path: str) -> frozenset[str]:

@@ -43,6 +43,7 @@ from analyzers.imports import (
     resolve_from,
     stored_names,
 )
+from analyzers.testcode import is_test_path
 
 OpKind = Literal["replace", "remove", "insert_after", "add_import", "drop_unused_import"]
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
@@ -297,6 +298,8 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                     return Plan(problem=f"{where} comes before {cname} in the same module")
             summary.append(f"{where}: now {'delegates to' if keywords else 'an alias of'} {cname}")
         else:
+            # A private function its module no longer calls: nothing to re-export.
+            removed = name.startswith("_") and not _read_outside(texts[other.path], name)
             if keywords:
                 imported = o_bind.imports.get(cname)
                 if cname in o_bind.defined or imported not in (None, f"{c_mod[1]}.{cname}"):
@@ -305,8 +308,7 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                 if imported is None:
                     file_ops.append(UnitOp("add_import", code=f"from {source} import {cname}\n"))
                 summary.append(f"{where}: now a thin delegation to {c_mod[1]}.{cname}")
-            elif name.startswith("_") and not _read_outside(texts[other.path], name):
-                # A private function its module no longer calls: nothing to re-export.
+            elif removed:
                 file_ops.append(UnitOp("remove", name))
                 summary.append(f"{where}: removed (callers use {c_mod[1]}.{cname})")
             else:
@@ -319,6 +321,8 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
             for path in _importers(texts, modules, o_mod[1], name):
                 if path in (other.path, canonical.path):
                     continue
+                if is_test_path(path) and (keywords or not removed):
+                    continue  # the copy's tests keep testing it: the name still works there
                 redirects.setdefault(path, []).append(
                     Redirect(o_mod[1], name, c_mod[1], cname, keywords)
                 )

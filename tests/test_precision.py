@@ -110,6 +110,28 @@ def test_a_wrapper_is_not_a_copy_of_what_it_wraps() -> None:
     assert review({"pkg/signal.py": WRAPPED}, {"pkg/manager.py": WRAPPER}) == ()
 
 
+DUMPS = '''
+import json as _json
+
+
+def dumps(obj, **kwargs):
+    """Serialize ``obj`` to a JSON formatted ``str``."""
+    if current_app:
+        return current_app.json.dumps(obj, **kwargs)
+    kwargs.setdefault("default", _default)
+    kwargs.setdefault("sort_keys", True)
+    kwargs.setdefault("ensure_ascii", False)
+    return _json.dumps(obj, **kwargs)
+'''
+
+
+def test_two_copies_calling_one_library_function_do_not_wrap_each_other() -> None:
+    # Both copies of flask's dumps call the standard library's json.dumps: neither calls the other.
+    copy = DUMPS.replace("def dumps", "def _dumps_local")
+    found = review({"pkg/json/__init__.py": DUMPS}, {"pkg/json/tag.py": copy})
+    assert names(found) == [{"dumps", "_dumps_local"}]
+
+
 BASE = '''
 class Transport:
     def handle_request(self, request):
@@ -504,7 +526,7 @@ def test_two_distributions_of_a_monorepo_keep_their_own_copies() -> None:
     assert names(inside) == [{"parse_retry_after"}]
 
 
-_BACKEND_API = '''
+_BACKEND_API = """
 def current_time():
     return {clock}()
 
@@ -523,7 +545,7 @@ class TaskGroup:
 
     def cancel_scope(self):
         return self._{lib}_scope
-'''
+"""
 
 
 def test_alternative_backends_of_one_interface_adapt_it_each_their_own_way() -> None:
@@ -534,10 +556,20 @@ def test_alternative_backends_of_one_interface_adapt_it_each_their_own_way() -> 
         "value = value.strip()", "value = value.strip()\n    checkpoint_if_cancelled()"
     )
     trio_backend = _BACKEND_API.format(lib="trio", clock="trio.current_time") + near
-    old = {"pkg/_backends/_asyncio.py": asyncio_backend}
+    old = {
+        "pkg/__init__.py": "",
+        "pkg/_backends/__init__.py": "",
+        "pkg/_backends/_asyncio.py": asyncio_backend,
+    }
     assert review(old, {"pkg/_backends/_trio.py": trio_backend}) == ()
     # The same near copy in a module that is no second implementation is reported.
     assert names(review(old, {"pkg/retry.py": near})) == [{"parse_retry_after"}]
+    # A module that builds on the other (imports it: subclasses overriding its methods) is
+    # no alternative to it: the near copy between them is reported.
+    layered = trio_backend.replace(
+        "def current_time", "from pkg._backends._asyncio import sleep\n\n\ndef current_time", 1
+    )
+    assert names(review(old, {"pkg/_backends/_trio.py": layered})) == [{"parse_retry_after"}]
     # And an identical copy between the backends is still a copy to share.
     same = _BACKEND_API.format(lib="trio", clock="trio.current_time") + HELPER
     assert names(review(old, {"pkg/_backends/_trio.py": same})) == [{"parse_retry_after"}]
@@ -552,7 +584,7 @@ def test_code_kept_in_a_deprecated_package_is_not_unified() -> None:
     ]
 
 
-_WRAPPER = '''
+_WRAPPER = """
 def _wrap_{name}(f):
     @wraps(f)
     {a}def new_{name}(*args, **kwargs):
@@ -568,7 +600,7 @@ def _wrap_{name}(f):
             span.set_data("gen_ai.response.text", _parse_result(result))
             return result
     return new_{name}
-'''
+"""
 
 
 def test_a_wrapper_and_its_a_prefixed_async_twin_are_variants() -> None:
@@ -582,7 +614,7 @@ def test_a_wrapper_and_its_a_prefixed_async_twin_are_variants() -> None:
     ]
 
 
-_SPECIAL = '''
+_SPECIAL = """
 class {cls}:
     def {verb}(self, item):
         return self._state.{verb}(item, self._buffer)
@@ -594,7 +626,7 @@ class {cls}:
                 ResourceWarning,
                 source=self,
             ){extra}
-'''
+"""
 
 
 def test_identical_short_special_methods_of_two_classes_are_their_own_protocol() -> None:

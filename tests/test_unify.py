@@ -382,7 +382,9 @@ def test_apply_commits_on_a_branch_and_leaves_the_working_tree_alone(
     assert committed[0] in log[0]
     assert _git(root, "rev-parse", f"{branch}~1") == head
     changed = _git(root, "diff", "--name-only", head, branch).splitlines()
-    assert changed == ["chatkit/format.py", "tests/test_format.py"]
+    # The copy's tests keep testing it (issue 11: test_format_size was redirected to
+    # human_size, leaving format_size untested).
+    assert changed == ["chatkit/format.py"]
     # Checked out, the branch parses, delegates, and the demo's own tests pass.
     work = tmp_path / "checkout"
     _git(root, "worktree", "add", "-q", str(work), branch)
@@ -799,3 +801,14 @@ def test_a_private_copy_its_module_no_longer_calls_is_removed_without_a_re_expor
         [Member("pkg/progress.py", "_fmt_bytes", "function")],
     )
     assert [op.kind for op in plan.ops["pkg/progress.py"]] == ["remove", "add_import"]
+
+
+def test_the_copy_s_tests_keep_testing_it_while_its_callers_move() -> None:
+    texts = _texts(pkg__size=SIZE, pkg__progress=SIZE_SAME_PARAMS, pkg__cli=CALLER)
+    texts["tests/test_progress.py"] = (
+        "from pkg.progress import fmt_bytes\n\n\ndef test_fmt_bytes():\n"
+        "    assert fmt_bytes(1536) == '1.5 KiB'\n"
+    )
+    plan = _size_plan(texts)
+    assert plan.problem is None
+    assert set(plan.redirects) == {"pkg/cli.py"}
