@@ -146,6 +146,7 @@ class Hierarchy:
         self.sources = sources
         self.bases: dict[str, set[str]] = defaultdict(set)
         self.methods: dict[str, set[str]] = defaultdict(set)
+        self.coroutines: dict[str, set[str]] = defaultdict(set)  # the async methods
         self.defined: dict[str, set[str]] = defaultdict(set)
         for item in index:
             unit = item.unit
@@ -153,6 +154,8 @@ class Hierarchy:
                 self.bases[base_name(unit)].update(item.features.bases)
             elif unit.kind in _METHODS and unit.parent:
                 self.methods[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
+                if unit.kind == "async_method":
+                    self.coroutines[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
             if (unit.parent is None or unit.kind in _METHODS) and not is_dunder(unit):
                 # Special methods are every class's, not an interface's.
                 self.defined[unit.path].add(base_name(unit))
@@ -190,6 +193,26 @@ class Hierarchy:
                     found = frozenset(imported_modules(bindings, self._modules))
             self._imports[path] = found
         return found
+
+    def async_port(self, a: Unit, b: Unit) -> bool:
+        """One is the coroutine twin of the other: an ``async def`` and a ``def``, or two
+        classes where a method one runs synchronously the other awaits (an ASGI port of a
+        WSGI parser): each does its own I/O."""
+        if a.kind.startswith("async") != b.kind.startswith("async"):
+            return True
+        if "class" not in (a.kind, b.kind):
+            return False
+        # A class against a class, or against a method it reads like: the methods of one name.
+        views = [self._awaits(u) for u in (a, b)]
+        return any(views[0][m] != views[1][m] for m in views[0].keys() & views[1].keys())
+
+    def _awaits(self, unit: Unit) -> dict[str, bool]:
+        """Method name -> whether it is a coroutine, for a class's methods or one method."""
+        if unit.kind != "class":
+            return {base_name(unit): unit.kind.startswith("async")}
+        cls = base_name(unit)
+        coroutines = self.coroutines.get(cls, set())
+        return {m: m in coroutines for m in self.methods.get(cls, set())}
 
     def parallel(self, a: str, b: str) -> bool:
         """Two modules defining mostly the same names: alternative implementations of one
@@ -385,7 +408,8 @@ def not_redundancy(
         return "deprecated code, on its way out"
     if ua.path == ub.path and base_name(ua) == base_name(ub) and ua.parent == ub.parent:
         return "redefinitions of one name (overloads, accessors, platform variants)"
-    if variants(ua, ub) or across_twins(ua, ub):
+    async_twins = clone_type in ("type-2", "type-3") and hierarchy.async_port(ua, ub)
+    if variants(ua, ub) or across_twins(ua, ub) or async_twins:
         # Before the identical-copy rule: a twin tree repeats whatever does not await.
         return "the synchronous and asynchronous variants of one operation"
     if clone_type == "type-1":

@@ -642,3 +642,49 @@ def test_identical_short_special_methods_of_two_classes_are_their_own_protocol()
         f"        if self._buffer_{i}:\n            self._buffer_{i}.clear()" for i in range(4)
     )
     assert len(both("\n" + logic)) == 1
+
+
+_READ_LINE = '''
+class {cls}:
+{extra}
+
+    {a}def read_line(self, buf, limit=0):
+        """Read one CRLF-terminated line from the unreader."""
+        data = buf.getvalue()
+        while True:
+            idx = data.find(b"\\r\\n")
+            if idx >= 0:
+                if idx > limit > 0:
+                    raise LimitRequestLine(idx, limit)
+                break
+            if len(data) - 2 > limit > 0:
+                raise LimitRequestLine(len(data), limit)
+            chunk = {aw}self.unreader.read()
+            buf.write(chunk)
+            data = buf.getvalue()
+        return data[:idx], data[idx + 2 :]
+'''
+
+
+_WSGI = """    def environ(self, scope):
+        environ = dict(self.defaults)
+        for key, value in scope.items():
+            environ[key.upper()] = value
+        return environ
+"""
+_ASGI = """    def scope(self):
+        return {"type": "http", "headers": [(k.lower(), v) for k, v in self.headers]}
+"""
+
+
+def test_a_coroutine_and_the_function_it_ports_are_variants_not_copies() -> None:
+    # gunicorn's ASGI parser ports the HTTP parser's reads to await: each side does its own I/O.
+    sync = _READ_LINE.format(cls="Request", extra=_WSGI, a="", aw="")
+    port = _READ_LINE.format(cls="AsyncRequest", extra=_ASGI, a="async ", aw="await ")
+    assert review({"pkg/http/message.py": sync}, {"pkg/asgi/message.py": port}) == ()
+    # The same port without the await is a copy.
+    plain = _READ_LINE.format(cls="AsyncRequest", extra=_ASGI, a="", aw="")
+    plain = plain.replace(
+        "data = buf.getvalue()\n        return", "data = bytes(buf.getvalue())\n        return"
+    )
+    assert len(review({"pkg/http/message.py": sync}, {"pkg/asgi/message.py": plain})) == 1

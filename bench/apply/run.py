@@ -108,9 +108,12 @@ def helpers(root: Path, project: Project) -> list[Helper]:
         mod = modules.name(path)
         if mod is None:
             continue
-        for node in ast.parse(text).body:
+        tree = ast.parse(text)
+        defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        for node in tree.body:
             if (
                 isinstance(node, ast.FunctionDef)
+                and defined.count(node.name) == 1  # not an overloaded name
                 and not node.decorator_list
                 and not node.name.startswith("__")
                 and 5 <= (node.end_lineno or 0) - node.lineno + 1 <= 40
