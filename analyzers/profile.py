@@ -52,6 +52,9 @@ class UnitProfile:
     statements: int
     is_async: bool
     receiver: str = ""  # the ``self`` or ``cls`` left out of ``params``
+    # What it hands back, one entry per returned or yielded expression: ``value`` for a
+    # single value, ``tuple:N:first`` for an N-tuple whose first item is ``first``.
+    results: tuple[str, ...] = ()
 
 
 def _dotted(node: ast.expr) -> str:
@@ -115,6 +118,7 @@ def profile_function(source: str) -> UnitProfile | None:
     effects: list[str] = []
     value_returns = bare_returns = 0
     yields = False
+    results: list[str] = []
     for node in nodes:
         if isinstance(node, ast.Raise):
             raises.append(_dotted(node.exc) if node.exc is not None else "(re-raise)")
@@ -132,8 +136,11 @@ def profile_function(source: str) -> UnitProfile | None:
                 bare_returns += 1
             else:
                 value_returns += 1
+                results.append(_result(node.value))
         elif isinstance(node, ast.Yield | ast.YieldFrom):
             yields = True
+            if isinstance(node, ast.Yield) and node.value is not None:
+                results.append(_result(node.value))
         elif isinstance(node, ast.Call):
             name = _dotted(node.func)
             if not name:
@@ -171,7 +178,15 @@ def profile_function(source: str) -> UnitProfile | None:
         statements=sum(isinstance(n, ast.stmt) for n in nodes),
         is_async=isinstance(func, ast.AsyncFunctionDef),
         receiver=receiver,
+        results=tuple(dict.fromkeys(results)),
     )
+
+
+def _result(value: ast.expr) -> str:
+    """``value``, or ``tuple:N:first`` for a tuple written out (``(line, True)``)."""
+    if isinstance(value, ast.Tuple) and value.elts:
+        return f"tuple:{len(value.elts)}:{ast.unparse(value.elts[0])}"
+    return f"value:{ast.unparse(value)}" if isinstance(value, ast.Name) else "value"
 
 
 def _ends_in_return(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

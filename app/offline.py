@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import Literal
 
 from analyzers import (
     CallSite,
@@ -138,18 +139,63 @@ def _lower_layers(reader: CodeReader, paths: set[str]) -> dict[str, list[str]]:
     return below
 
 
+Fit = Literal["serves", "adapts", "incompatible"]
+
+
+def _shapes(fact: MemberFacts) -> set[tuple[str, int]]:
+    """The shapes of what a member hands back: (``value``, 1) or (``tuple``, N)."""
+    if fact.profile is None:
+        return set()
+    out = {
+        ("tuple", int(r.split(":")[1])) if r.startswith("tuple:") else ("value", 1)
+        for r in fact.profile.results
+    }
+    return out
+
+
+def fit(keep: MemberFacts, other: MemberFacts) -> Fit:
+    """Whether ``keep`` can stand in for ``other``'s callers: it hands back the same shape
+    (``serves``); it hands back tuples whose first item is what ``other`` returns, so ``other``
+    becomes a thin adapter (``adapts``: ``split_lines`` on top of ``split_lines_terminator``);
+    or neither (``incompatible``: a generator for a function, pairs for single values)."""
+    if keep.profile is None or other.profile is None:
+        return "serves"
+    if (keep.profile.returns == "yields values") != (other.profile.returns == "yields values"):
+        return "incompatible"
+    mine, theirs = _shapes(keep), _shapes(other)
+    if not mine or not theirs or mine == theirs:
+        return "serves"
+    firsts = {r.split(":", 2)[2] for r in keep.profile.results if r.startswith("tuple:")}
+    values = {r.split(":", 1)[1] for r in other.profile.results if r.startswith("value:")}
+    plain = all(r.startswith("value:") for r in other.profile.results)
+    if theirs == {("value", 1)} and plain and firsts and values <= firsts:
+        return "adapts"
+    return "incompatible"
+
+
 def choose_canonical(facts: list[MemberFacts]) -> MemberFacts:
-    """The member to keep: highest score; ties go to the oldest, then the first path."""
+    """The member to keep: one that can stand in for every other's callers (or that the others
+    can adapt), then the highest score; ties go to the oldest, then the first path."""
     order = {f.member.introduced_by: i for i, f in enumerate(facts)}
+    rank = {"serves": 0, "adapts": 1, "incompatible": 2}
     return max(
         facts,
         key=lambda f: (
+            -max((rank[fit(f, o)] for o in facts if o is not f), default=0),
             f.score,
             f.member.introduced_by is None,
             -order.get(f.member.introduced_by, 0),
             [-ord(c) for c in f.where],
         ),
     )
+
+
+def _handed_back(fact: MemberFacts) -> str:
+    """``yields pairs (2-tuples)``, ``returns single values``: for a plan's sentence."""
+    shapes = sorted(_shapes(fact))
+    verb = "yields" if fact.profile and fact.profile.returns == "yields values" else "returns"
+    words = [f"{n}-tuples" if kind == "tuple" else "single values" for kind, n in shapes]
+    return f"{verb} {' or '.join(words) or 'nothing it names'}"
 
 
 def _signature(fact: MemberFacts, params: tuple[str, ...] | None = None) -> str:
@@ -272,9 +318,13 @@ def offline_finding(
                 )
             )
 
+    fits = {other.name: fit(keep, other) for other in others}
+    reasons = list(keep.reasons)
+    if "adapts" in fits.values():
+        reasons.insert(0, "what it hands back carries what the others return")
     plan = [
         f"Keep `{keep.name}` (`{keep.where}`) as the implementation of {finding.concept}"
-        + (": " + "; ".join(keep.reasons) + "." if keep.reasons else ".")
+        + (": " + "; ".join(reasons) + "." if reasons else ".")
     ]
     if folded:
         plan.append("Give it what the other versions added: " + ", ".join(folded) + ".")
@@ -288,10 +338,29 @@ def offline_finding(
                 "parametrized test, or move their shared set-up into a fixture."
             )
             continue
+        sites = [*other.callers, *other.tests]
+        how = fit(keep, other)
+        if how == "adapts":
+            verb = (
+                "yields" if keep.profile and keep.profile.returns == "yields values" else "returns"
+            )
+            plan.append(
+                f"Rewrite `{other.name}` (`{other.where}`{origin}) on top of `{keep.name}`: it "
+                f"{verb} the first item of each tuple `{keep.name}` {verb}, so its "
+                f"{_plural(len(sites), 'use')} keep the single values they rely on."
+            )
+            continue
+        if how == "incompatible":
+            plan.append(
+                f"`{other.name}` (`{other.where}`{origin}) {_handed_back(other)} where "
+                f"`{keep.name}` {_handed_back(keep)}: neither can replace the other for its "
+                "callers. Extract the part they share into one helper that both call, each "
+                "keeping the result its callers use."
+            )
+            continue
         step = f"Replace `{other.name}` (`{other.where}`{origin}) by a call to `{keep.name}`"
         if other.profile and "writes to standard output" in other.profile.effects:
             step += "; keep only its presentation (printing) where it is"
-        sites = [*other.callers, *other.tests]
         if sites:
             step += f", and redirect its {_plural(len(sites), 'use')}: {_sites(sites)}"
         plan.append(step + ".")
@@ -336,8 +405,14 @@ def offline_finding(
     return IdealizedAnswer(
         concept=finding.concept[:80],
         summary=f"{_plural(len(facts), 'implementation')} of {finding.concept} exist "
-        f"({finding.clone_type}, score {finding.score:.2f}). Keep `{keep.name}` and make the "
-        f"others delegate to it; {_plural(total_sites, 'use')} found in the repository.",
+        f"({finding.clone_type}, score {finding.score:.2f}). "
+        + (
+            "No copy can stand in for the others' callers as it is: extract their shared part "
+            "into one helper they all call"
+            if "incompatible" in fits.values()
+            else f"Keep `{keep.name}` and make the others delegate to it"
+        )
+        + f"; {_plural(total_sites, 'use')} found in the repository.",
         ideal_design=f"One implementation of {finding.concept} in `{keep.member.unit.path}`: "
         f"`{signature}`. It {returns} and {errors}. {reach}; no other module carries its "
         "own copy.",

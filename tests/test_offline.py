@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analyzers import find_call_sites, profile_function
+from app.answer import IdealizedAnswer
 from app.gitbuild import RepoBuilder
 from tests.helpers import run
 
@@ -247,3 +248,72 @@ def test_the_copy_in_the_lower_layer_is_kept(repo: RepoBuilder) -> None:
     answer = report.idealized[finding.id].answer
     assert answer.canonical_location == "pkg/sansio/app.py (_make_timedelta)"
     assert "below `pkg/app.py`" in answer.plan[0]
+
+
+SPLIT = '''
+
+class Segment:
+    @classmethod
+    def split_lines{suffix}(cls, segments):
+        """Split a sequence of segments in to a list of lines."""
+        line = []
+        append = line.append
+        for segment in segments:
+            if "\\n" in segment.text and not segment.control:
+                text, style, _ = segment
+                while text:
+                    _text, new_line, text = text.partition("\\n")
+                    if _text:
+                        append(cls(_text, style))
+                    if new_line:
+                        yield {first}
+                        line = []
+                        append = line.append
+            else:
+                append(segment)
+        if line:
+            yield {last}
+'''
+
+
+def _split_plan(repo: RepoBuilder, first: str, last: str) -> IdealizedAnswer:
+    """rich's split_lines (predating the batch, with callers) and a near copy a branch adds."""
+    lines = SPLIT.format(suffix="", first="line", last="line")
+    base = repo.commit(
+        "Initial",
+        {
+            "pkg/__init__.py": "",
+            "pkg/segment.py": lines,
+            "pkg/align.py": "from .segment import Segment\n\n\ndef rows(s):\n"
+            "    return list(Segment.split_lines(s))\n",
+        },
+    )
+    copy = SPLIT.format(suffix="_terminator", first=first, last=last).split("class Segment:\n")[1]
+    repo.branch("wrap", {"pkg/segment.py": lines + copy})
+    repo.merge_pr(9, "wrap", "fix background style with soft wrap")
+    report, _ = run(repo.root, base)
+    (finding,) = report.findings
+    answer = report.idealized[finding.id].answer
+    assert isinstance(answer, IdealizedAnswer)
+    return answer
+
+
+def test_the_kept_member_is_the_one_whose_results_serve_the_others(repo: RepoBuilder) -> None:
+    # rich's plan kept split_lines and sent Console.print to it, which uses the (line, bool)
+    # pairs only split_lines_terminator yields: the richer one is kept, the other adapts.
+    answer = _split_plan(repo, "(line, True)", "(line, False)")
+    assert answer.canonical_location.endswith("(Segment.split_lines_terminator)")
+    assert any(
+        step.startswith("Rewrite `Segment.split_lines`") and "first item of each tuple" in step
+        for step in answer.plan
+    )
+    assert not any(step.startswith("Replace") for step in answer.plan)
+
+
+def test_when_no_member_serves_the_others_the_plan_extracts_what_they_share(
+    repo: RepoBuilder,
+) -> None:
+    answer = _split_plan(repo, "(len(line), line)", "(len(line), line)")
+    assert "extract their shared part" in answer.summary
+    assert any("neither can replace the other" in step for step in answer.plan)
+    assert not any(step.startswith("Replace") for step in answer.plan)

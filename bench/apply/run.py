@@ -14,14 +14,16 @@ Two kinds of batch, both reviewed offline (``--llm offline``) on a fresh clone o
   repository, in the order of a hash of their names.
 
 For each batch: every finding's outcome (committed, or refused with the reason), then the
-project's own test suite on the base and on the ``idealdiff/...`` branch, in a virtual
+project's own test suite on the batch's head and on the ``idealdiff/...`` branch, in a virtual
 environment per repository (``bench/work/apply/venv-<name>``). Run from the project root:
 
-    python bench/apply/run.py            # ~5 min the first time (virtual environments)
+    python bench/apply/run.py --label after            # ~6 min the first time (venvs)
+    python bench/apply/run.py --label before --code <worktree of an older idealdiff>
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import hashlib
 import json
@@ -64,7 +66,9 @@ FLASK_PINS = (
 PROJECTS = (
     Project("pallets/flask", "flask-4", "src/flask", FLASK_PINS),
     Project("pallets/click", "click-4", "src/click", ("pytest==7.4.0",)),
-    Project("Textualize/rich", "rich-4", "rich", ("pytest==7.4.0", "attrs==23.2.0")),
+    Project(
+        "Textualize/rich", "rich-4", "rich", ("pytest==7.4.0", "attrs==23.2.0", "pygments==2.19.2")
+    ),
 )
 REAL = (("flask-4", "pallets/flask"),)
 
@@ -117,6 +121,7 @@ def helpers(root: Path, project: Project) -> list[Helper]:
                 and not node.decorator_list
                 and not node.name.startswith("__")
                 and 5 <= (node.end_lineno or 0) - node.lineno + 1 <= 40
+                and len([b for b in node.body if not _docstring(b)]) >= 3  # some logic
             ):
                 for other, other_text in texts.items():
                     other_mod = modules.name(other)
@@ -124,11 +129,15 @@ def helpers(root: Path, project: Project) -> list[Helper]:
                         continue
                     binds = module_bindings(other_text, other_mod[1], other.endswith("__init__.py"))
                     if binds.imports.get(node.name) == f"{mod[1]}.{node.name}" and re.search(
-                        rf"(?<![\w.]){node.name}\(", other_text
+                        rf"(?<![\w.])(?<!def ){node.name}\(", other_text
                     ):
                         found.append(Helper(path, node.name, other))
                         break
     return sorted(found, key=lambda h: hashlib.sha256(h.name.encode()).hexdigest())
+
+
+def _docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
 
 
 def copy_into_caller(root: Path, helper: Helper, renamed: bool) -> str:
@@ -155,7 +164,7 @@ def copy_into_caller(root: Path, helper: Helper, renamed: bool) -> str:
     caller = root / helper.caller
     ctext = caller.read_text()
     # Calls move to the copy; the import stays, as an agent that did not look would leave it.
-    body = re.sub(rf"(?<![\w.]){helper.name}\(", f"{new_name}(", ctext)
+    body = re.sub(rf"(?<![\w.])(?<!def ){helper.name}\(", f"{new_name}(", ctext)
     needs = _imports_for(root, helper, text, ctext)
     caller.write_text(body.rstrip("\n") + "\n\n" + needs + "\n\n" + source)
     return new_name
@@ -227,6 +236,9 @@ def simulate(project: Project, base: str, helper: Helper, renamed: bool, into: P
 # ----------------------------------------------------------------------------- running
 
 
+CODE = ROOT  # the idealdiff checkout that reviews (``--code``)
+
+
 def review(root: Path, since: str) -> dict[str, object]:
     """``idealdiff review --apply`` offline, the JSON report."""
     out = root.parent / f"{root.name}.json"
@@ -249,10 +261,10 @@ def review(root: Path, since: str) -> dict[str, object]:
             "--output",
             str(out),
         ],
-        cwd=ROOT,
+        cwd=CODE,
         capture_output=True,
         text=True,
-        env={**_env(), "IDEALDIFF_DATA_DIR": str(WORK / "cache")},
+        env={**_env(), "IDEALDIFF_DATA_DIR": str(WORK / f"cache-{CODE.name}")},
     )
     return json.loads(out.read_text())
 
@@ -326,9 +338,17 @@ def outcome(report: dict[str, object], root: Path, python: Path | None) -> list[
     return rows
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Run every batch; print the table; keep results and plans under bench/work/apply/."""
+    global CODE
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--code", type=Path, default=ROOT, help="the idealdiff checkout to run")
+    parser.add_argument("--label", default="current", help="names the results and plans files")
+    args = parser.parse_args(argv)
+    CODE = args.code.resolve()
     WORK.mkdir(parents=True, exist_ok=True)
     table: list[dict[str, str]] = []
+    plans: dict[str, object] = {}  # batch -> its findings with their offline plans, to judge
     batches = {
         b["name"]: b for b in json.loads((ROOT / "bench/realworld/batches.json").read_text())
     }
@@ -337,21 +357,25 @@ def main() -> int:
         batch = batches[name]
         root = clone(repo, batch["head"], WORK / name)
         python = venv(by_repo[repo], root)
-        base = tests(python, root)
-        for row in outcome(review(root, batch["since"]), root, python):
-            table.append({"batch": name, "suite on base": base, **row})
+        head = tests(python, root)
+        report = review(root, batch["since"])
+        plans[name] = report["findings"]
+        for row in outcome(report, root, python):
+            table.append({"batch": name, "suite on head": head, **row})
     for project in PROJECTS:
         base_sha = batches[project.batch]["head"]
         probe = clone(project.repo, base_sha, WORK / "probe")
         chosen = helpers(probe, project)[:3]
         python = venv(project, probe)
-        base = tests(python, probe)
         for i, helper in enumerate(chosen):
             renamed = i % 2 == 1
             label = f"{project.repo.split('/')[1]}:{helper.name}:{'renamed' if renamed else 'copy'}"
             root = simulate(project, base_sha, helper, renamed, WORK / label.replace(":", "-"))
             venv(project, root)
-            rows = outcome(review(root, base_sha), root, python)
+            head = tests(python, root)  # the agents' merges, before idealdiff
+            report = review(root, base_sha)
+            plans[label] = report["findings"]
+            rows = outcome(report, root, python)
             wanted = [
                 r for r in rows if helper.caller in r["members"] and helper.path in r["members"]
             ]
@@ -359,7 +383,7 @@ def main() -> int:
                 table.append(
                     {
                         "batch": label,
-                        "suite on base": base,
+                        "suite on head": head,
                         "finding": "-",
                         "type": "-",
                         "members": f"{helper.path}::{helper.name} copied into {helper.caller}",
@@ -369,9 +393,10 @@ def main() -> int:
                     }
                 )
             for row in rows:
-                table.append({"batch": label, "suite on base": base, **row})
-    (WORK / "results.json").write_text(json.dumps(table, indent=1))
-    cols = ["batch", "type", "members", "status", "detail", "suite on base", "suite on branch"]
+                table.append({"batch": label, "suite on head": head, **row})
+    (WORK / f"{args.label}-results.json").write_text(json.dumps(table, indent=1))
+    (WORK / f"{args.label}-plans.json").write_text(json.dumps(plans, indent=1))
+    cols = ["batch", "type", "members", "status", "detail", "suite on head", "suite on branch"]
     lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
     for row in table:
         lines.append("| " + " | ".join(str(row.get(c, "")).replace("|", "/") for c in cols) + " |")
