@@ -8,6 +8,9 @@ side effects), and exactly which call sites to redirect. Same input, same plan, 
 from __future__ import annotations
 
 import ast
+import difflib
+import re
+import textwrap
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +42,7 @@ class MemberFacts:
     tests: tuple[CallSite, ...]
     score: float
     reasons: tuple[str, ...]
+    code: str = ""  # the member's own lines
 
     @property
     def receiver(self) -> str:
@@ -62,6 +66,60 @@ class MemberFacts:
         """``path:start-end``."""
         u = self.member.unit
         return f"{u.path}:{u.start_line}-{u.end_line}"
+
+
+MAX_DIFF_LINES = 3
+
+
+def _body_lines(code: str) -> list[tuple[str, str]]:
+    """A unit's statements as (line, line with its local names blanked): no header, docstring,
+    comment or blank line. Lines that differ only by a local's name compare equal."""
+    text = textwrap.dedent(code)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return [(line.strip(), line.strip()) for line in text.splitlines() if line.strip()]
+    func = tree.body[0] if tree.body else None
+    if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+        return [(line.strip(), line.strip()) for line in text.splitlines() if line.strip()]
+    body = func.body
+    skip = set(range(1, body[0].lineno)) if body else set()
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        skip |= set(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    local = {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)} | {
+        n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    blank = re.compile(r"\b(" + "|".join(map(re.escape, sorted(local))) + r")\b") if local else None
+    out: list[tuple[str, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if number in skip or not stripped or stripped.startswith("#"):
+            continue
+        out.append((stripped, blank.sub("_", stripped) if blank else stripped))
+    return out
+
+
+def _differing_lines(left: str, right: str) -> tuple[list[str], list[str]]:
+    """The lines only ``left`` has and the lines only ``right`` has (a few of each)."""
+    a, b = _body_lines(left), _body_lines(right)
+    only_a: list[str] = []
+    only_b: list[str] = []
+    matcher = difflib.SequenceMatcher(None, [n for _, n in a], [n for _, n in b], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            only_a.extend(line for line, _ in a[i1:i2])
+        if tag in ("replace", "insert"):
+            only_b.extend(line for line, _ in b[j1:j2])
+    return _clipped(only_a), _clipped(only_b)
+
+
+def _clipped(lines: list[str]) -> list[str]:
+    return [x if len(x) <= 80 else x[:77] + "..." for x in lines[:MAX_DIFF_LINES]]
 
 
 def _plural(count: int, word: str) -> str:
@@ -116,7 +174,7 @@ def member_facts(
             )
         if is_test(unit):
             score -= 20  # the package's own code is what tests exercise, never the reverse
-        facts.append(MemberFacts(member, profile, callers, tests, score, tuple(reasons)))
+        facts.append(MemberFacts(member, profile, callers, tests, score, tuple(reasons), code))
     return facts
 
 
@@ -298,6 +356,26 @@ def offline_finding(
                 why="two copies drift apart: the next fix or feature lands in one of them only",
             )
         )
+    if finding.clone_type == "type-3":  # near copies: the lines that make them differ
+        for other in others:
+            only_keep, only_other = _differing_lines(keep.code, other.code)
+            if not only_keep and not only_other:
+                continue
+            sides = [
+                f"only in `{name}`: " + "; ".join(f"`{line}`" for line in lines)
+                for name, lines in ((other.name, only_other), (keep.name, only_keep))
+                if lines
+            ]
+            gaps.append(
+                Gap(
+                    location=other.where,
+                    current=" — ".join(sides),
+                    ideal=f"one behaviour, chosen on purpose in `{keep.name}`, with a test for "
+                    "it",
+                    why=f"this is what a caller of `{other.name}` gains or loses when it is "
+                    "redirected",
+                )
+            )
     for field, label in (
         ("params", "parameters"),
         ("raises", "errors raised"),

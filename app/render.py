@@ -33,7 +33,28 @@ def environment() -> Environment:
     env.filters["code"] = inline_code
     env.filters["block"] = code_block
     env.filters["weightiest"] = weightiest
+    env.filters["unsaid"] = unsaid
+    env.globals["said_once"] = SaidOnce
     return env
+
+
+class SaidOnce:
+    """The sentences a report already wrote: a generic risk or reason is stated once."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def first(self, text: str) -> bool:
+        """True the first time ``text`` is asked about, False after."""
+        if text in self.seen:
+            return False
+        self.seen.add(text)
+        return True
+
+
+def unsaid(items: Any, said: SaidOnce | None) -> list[Any]:
+    """The items not written yet in this report (all of them when nothing is tracked)."""
+    return [x for x in items if said is None or said.first(x)]
 
 
 def weightiest(hotspots: Any) -> list[Any]:

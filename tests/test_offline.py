@@ -5,6 +5,7 @@ from __future__ import annotations
 from analyzers import find_call_sites, profile_function
 from app.answer import IdealizedAnswer
 from app.gitbuild import RepoBuilder
+from app.local import render_report
 from tests.helpers import run
 
 USES = """
@@ -203,14 +204,14 @@ def test_methods_read_as_methods_and_generators_as_generators(repo: RepoBuilder)
     assert "returns yields" not in " ".join(a for m in answer.assumptions for a in m.assumptions)
 
 
-TEST_CASE = '''
+TEST_CASE = """
 def test_{name}(client):
     response = client.get("/{name}", headers={{"Accept": "application/json"}})
     assert response.status_code == 200
     body = response.json()
     assert body["items"] == sorted(body["items"])
     assert len(body["items"]) <= 50
-'''
+"""
 
 
 def test_no_plan_replaces_one_test_by_a_call_to_another(repo: RepoBuilder) -> None:
@@ -317,3 +318,37 @@ def test_when_no_member_serves_the_others_the_plan_extracts_what_they_share(
     assert "extract their shared part" in answer.summary
     assert any("neither can replace the other" in step for step in answer.plan)
     assert not any(step.startswith("Replace") for step in answer.plan)
+
+
+def test_near_copies_state_the_lines_that_differ_and_generic_risks_once(
+    repo: RepoBuilder,
+) -> None:
+    answer = _split_plan(repo, "(line, True)", "(line, False)")
+    differences = [g.current for g in answer.gaps if g.current.startswith("only in")]
+    assert differences == [
+        "only in `Segment.split_lines`: `yield line`; `yield line` — only in "
+        "`Segment.split_lines_terminator`: `yield (line, True)`; `yield (line, False)`"
+    ]
+    # A second near copy in the same report: the generic risk is written once, not twice.
+    slug_copy = COPY.replace('raise ValueError("no slug")', 'raise ValueError("empty")')
+    repo.commit("More", {"pkg/text.py": SLUG})
+    repo.branch(
+        "slug",
+        {
+            "pkg/posts.py": slug_copy.replace(
+                "\n    return result", "\n    return result.strip(sep)"
+            )
+        },
+    )
+    repo.merge_pr(10, "slug", "Post slugs")
+    first = repo.git("rev-list", "--max-parents=0", "HEAD").strip()
+    report, _ = run(repo.root, first)
+    assert len(report.findings) == 2
+    text = render_report(report, "markdown")
+    generic = "The members are not identical"
+    assert all(
+        generic in r
+        for f in report.findings
+        for r in [" ".join(report.idealized[f.id].answer.risks)]
+    )
+    assert text.count(generic) == 1
