@@ -46,9 +46,22 @@ def is_sample_path(path: str) -> bool:
         return True
     folders = path.split("/")[:-1]
     return any(
-        f in SAMPLE_FOLDERS or f.endswith(("_tests", "-tests")) or f.startswith("test_")
+        f in SAMPLE_FOLDERS
+        or f.endswith(("_tests", "-tests"))
+        or f.startswith("test_")
+        or _named_for_docs(f)
         for f in folders
     )
+
+
+# A folder named for docs or examples in a compound name: ``docs_src`` (FastAPI, SQLModel,
+# Typer keep the programs their pages show there), ``code-examples``, ``example_apps``.
+_DOCS_WORDS = frozenset({"docs", "examples", "example"})
+
+
+def _named_for_docs(folder: str) -> bool:
+    words = folder.replace("-", "_").split("_")
+    return len(words) > 1 and (words[0] in _DOCS_WORDS or words[-1] in _DOCS_WORDS)
 
 
 def is_test(unit: Unit) -> bool:

@@ -510,6 +510,14 @@ def test_the_async_and_sync_trees_of_one_api_are_twins_not_copies() -> None:
     )
 
 
+def test_programs_a_docs_page_shows_are_sample_code() -> None:
+    # sqlmodel's docs_src/advanced/uuid/tutorial001.py and its _py310 twin, each complete.
+    page = HELPER + "\n\ndef main():\n    print(parse_retry_after('5', None))\n"
+    old = {"docs_src/retry/tutorial001.py": page}
+    assert review(old, {"docs_src/retry/tutorial001_py310.py": page}) == ()
+    assert len(review({"src_docs_v2/retry/a.py": page}, {"src_docs_v2/retry/b.py": page})) == 1
+
+
 def test_project_templates_are_scaffolding_not_drift() -> None:
     env = HELPER + "\n\ndef run_migrations_online():\n    return parse_retry_after('5', None)\n"
     copies = review({"tool/templates/generic/env.py": env}, {"tool/templates/async/env.py": env})

@@ -52,6 +52,7 @@ _TITLES = {
     "held-out-9": "held-out set 9 (added after round 7, measured with it; never tuned on)",
     "held-out-10": "held-out set 10 (third session: fetched before any change, measured with round 7)",
     "held-out-11": "held-out set 11 (fetched before round 8, first measured with it)",
+    "held-out-12": "held-out set 12 (fetched after round 9, first measured with it)",
 }
 
 

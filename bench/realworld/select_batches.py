@@ -75,6 +75,11 @@ REPOS = (
     ("pylint-dev/astroid", "main", (), "held-out-11"),
     ("python-jsonschema/jsonschema", "main", (), "held-out-11"),
     ("tqdm/tqdm", "master", (), "held-out-11"),
+    ("pytest-dev/pytest-xdist", "master", (), "held-out-12"),
+    ("paramiko/paramiko", "main", (), "held-out-12"),
+    ("fastapi/sqlmodel", "main", (), "held-out-12"),
+    ("pypa/packaging", "main", (), "held-out-12"),
+    ("Delgan/loguru", "master", (), "held-out-12"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
