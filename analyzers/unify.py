@@ -96,9 +96,10 @@ def module_ref(text: str, module: str, is_package: bool, target: str) -> str:
 class Shape:
     """A function reduced to its structure: equal shapes mean equal behaviour up to renaming."""
 
-    dump: str
+    dump: str  # without the docstring and the annotations: they do not change behaviour
     params: tuple[str, ...]  # in signature order
-    free: frozenset[str]  # names the function reads that it does not bind
+    free: frozenset[str]  # names the function reads when it runs that it does not bind
+    typing: frozenset[str] = frozenset()  # names only its annotations read
 
 
 class _Alpha(ast.NodeTransformer):
@@ -174,11 +175,20 @@ def _shape(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Shape:
         elif isinstance(sub, ast.ExceptHandler) and sub.name:
             stored.add(sub.name)
     local = stored - declared
+    annotations = [
+        a.annotation
+        for a in ast.walk(node.args)
+        if isinstance(a, ast.arg) and a.annotation is not None
+    ] + ([node.returns] if node.returns is not None else [])
+    in_annotations = {id(n) for a in annotations for n in ast.walk(a)}
     loads = {
         sub.id
         for sub in ast.walk(node)
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load)
+        if isinstance(sub, ast.Name)
+        and isinstance(sub.ctx, ast.Load)
+        and id(sub) not in in_annotations
     }
+    typed = {n.id for a in annotations for n in ast.walk(a) if isinstance(n, ast.Name)} - loads
     params = tuple(
         a.arg
         for a in (
@@ -192,8 +202,17 @@ def _shape(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Shape:
     clone = copy.copy(node)  # the tree is this call's own: renaming in place is harmless
     clone.name = "_"
     clone.body = body
+    clone.returns = None
+    for a in ast.walk(clone.args):
+        if isinstance(a, ast.arg):
+            a.annotation = None
     renamed = _Alpha(local).visit(clone)
-    return Shape(ast.dump(renamed, include_attributes=False), params, frozenset(loads - local))
+    return Shape(
+        ast.dump(renamed, include_attributes=False),
+        params,
+        frozenset(loads - local),
+        frozenset(typed - local),
+    )
 
 
 # ----------------------------------------------------------------------------- mechanical plan
@@ -491,7 +510,8 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
     if not last:
         return Plan(problem=f"{base.name} has no method to place {method} beside")
     imports: list[UnitOp] = []
-    for name in sorted(shapes[0].free):
+    # The moved method keeps its annotations: what they name must exist in its new module too.
+    for name in sorted(shapes[0].free | shapes[0].typing):
         here = _target(texts, modules, classes[0].module, name)
         there = _target(texts, modules, base.module, name)
         if here == there:
@@ -519,7 +539,7 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
         op = UnitOp("replace", m.qualname, "pass\n") if alone else UnitOp("remove", m.qualname)
         ops.setdefault(m.path, []).append(op)
         # What only the copy read goes with it, unless another module imports it from here.
-        for name in sorted(shapes[0].free):
+        for name in sorted(shapes[0].free | shapes[0].typing):
             if not _importers(texts, modules, cls.module, name):
                 ops[m.path].append(UnitOp("drop_unused_import", name))
     heirs = sorted(

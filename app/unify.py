@@ -112,7 +112,8 @@ def change_for(
         subject = f"Unify {ideal.answer.concept} ({finding.id})"
         body = "\n".join(f"- {step}" for step in ideal.answer.plan)
         return _build(finding, texts, ops, {}, subject, body, source="model")
-    if finding.clone_type not in MECHANICAL_TYPES:
+    exact = exact_partners(finding)
+    if len(exact) < 2:
         return Outcome(
             finding.id,
             None,
@@ -121,14 +122,15 @@ def change_for(
             "model only Type-1 and Type-2 copies are merged",
         )
     uses, _ = find_uses(reader, finding, cache=store)
-    facts = member_facts(reader, finding, uses)
+    facts = [f for f in member_facts(reader, finding, uses) if f.member.unit.key in exact]
     keep = choose_canonical(facts).member.unit
     canonical = Member(keep.path, keep.qualname, keep.kind)
     others = [
         Member(m.unit.path, m.unit.qualname, m.unit.kind)
         for m in finding.members
-        if m.unit.key != keep.key
+        if m.unit.key != keep.key and m.unit.key in exact
     ]
+    neighbours = [m.unit.qualname for m in finding.members if m.unit.key not in exact]
     plan = mechanical_plan(texts, canonical, others)
     if plan.problem is not None:
         return Outcome(finding.id, None, plan.problem)
@@ -139,6 +141,15 @@ def change_for(
             "",
             *(f"- {line}" for line in plan.summary),
             *(f"- {path}: imports {keep.qualname} from its new home" for path in plan.redirects),
+            *(
+                [
+                    "",
+                    f"Left to the plan: {', '.join(neighbours)}, a near copy that differs "
+                    "beyond names (the report says how).",
+                ]
+                if neighbours
+                else []
+            ),
         ]
     )
     return _build(
@@ -150,6 +161,33 @@ def change_for(
         body,
         hosts=plan.hosts,
     )
+
+
+def exact_partners(finding: Finding) -> set[tuple[str, str]]:
+    """The members the mechanical merge may take: all of them for a Type-1/2 finding; for a
+    group holding a near copy too, the largest set joined by Type-1/2 evidence (the exact
+    copies are merged, the near neighbour is left to the plan)."""
+    if finding.clone_type in MECHANICAL_TYPES:
+        return {m.unit.key for m in finding.members}
+    links: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for e in finding.evidence:
+        if e.clone_type in MECHANICAL_TYPES:
+            links.setdefault(e.left, set()).add(e.right)
+            links.setdefault(e.right, set()).add(e.left)
+    best: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()
+    for start in sorted(links):
+        if start in seen:
+            continue
+        group, todo = {start}, [start]
+        while todo:
+            for nxt in links[todo.pop()] - group:
+                group.add(nxt)
+                todo.append(nxt)
+        seen |= group
+        if len(group) > len(best):
+            best = group
+    return best
 
 
 def _build(

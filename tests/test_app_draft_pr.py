@@ -133,7 +133,7 @@ def test_a_finding_without_a_sound_change_gets_a_comment_and_no_pull_request(
     assert _opened_pulls(world) == []
     [comment] = [c for c in world.repo.comments if c["issue_number"] == issue["number"]]
     assert "did not open a pull request" in comment["body"]
-    assert "needs the model's edits" in comment["body"]
+    assert "the merge needs a person or the model" in comment["body"]
     world.comment(3, "/idealize pr")
     world.drain()
     # The same reason is not repeated on the issue by a later review.

@@ -812,3 +812,61 @@ def test_the_copy_s_tests_keep_testing_it_while_its_callers_move() -> None:
     plan = _size_plan(texts)
     assert plan.problem is None
     assert set(plan.redirects) == {"pkg/cli.py"}
+
+
+def test_differences_that_do_not_change_behaviour_do_not_block_a_merge() -> None:
+    # Annotations only, and a TypeVar each module binds for itself (rich's loop helpers).
+    typed = SIZE.replace(
+        "import math\n", "import math\nfrom typing import TypeVar\n\nN = TypeVar('N', int, float)\n"
+    )
+    typed = typed.replace(
+        "def human_size(num_bytes, precision=1):",
+        "def human_size(num_bytes: N, precision: int = 1) -> str:",
+    )
+    other = SIZE_SAME_PARAMS.replace(
+        "import math\n", "import math\nfrom typing import TypeVar\n\nN = TypeVar('N')\n"
+    )
+    texts = _texts(pkg__size=typed, pkg__progress=other, pkg__cli=CALLER)
+    plan = _size_plan(texts)
+    assert plan.problem is None
+    # What the body reads when it runs must still be the same thing.
+    other_math = other.replace("import math\n", "import mathx as math\n")
+    plan = _size_plan(_texts(pkg__size=typed, pkg__progress=other_math))
+    assert plan.problem is not None
+    assert "`math` refers to" in plan.problem
+
+
+def test_an_exact_copy_grouped_with_a_near_copy_is_merged_and_the_near_one_left(
+    repo: RepoBuilder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = repo.commit("Initial", {"pkg/__init__.py": "", "pkg/size.py": SIZE})
+    near = SIZE_SAME_PARAMS.replace(
+        '    return f"{math.floor(amount)} GiB"',
+        '    if amount > 1024:\n        amount = amount / 1024\n'
+        '    return f"{math.floor(amount)} GiB"',
+    ).replace("def fmt_bytes", "def size_label")
+    repo.branch("copies", {"pkg/progress.py": SIZE_SAME_PARAMS, "pkg/labels.py": near})
+    repo.merge_pr(3, "copies", "Progress and labels")
+    argv = [
+        "review",
+        str(repo.root),
+        "--since",
+        base,
+        "--apply",
+        "--llm",
+        "offline",
+        "--format",
+        "json",
+    ]
+    assert main(argv) == 1
+    report = json.loads(capsys.readouterr().out)
+    (finding,) = report["findings"]
+    assert finding["clone_type"] == "type-3"
+    assert {m["qualname"] for m in finding["members"]} == {"human_size", "fmt_bytes", "size_label"}
+    (record,) = report["changes"]["records"]
+    assert record["status"] == "committed"
+    branch = report["changes"]["target"]
+    changed = _git(repo.root, "diff", "--name-only", "HEAD", branch).splitlines()
+    assert changed == ["pkg/progress.py"]
+    body = _git(repo.root, "log", "-1", "--format=%B", branch)
+    assert "Left to the plan: size_label" in body

@@ -70,7 +70,7 @@ PROJECTS = (
         "Textualize/rich", "rich-4", "rich", ("pytest==7.4.0", "attrs==23.2.0", "pygments==2.19.2")
     ),
 )
-REAL = (("flask-4", "pallets/flask"),)
+REAL = (("flask-4", "pallets/flask"), ("rich-4", "Textualize/rich"))
 
 
 def git(cwd: Path, *args: str) -> str:
