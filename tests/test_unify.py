@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -229,23 +230,24 @@ def test_a_subpackage_importing_a_sibling_through_its_package_makes_no_cycle() -
             "import math\n", "import math\n\nfrom .sansio import size\n"
         ),
     }
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/sansio/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
-    )
+    plan = _sansio_plan(texts)
     assert plan.problem is None
     # Importing a name the package itself defines does read its __init__: that is a cycle.
     texts["pkg/sansio/size.py"] = texts["pkg/sansio/size.py"].replace(
         "from .. import typing", "from .. import fmt_bytes as _unused"
     )
-    plan = mechanical_plan(
+    plan = _sansio_plan(texts)
+    assert plan.problem is not None
+    assert "import cycle" in plan.problem
+
+
+def _sansio_plan(texts: dict[str, str]) -> Plan:
+    """The merge of ``pkg/progress.py::fmt_bytes`` into ``pkg/sansio/size.py::human_size``."""
+    return mechanical_plan(
         texts,
         Member("pkg/sansio/size.py", "human_size", "function"),
         [Member("pkg/progress.py", "fmt_bytes", "function")],
     )
-    assert plan.problem is not None
-    assert "import cycle" in plan.problem
 
 
 def test_model_ops_replace_methods_insert_and_remove() -> None:
@@ -340,6 +342,16 @@ def _run_modules(texts: dict[str, str], module: str) -> dict[str, object]:
 
 
 # ----------------------------------------------------------------------------- --apply
+
+
+def _apply_json(
+    root: Path, since: str, llm: str, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
+    """``idealdiff review --apply --format json``: it reports findings (exit 1); the report."""
+    argv = ["review", str(root), "--since", since, "--llm", llm, "--apply", "--format", "json"]
+    assert main(argv) == 1
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return report
 
 
 def _git(root: Path, *args: str) -> str:
@@ -508,19 +520,7 @@ def test_a_model_edit_that_leaves_a_dangling_import_delivers_nothing(
             )
         )
     ]
-    argv = [
-        "review",
-        str(root),
-        "--since",
-        base,
-        "--llm",
-        "anthropic",
-        "--apply",
-        "--format",
-        "json",
-    ]
-    assert main(argv) == 1
-    doc = json.loads(capsys.readouterr().out)
+    doc = _apply_json(root, base, "anthropic", capsys)
     (record,) = doc["changes"]["records"]
     assert record["status"] == "skipped"
     assert "pkg/views.py imports `make_url_name` from pkg/urls.py" in record["detail"]
@@ -847,19 +847,7 @@ def test_an_exact_copy_grouped_with_a_near_copy_is_merged_and_the_near_one_left(
     ).replace("def fmt_bytes", "def size_label")
     repo.branch("copies", {"pkg/progress.py": SIZE_SAME_PARAMS, "pkg/labels.py": near})
     repo.merge_pr(3, "copies", "Progress and labels")
-    argv = [
-        "review",
-        str(repo.root),
-        "--since",
-        base,
-        "--apply",
-        "--llm",
-        "offline",
-        "--format",
-        "json",
-    ]
-    assert main(argv) == 1
-    report = json.loads(capsys.readouterr().out)
+    report = _apply_json(repo.root, base, "offline", capsys)
     (finding,) = report["findings"]
     assert finding["clone_type"] == "type-3"
     assert {m["qualname"] for m in finding["members"]} == {"human_size", "fmt_bytes", "size_label"}

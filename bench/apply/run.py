@@ -212,24 +212,9 @@ def simulate(project: Project, base: str, helper: Helper, renamed: bool, into: P
         f.write("\n")
     git(root, "commit", "-qam", "Docs: a trailing line")
     git(root, "checkout", "-q", "main")
-    git(
-        root,
-        "merge",
-        "-q",
-        "--no-ff",
-        "-m",
-        "Merge pull request #9001 from agent/helper",
-        "agent/helper",
-    )
-    git(
-        root,
-        "merge",
-        "-q",
-        "--no-ff",
-        "-m",
-        "Merge pull request #9002 from agent/docs",
-        "agent/docs",
-    )
+    for number, branch in ((9001, "agent/helper"), (9002, "agent/docs")):
+        message = f"Merge pull request #{number} from {branch}"
+        git(root, "merge", "-q", "--no-ff", "-m", message, branch)
     return root
 
 
