@@ -421,6 +421,29 @@ def _ancestors(
     return found, outside
 
 
+def _nearest_shared(lineages: Sequence[tuple[list[_Class], list[str]]]) -> _Class | None:
+    """The first ancestor of the first class that every other class derives from too."""
+    for a in lineages[0][0]:
+        if all(any(a.path == b.path and a.name == b.name for b in up) for up, _ in lineages[1:]):
+            return a
+    return None
+
+
+def shared_base(texts: Mapping[str, str], members: Sequence[Member]) -> tuple[str, str] | None:
+    """(path, class name) of the nearest class of the repository that the classes of
+    ``members`` (methods, ``Class.method``) all derive from; None when there is none."""
+    modules = Modules(texts)
+    lineages = []
+    for m in members:
+        mod = modules.name(m.path)
+        cls = _class_at(texts, modules, mod[1], m.qualname.split(".")[0]) if mod else None
+        if cls is None or not _is_method(m):
+            return None
+        lineages.append(_ancestors(texts, modules, cls))
+    base = _nearest_shared(lineages) if lineages else None
+    return None if base is None else (base.path, base.name)
+
+
 def _unsafe_to_move(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     """Why a method's body would mean something else in another class, if it would."""
     for sub in ast.walk(node):
@@ -479,17 +502,12 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
     if unsafe:
         return Plan(problem=f"{where} cannot move into a base class: {unsafe}")
     lineages = [_ancestors(texts, modules, cls) for cls in classes]
-    shared = [
-        a
-        for a in lineages[0][0]
-        if all(any(a.path == b.path and a.name == b.name for b in up) for up, _ in lineages[1:])
-    ]
-    if not shared:
+    base = _nearest_shared(lineages)
+    if base is None:
         return Plan(
             problem=f"the classes of {method} share no base class of the repository; a "
             f"mixin or a module-level function both call is a design choice{_MODEL}"
         )
-    base = shared[0]
     above, outside = _ancestors(texts, modules, base)
     if base.defines(method) or any(a.defines(method) for a in above):
         return Plan(

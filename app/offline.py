@@ -11,6 +11,7 @@ import ast
 import difflib
 import re
 import textwrap
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +26,8 @@ from analyzers import (
     profile_function,
 )
 from analyzers.imports import Modules, bindings_of, imported_modules
+from analyzers.unify import Member as PlanMember
+from analyzers.unify import shared_base
 from app.answer import Gap, IdealizedAnswer, MemberAssumptions
 from app.context import UNRESOLVED, CodeReader, SymbolChange, dotted, member_id
 
@@ -248,6 +251,61 @@ def choose_canonical(facts: list[MemberFacts]) -> MemberFacts:
     )
 
 
+def _other_class_method(keep: MemberFacts, other: MemberFacts) -> bool:
+    """Both are methods, of different classes: a copy callers reach through their object."""
+    a, b = keep.member.unit, other.member.unit
+    methods = ("method", "async_method")
+    return a.kind in methods and b.kind in methods and a.parent != b.parent
+
+
+def _into_shared_base(reader: CodeReader, keep: MemberFacts, others: list[MemberFacts]) -> str:
+    """The step for methods copied between classes: one definition in a base they share.
+    Calls through ``self`` or an instance are not redirected: they find the inherited method,
+    and a subclass's override still wins."""
+    texts = _HeadTexts(reader)
+    members = [
+        PlanMember(f.member.unit.path, f.member.unit.qualname, f.member.unit.kind)
+        for f in (keep, *others)
+    ]
+    base = shared_base(texts, members)
+    method = keep.name.rsplit(".", 1)[-1]
+    classes = ", ".join(f"`{f.member.unit.parent}`" for f in (keep, *others))
+    copies = ", ".join(f"`{f.name}` (`{f.where}`)" for f in others)
+    if base is not None:
+        path, name = base
+        return (
+            f"Move `{method}` into `{name}` (`{path}`), the class {classes} all derive from, "
+            f"and delete the copies {copies} and `{keep.name}`: calls through `self` or an "
+            "instance keep reaching it, and a subclass's override still wins."
+        )
+    return (
+        f"{classes} share no base class: give them a mixin holding `{method}` (or a "
+        f"module-level function each method calls) and delete the copies {copies}; calls "
+        "through `self` or an instance keep working."
+    )
+
+
+class _HeadTexts(Mapping[str, str]):
+    """The head's Python files as a mapping, read only when asked (a class's bases, not the
+    whole repository)."""
+
+    def __init__(self, reader: CodeReader) -> None:
+        self.reader = reader
+        self.paths = sorted(p for p in reader.head_tree if p.endswith(".py"))
+
+    def __getitem__(self, path: str) -> str:
+        text = self.reader.text(path) if path in self.reader.head_tree else None
+        if text is None:
+            raise KeyError(path)
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
 def _handed_back(fact: MemberFacts) -> str:
     """``yields pairs (2-tuples)``, ``returns single values``: for a plan's sentence."""
     shapes = sorted(_shapes(fact))
@@ -370,8 +428,7 @@ def offline_finding(
                 Gap(
                     location=other.where,
                     current=" — ".join(sides),
-                    ideal=f"one behaviour, chosen on purpose in `{keep.name}`, with a test for "
-                    "it",
+                    ideal=f"one behaviour, chosen on purpose in `{keep.name}`, with a test for it",
                     why=f"this is what a caller of `{other.name}` gains or loses when it is "
                     "redirected",
                 )
@@ -406,7 +463,10 @@ def offline_finding(
     ]
     if folded:
         plan.append("Give it what the other versions added: " + ", ".join(folded) + ".")
-    for other in others:
+    method_copies = [o for o in others if _other_class_method(keep, o)]
+    if method_copies and len(method_copies) == len(others):
+        plan.append(_into_shared_base(reader, keep, method_copies))
+    for other in [] if method_copies and len(method_copies) == len(others) else others:
         who = other.member.introduced_by
         origin = f", from {who} {branch_titles.get(who, '')}".rstrip() if who else ""
         if other.is_test and keep.is_test:
@@ -444,7 +504,11 @@ def offline_finding(
         plan.append(step + ".")
     plan.append(
         f"Cover `{keep.name}` with a test of every behaviour the copies had "
-        + ("(it has tests already: extend them)" if keep.tests else "(it has no test yet)")
+        + (
+            "(it has tests already: extend them)"
+            if keep.tests
+            else "(no test calls it by name: find what covers it)"
+        )
         + ", then run the test suite."
     )
 

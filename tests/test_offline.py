@@ -202,6 +202,32 @@ def test_methods_read_as_methods_and_generators_as_generators(repo: RepoBuilder)
     assert "through `Upload`" in answer.ideal_design
     assert "imports it" not in answer.ideal_design
     assert "returns yields" not in " ".join(a for m in answer.assumptions for a in m.assumptions)
+    # Methods are not redirected to another class's method: they share one definition.
+    assert not any(step.startswith("Replace") for step in answer.plan)
+    assert any("share no base class: give them a mixin" in step for step in answer.plan)
+
+
+def test_methods_copied_between_subclasses_move_into_their_base(repo: RepoBuilder) -> None:
+    # flask's Flask and Blueprint: self.get_send_file_max_age must keep finding overrides.
+    base = repo.commit(
+        "Initial",
+        {
+            "pkg/__init__.py": "",
+            "pkg/scaffold.py": "class Scaffold:\n    def name(self):\n        return 'x'\n",
+            "pkg/upload.py": "from .scaffold import Scaffold\n"
+            + READER.format(cls="Upload").replace("class Upload:", "class Upload(Scaffold):"),
+        },
+    )
+    download = READER.format(cls="Download").replace("class Download:", "class Download(Scaffold):")
+    repo.branch("dl", {"pkg/download.py": "from .scaffold import Scaffold\n" + download})
+    repo.merge_pr(6, "dl", "Downloads")
+    report, _ = run(repo.root, base)
+    (finding,) = report.findings
+    plan = report.idealized[finding.id].answer.plan
+    assert any(
+        step.startswith("Move `chunks` into `Scaffold` (`pkg/scaffold.py`)") for step in plan
+    )
+    assert not any(step.startswith("Replace") for step in plan)
 
 
 TEST_CASE = """
