@@ -508,6 +508,14 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
             problem=f"the classes of {method} share no base class of the repository; a "
             f"mixin or a module-level function both call is a design choice{_MODEL}"
         )
+    if all(base.path.rpartition("/")[0] != c.path.rpartition("/")[0] for c in classes):
+        # flask's Scaffold lives in flask/sansio, a layer without I/O: a method copied into
+        # Flask and Blueprint stays on their side of that line.
+        return Plan(
+            problem=f"their shared base {base.name} is in another package "
+            f"({base.path.rpartition('/')[0]}): moving {method} there changes what that layer "
+            f"does; a mixin beside the classes is a design choice{_MODEL}"
+        )
     above, outside = _ancestors(texts, modules, base)
     if base.defines(method) or any(a.defines(method) for a in above):
         return Plan(

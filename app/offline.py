@@ -271,17 +271,24 @@ def _into_shared_base(reader: CodeReader, keep: MemberFacts, others: list[Member
     method = keep.name.rsplit(".", 1)[-1]
     classes = ", ".join(f"`{f.member.unit.parent}`" for f in (keep, *others))
     copies = ", ".join(f"`{f.name}` (`{f.where}`)" for f in others)
-    if base is not None:
+    folders = {f.member.unit.path.rpartition("/")[0] for f in (keep, *others)}
+    if base is not None and base[0].rpartition("/")[0] in folders:
         path, name = base
         return (
             f"Move `{method}` into `{name}` (`{path}`), the class {classes} all derive from, "
             f"and delete the copies {copies} and `{keep.name}`: calls through `self` or an "
             "instance keep reaching it, and a subclass's override still wins."
         )
+    why = (
+        f"their shared base `{base[1]}` is in another package (`{base[0].rpartition('/')[0]}`), "
+        f"a layer the move would change"
+        if base is not None
+        else "they share no base class"
+    )
     return (
-        f"{classes} share no base class: give them a mixin holding `{method}` (or a "
-        f"module-level function each method calls) and delete the copies {copies}; calls "
-        "through `self` or an instance keep working."
+        f"{classes}: {why}. Give them one mixin holding `{method}`, beside them (or a "
+        f"module-level function each method calls), and delete the copies {copies}; calls "
+        "through `self` or an instance keep working, and a subclass's override still wins."
     )
 
 

@@ -204,7 +204,7 @@ def test_methods_read_as_methods_and_generators_as_generators(repo: RepoBuilder)
     assert "returns yields" not in " ".join(a for m in answer.assumptions for a in m.assumptions)
     # Methods are not redirected to another class's method: they share one definition.
     assert not any(step.startswith("Replace") for step in answer.plan)
-    assert any("share no base class: give them a mixin" in step for step in answer.plan)
+    assert any("they share no base class. Give them one mixin" in step for step in answer.plan)
 
 
 def test_methods_copied_between_subclasses_move_into_their_base(repo: RepoBuilder) -> None:
@@ -378,3 +378,26 @@ def test_near_copies_state_the_lines_that_differ_and_generic_risks_once(
         for r in [" ".join(report.idealized[f.id].answer.risks)]
     )
     assert text.count(generic) == 1
+
+
+def test_methods_whose_shared_base_is_another_package_s_get_a_mixin(repo: RepoBuilder) -> None:
+    base = repo.commit(
+        "Initial",
+        {
+            "pkg/__init__.py": "",
+            "pkg/core/scaffold.py": "class Scaffold:\n    def name(self):\n        return 'x'\n",
+            "pkg/upload.py": "from .core.scaffold import Scaffold\n"
+            + READER.format(cls="Upload").replace("class Upload:", "class Upload(Scaffold):"),
+        },
+    )
+    download = READER.format(cls="Download").replace("class Download:", "class Download(Scaffold):")
+    repo.branch("dl", {"pkg/download.py": "from .core.scaffold import Scaffold\n" + download})
+    repo.merge_pr(6, "dl", "Downloads")
+    report, _ = run(repo.root, base)
+    (finding,) = report.findings
+    plan = report.idealized[finding.id].answer.plan
+    assert any(
+        "shared base `Scaffold` is in another package (`pkg/core`)" in step
+        and "Give them one mixin holding `chunks`, beside them" in step
+        for step in plan
+    )

@@ -842,7 +842,7 @@ def test_an_exact_copy_grouped_with_a_near_copy_is_merged_and_the_near_one_left(
     base = repo.commit("Initial", {"pkg/__init__.py": "", "pkg/size.py": SIZE})
     near = SIZE_SAME_PARAMS.replace(
         '    return f"{math.floor(amount)} GiB"',
-        '    if amount > 1024:\n        amount = amount / 1024\n'
+        "    if amount > 1024:\n        amount = amount / 1024\n"
         '    return f"{math.floor(amount)} GiB"',
     ).replace("def fmt_bytes", "def size_label")
     repo.branch("copies", {"pkg/progress.py": SIZE_SAME_PARAMS, "pkg/labels.py": near})
@@ -858,3 +858,19 @@ def test_an_exact_copy_grouped_with_a_near_copy_is_merged_and_the_near_one_left(
     assert changed == ["pkg/progress.py"]
     body = _git(repo.root, "log", "-1", "--format=%B", branch)
     assert "Left to the plan: size_label" in body
+
+
+def test_a_method_does_not_move_into_a_base_of_another_package() -> None:
+    # flask/sansio/scaffold.py's Scaffold is a layer without I/O; Flask and Blueprint are not.
+    texts = _scaffold_texts()
+    texts["pkg/sansio/__init__.py"] = ""
+    texts["pkg/sansio/base.py"] = texts.pop("pkg/base.py").replace(
+        "from .helpers", "from ..helpers"
+    )
+    for path in ("pkg/app.py", "pkg/blueprint.py", "pkg/sansio.py"):
+        texts[path] = texts[path].replace("from .base import", "from .sansio.base import")
+    texts["pkg/core.py"] = texts.pop("pkg/sansio.py")
+    plan = _open_resource_plan(texts)
+    assert plan.problem is not None
+    assert "in another package (pkg/sansio)" in plan.problem
+    assert "`--llm anthropic`" in plan.problem
