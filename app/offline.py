@@ -286,9 +286,10 @@ def _into_shared_base(reader: CodeReader, keep: MemberFacts, others: list[Member
         else "they share no base class"
     )
     return (
-        f"{classes}: {why}. Give them one mixin holding `{method}`, beside them (or a "
-        f"module-level function each method calls), and delete the copies {copies}; calls "
-        "through `self` or an instance keep working, and a subclass's override still wins."
+        f"{classes}: {why}. Move `{keep.name}` into one mixin beside them that they all "
+        f"take (or into a module-level function each method calls), and delete the copies "
+        f"{copies}; calls through `self` or an instance keep working, and a subclass's "
+        "override still wins."
     )
 
 

@@ -204,7 +204,9 @@ def test_methods_read_as_methods_and_generators_as_generators(repo: RepoBuilder)
     assert "returns yields" not in " ".join(a for m in answer.assumptions for a in m.assumptions)
     # Methods are not redirected to another class's method: they share one definition.
     assert not any(step.startswith("Replace") for step in answer.plan)
-    assert any("they share no base class. Give them one mixin" in step for step in answer.plan)
+    assert any(
+        "they share no base class. Move `" in step and "one mixin" in step for step in answer.plan
+    )
 
 
 def test_methods_copied_between_subclasses_move_into_their_base(repo: RepoBuilder) -> None:
@@ -398,6 +400,6 @@ def test_methods_whose_shared_base_is_another_package_s_get_a_mixin(repo: RepoBu
     plan = report.idealized[finding.id].answer.plan
     assert any(
         "shared base `Scaffold` is in another package (`pkg/core`)" in step
-        and "Give them one mixin holding `chunks`, beside them" in step
+        and "into one mixin beside them that they all take" in step
         for step in plan
     )
