@@ -472,9 +472,10 @@ def offline_finding(
     if folded:
         plan.append("Give it what the other versions added: " + ", ".join(folded) + ".")
     method_copies = [o for o in others if _other_class_method(keep, o)]
-    if method_copies and len(method_copies) == len(others):
+    between_classes = bool(method_copies) and len(method_copies) == len(others)
+    if between_classes:
         plan.append(_into_shared_base(reader, keep, method_copies))
-    for other in [] if method_copies and len(method_copies) == len(others) else others:
+    for other in [] if between_classes else others:
         who = other.member.introduced_by
         origin = f", from {who} {branch_titles.get(who, '')}".rstrip() if who else ""
         if other.is_test and keep.is_test:
@@ -515,7 +516,8 @@ def offline_finding(
         + (
             "(it has tests already: extend them)"
             if keep.tests
-            else "(no test calls it by name: find what covers it)"
+            else "(no test could be tied to it: tests that reach it through an instance are "
+            "not counted, so find what covers it)"
         )
         + ", then run the test suite."
     )
@@ -547,7 +549,9 @@ def offline_finding(
     )
     owner = keep.member.unit.parent
     reach = (
-        f"Every caller reaches it through `{owner}`"
+        "Every caller reaches it through its own object (`self`, an instance), as now"
+        if between_classes
+        else f"Every caller reaches it through `{owner}`"
         if keep.receiver and owner
         else "Every caller imports it from there"
     )
@@ -560,7 +564,12 @@ def offline_finding(
             "No copy can stand in for the others' callers as it is: extract their shared part "
             "into one helper they all call"
             if "incompatible" in fits.values()
-            else f"Keep `{keep.name}` and make the others delegate to it"
+            else (
+                f"Keep `{keep.name}` as the one definition, in a class all of "
+                f"{', '.join(f'`{f.member.unit.parent}`' for f in facts)} take"
+                if between_classes
+                else f"Keep `{keep.name}` and make the others delegate to it"
+            )
         )
         + f"; {_plural(total_sites, 'use')} found in the repository.",
         ideal_design=f"One implementation of {finding.concept} in `{keep.member.unit.path}`: "

@@ -199,7 +199,7 @@ def test_methods_read_as_methods_and_generators_as_generators(repo: RepoBuilder)
     answer = report.idealized[finding.id].answer
     assert answer.interface == ["def chunks(self, size)"]
     assert "It yields values" in answer.ideal_design
-    assert "through `Upload`" in answer.ideal_design
+    assert "through its own object (`self`, an instance)" in answer.ideal_design
     assert "imports it" not in answer.ideal_design
     assert "returns yields" not in " ".join(a for m in answer.assumptions for a in m.assumptions)
     # Methods are not redirected to another class's method: they share one definition.
