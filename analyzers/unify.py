@@ -329,6 +329,7 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                 summary.append(f"{where}: now a thin delegation to {c_mod[1]}.{cname}")
             elif removed:
                 file_ops.append(UnitOp("remove", name))
+                file_ops.extend(_drops(texts, modules, o_mod[1], shape))
                 summary.append(f"{where}: removed (callers use {c_mod[1]}.{cname})")
             else:
                 as_part = "" if name == cname else f" as {name}"
@@ -336,6 +337,7 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                 file_ops.append(
                     UnitOp("add_import", code=f"from {source} import {cname}{as_part}\n")
                 )
+                file_ops.extend(_drops(texts, modules, o_mod[1], shape))
                 summary.append(f"{where}: removed, re-exported from {c_mod[1]}.{cname}")
             for path in _importers(texts, modules, o_mod[1], name):
                 if path in (other.path, canonical.path):
@@ -564,10 +566,7 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
         alone = len(cls.node.body) == 1  # no docstring, no other statement: ``pass`` remains
         op = UnitOp("replace", m.qualname, "pass\n") if alone else UnitOp("remove", m.qualname)
         ops.setdefault(m.path, []).append(op)
-        # What only the copy read goes with it, unless another module imports it from here.
-        for name in sorted(shapes[0].free | shapes[0].typing):
-            if not _importers(texts, modules, cls.module, name):
-                ops[m.path].append(UnitOp("drop_unused_import", name))
+        ops[m.path].extend(_drops(texts, modules, cls.module, shapes[0]))
     heirs = sorted(
         c.name
         for c in _subclasses(texts, modules, base)
@@ -609,6 +608,16 @@ def _subclasses(texts: Mapping[str, str], modules: Modules, base: _Class) -> lis
                 if any((a.path, a.name) == (base.path, base.name) for a in up):
                     out.append(cls)
     return out
+
+
+def _drops(texts: Mapping[str, str], modules: Modules, module: str, shape: Shape) -> list[UnitOp]:
+    """The imports only a removed copy read go with it (applied only when nothing else in the
+    module reads them), unless another module imports the name from this one."""
+    return [
+        UnitOp("drop_unused_import", name)
+        for name in sorted(shape.free | shape.typing)
+        if not _importers(texts, modules, module, name)
+    ]
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:

@@ -184,7 +184,7 @@ def _imports_for(root: Path, helper: Helper, text: str, caller_text: str) -> str
     shape = function_shape(text, helper.name)
     assert shape is not None
     lines = []
-    for name in sorted(shape.free):
+    for name in sorted(shape.free | shape.typing):  # annotations are read at def time too
         if name in caller.imports or name in caller.defined:
             continue
         target = source.imports.get(name) or (
