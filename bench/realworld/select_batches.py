@@ -80,6 +80,10 @@ REPOS = (
     ("fastapi/sqlmodel", "main", (), "held-out-12"),
     ("pypa/packaging", "main", (), "held-out-12"),
     ("Delgan/loguru", "master", (), "held-out-12"),
+    ("python-poetry/poetry-core", "main", (), "held-out-13"),
+    ("hynek/structlog", "main", (), "held-out-13"),
+    ("pydantic/pydantic-settings", "main", (), "held-out-13"),
+    ("jd/tenacity", "main", (), "held-out-13"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
