@@ -36,7 +36,7 @@ from analyzers.relations import (
     is_dunder,
     not_redundancy,
 )
-from analyzers.testcode import is_test, is_test_case
+from analyzers.testcode import is_test, is_test_case, test_double
 
 Key = tuple[str, str]
 
@@ -411,6 +411,8 @@ class _Detector:
             return False
         if not self.options.include_tests and self.sample(ux) and self.sample(uy):
             return False
+        if not self.options.include_tests and (test_double(ux) or test_double(uy)):
+            return False  # a fake mirrors the real class on purpose: that is its job
         if ux.path != uy.path and self.script(ux.path) and self.script(uy.path):
             return False  # two programs, each self-contained on purpose (CI action, release)
         if self.distribution(ux.path) != self.distribution(uy.path):

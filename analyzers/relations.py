@@ -384,12 +384,17 @@ def variants(a: Unit, b: Unit) -> bool:
 _SMALL_SPECIAL = 10
 
 
+# Constructors set up their own class's state, whatever their size: two classes' identical
+# ``__init__`` (exceptions storing the same arguments) are two records, not one routine.
+_CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
+
+
 def _small_special_pair(a: Unit, b: Unit) -> bool:
     return (
         is_dunder(a)
         and base_name(a) == base_name(b)
         and a.parent != b.parent
-        and max(a.lines, b.lines) <= _SMALL_SPECIAL
+        and (base_name(a) in _CONSTRUCTORS or max(a.lines, b.lines) <= _SMALL_SPECIAL)
     )
 
 
@@ -414,7 +419,7 @@ def not_redundancy(
         return "the synchronous and asynchronous variants of one operation"
     if clone_type == "type-1":
         if _small_special_pair(ua, ub):
-            return "each class's own special method (a few lines of protocol, kept with its state)"
+            return "each class's own special method (its constructor, or a few lines of protocol)"
         return None
     if hierarchy.parallel(ua.path, ub.path):
         return "two implementations of one interface (parallel modules), each adapting it"

@@ -78,3 +78,16 @@ def is_test_case(unit: Unit) -> bool:
         return False
     parts = unit.qualname.split(".")
     return parts[-1].startswith("test") or any(p.startswith("Test") for p in parts)
+
+
+_DOUBLES = ("Mock", "Fake", "Stub", "Dummy")
+
+
+def test_double(unit: Unit) -> bool:
+    """A unit of a test double: a ``Mock*``, ``Fake*``, ``Stub*`` or ``Dummy*`` class of test
+    or sample code (``MockConfig.proxy_allow_networks`` mirrors ``Config``'s on purpose)."""
+    if not is_test(unit):
+        return False
+    names = unit.qualname.split(".")
+    holders = names if unit.kind == "class" else names[:-1]
+    return any(name.startswith(_DOUBLES) for name in holders)

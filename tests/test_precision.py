@@ -696,3 +696,55 @@ def test_a_coroutine_and_the_function_it_ports_are_variants_not_copies() -> None
         "data = buf.getvalue()\n        return", "data = bytes(buf.getvalue())\n        return"
     )
     assert len(review({"pkg/http/message.py": sync}, {"pkg/asgi/message.py": plain})) == 1
+
+
+_CONFIG = '''
+class {cls}:
+    def proxy_allow_networks(self):
+        """The networks a proxy header is trusted from."""
+        networks = []
+        for entry in self.settings["proxy_allow_ips"].split(","):
+            entry = entry.strip()
+            if not entry or entry == "*":
+                continue
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        return networks
+'''
+
+
+def test_a_test_double_mirrors_the_real_class_on_purpose() -> None:
+    # gunicorn's tests/test_asgi_parser.py::MockConfig copies Config's method to stand in for it.
+    old = {"pkg/config.py": _CONFIG.format(cls="Config")}
+    assert review(old, {"tests/test_parser.py": _CONFIG.format(cls="MockConfig")}) == ()
+    # A test module's own helper that re-implements the package is still reported.
+    helper = _CONFIG.format(cls="ConfigHelper")
+    assert len(review(old, {"tests/test_parser.py": helper})) == 1
+
+
+_ERROR = '''
+class {cls}(AstroidError):
+    """Raised when {what}."""
+
+    def __init__(
+        self,
+        message: str = "",
+        node: NodeNG | None = None,
+        index: Subscript | None = None,
+        context: InferenceContext | None = None,
+        **kws: Any,
+    ) -> None:
+        self.node = node
+        self.index = index
+        self.context = context
+        super().__init__(message, **kws)
+'''
+
+
+def test_identical_constructors_of_two_classes_are_two_records() -> None:
+    # astroid's AstroidIndexError and AstroidTypeError each store the same arguments.
+    index = _ERROR.format(cls="AstroidIndexError", what="an index is missing")
+    typed = _ERROR.format(cls="AstroidTypeError", what="a TypeError would be expected")
+    assert review({"pkg/exceptions.py": index}, {"pkg/errors.py": typed}) == ()
+    # The same body under another name is a copy.
+    copied = typed.replace("def __init__", "def configure")
+    assert len(review({"pkg/exceptions.py": index}, {"pkg/errors.py": copied})) == 1
