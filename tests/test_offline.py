@@ -209,23 +209,31 @@ def test_methods_read_as_methods_and_generators_as_generators(repo: RepoBuilder)
     )
 
 
-def test_methods_copied_between_subclasses_move_into_their_base(repo: RepoBuilder) -> None:
-    # flask's Flask and Blueprint: self.get_send_file_max_age must keep finding overrides.
+def _subclass_plan(repo: RepoBuilder, base_module: str) -> list[str]:
+    """The plan for ``chunks`` copied from ``Upload`` into ``Download``, both ``Scaffold``s
+    (defined in ``pkg/<base_module>.py``)."""
+    dotted = base_module.replace("/", ".")
     base = repo.commit(
         "Initial",
         {
             "pkg/__init__.py": "",
-            "pkg/scaffold.py": "class Scaffold:\n    def name(self):\n        return 'x'\n",
-            "pkg/upload.py": "from .scaffold import Scaffold\n"
+            f"pkg/{base_module}.py": "class Scaffold:\n    def name(self):\n        return 'x'\n",
+            "pkg/upload.py": f"from .{dotted} import Scaffold\n"
             + READER.format(cls="Upload").replace("class Upload:", "class Upload(Scaffold):"),
         },
     )
     download = READER.format(cls="Download").replace("class Download:", "class Download(Scaffold):")
-    repo.branch("dl", {"pkg/download.py": "from .scaffold import Scaffold\n" + download})
+    repo.branch("dl", {"pkg/download.py": f"from .{dotted} import Scaffold\n" + download})
     repo.merge_pr(6, "dl", "Downloads")
     report, _ = run(repo.root, base)
     (finding,) = report.findings
-    plan = report.idealized[finding.id].answer.plan
+    plan: list[str] = report.idealized[finding.id].answer.plan
+    return plan
+
+
+def test_methods_copied_between_subclasses_move_into_their_base(repo: RepoBuilder) -> None:
+    # flask's Flask and Blueprint: self.get_send_file_max_age must keep finding overrides.
+    plan = _subclass_plan(repo, "scaffold")
     assert any(
         step.startswith("Move `chunks` into `Scaffold` (`pkg/scaffold.py`)") for step in plan
     )
@@ -383,21 +391,7 @@ def test_near_copies_state_the_lines_that_differ_and_generic_risks_once(
 
 
 def test_methods_whose_shared_base_is_another_package_s_get_a_mixin(repo: RepoBuilder) -> None:
-    base = repo.commit(
-        "Initial",
-        {
-            "pkg/__init__.py": "",
-            "pkg/core/scaffold.py": "class Scaffold:\n    def name(self):\n        return 'x'\n",
-            "pkg/upload.py": "from .core.scaffold import Scaffold\n"
-            + READER.format(cls="Upload").replace("class Upload:", "class Upload(Scaffold):"),
-        },
-    )
-    download = READER.format(cls="Download").replace("class Download:", "class Download(Scaffold):")
-    repo.branch("dl", {"pkg/download.py": "from .core.scaffold import Scaffold\n" + download})
-    repo.merge_pr(6, "dl", "Downloads")
-    report, _ = run(repo.root, base)
-    (finding,) = report.findings
-    plan = report.idealized[finding.id].answer.plan
+    plan = _subclass_plan(repo, "core/scaffold")
     assert any(
         "shared base `Scaffold` is in another package (`pkg/core`)" in step
         and "into one mixin beside them that they all take" in step
