@@ -8,7 +8,7 @@ Shared by the call-site search (which member a use refers to) and the mechanical
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -169,3 +169,8 @@ def stored_names(node: ast.stmt) -> Iterable[str]:
             for sub in ast.walk(target):
                 if isinstance(sub, ast.Name):
                     yield sub.id
+
+
+def is_package(folder: str, sources: Callable[[str], str | None]) -> bool:
+    """A folder holding an ``__init__.py`` (read through ``sources``): a regular package."""
+    return sources(f"{folder}/__init__.py" if folder else "__init__.py") is not None

@@ -21,6 +21,7 @@ from difflib import SequenceMatcher
 
 from analyzers.cluster import MAX_GROUP, Pair, build_findings, complete_groups, prune_nested
 from analyzers.fingerprint import DefNode, Streams, Walker, new_walker, token_streams
+from analyzers.imports import is_package
 from analyzers.model import (
     CLONE_ORDER,
     CloneType,
@@ -436,9 +437,7 @@ class _Detector:
     def script(self, path: str) -> bool:
         """A standalone program: a module that runs itself (a top-level ``__main__`` guard)
         from a folder that is no package (no ``__init__.py``), so nothing imports it."""
-        folder = path.rpartition("/")[0]
-        marker = f"{folder}/__init__.py" if folder else "__init__.py"
-        return bool(self._main(path)) and self.sources(marker) is None
+        return bool(self._main(path)) and not is_package(path.rpartition("/")[0], self.sources)
 
     def sample(self, unit: Unit) -> bool:
         """Test or sample code: a test, example or docs module, or a module's self-demo

@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from analyzers.imports import Modules, imported_modules, module_bindings
+from analyzers.imports import Modules, imported_modules, is_package, module_bindings
 from analyzers.model import CloneType, IndexedUnit, Unit
 
 # Pairs of name terms that mean opposite operations (load_config / save_config).
@@ -171,10 +171,9 @@ class Hierarchy:
             "/".join(p.split("/")[:i]) for p in self.defined for i in range(1, p.count("/") + 1)
         }
         if self.sources is not None:
-            for folder in folders:
-                init = f"{folder}/__init__.py"
-                if init not in files and self.sources(init) is not None:
-                    files.add(init)
+            files.update(
+                f"{folder}/__init__.py" for folder in folders if is_package(folder, self.sources)
+            )
         return files
 
     def imports(self, path: str) -> frozenset[str]:
