@@ -45,7 +45,9 @@ from analyzers.imports import (
 )
 from analyzers.testcode import is_test_path
 
-OpKind = Literal["replace", "remove", "insert_after", "add_import", "drop_unused_import"]
+OpKind = Literal[
+    "replace", "remove", "insert_after", "add_import", "drop_unused_import", "rename_uses"
+]
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
 _DefNode = cst.FunctionDef | cst.ClassDef
 
@@ -331,6 +333,17 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                 file_ops.append(UnitOp("remove", name))
                 file_ops.extend(_drops(texts, modules, o_mod[1], shape))
                 summary.append(f"{where}: removed (callers use {c_mod[1]}.{cname})")
+            elif (
+                name.startswith("_")
+                and name != cname
+                and o_bind.imports.get(cname) == f"{c_mod[1]}.{cname}"
+                and cname not in o_bind.defined
+            ):
+                # The module imports the original already: its calls of the copy call it.
+                file_ops.append(UnitOp("remove", name))
+                file_ops.append(UnitOp("rename_uses", name, cname))
+                file_ops.extend(_drops(texts, modules, o_mod[1], shape))
+                summary.append(f"{where}: removed; its module calls {cname}, imported already")
             else:
                 as_part = "" if name == cname else f" as {name}"
                 file_ops.append(UnitOp("remove", name))
@@ -896,11 +909,23 @@ def apply_ops(text: str, ops: Sequence[UnitOp]) -> Applied:
     imports: list[UnitOp] = []
     tail: list[UnitOp] = []
     drops = {op.target for op in ops if op.kind == "drop_unused_import"}
+    renames: dict[int, str] = {}  # id(Name node) -> new name
+    for op in ops:
+        if op.kind == "rename_uses":
+            for use in _module_uses(wrapper, module, op.target):
+                renames[id(use)] = op.code
+                line = positions[use].start.line
+                spans.append((line, line))
+    if renames:
+        # Renaming keeps every line where it is: rename first, then edit the renamed text.
+        renamed = module.visit(_Renamer(renames)).code
+        rest = apply_ops(renamed, [op for op in ops if op.kind != "rename_uses"])
+        return Applied(rest.text, tuple(sorted({*spans, *rest.spans})))
     for op in ops:
         if op.kind == "add_import":
             imports.append(op)
             continue
-        if op.kind == "drop_unused_import":
+        if op.kind in ("drop_unused_import", "rename_uses"):
             continue
         if op.kind == "insert_after" and not op.target:
             tail.append(op)
@@ -964,6 +989,31 @@ def apply_ops(text: str, ops: Sequence[UnitOp]) -> Applied:
                 end = positions[nxt].start.line if nxt is not None else positions[stmt].end.line
                 spans.append((start, end))
     return Applied(out, tuple(sorted(spans)))
+
+
+def _module_uses(wrapper: MetadataWrapper, module: cst.Module, name: str) -> list[cst.Name]:
+    """The names that read the module-level binding ``name`` (libcst's scope analysis)."""
+    scopes = wrapper.resolve(ScopeProvider)
+    scope = scopes[module]
+    if scope is None:
+        return []
+    found: list[cst.Name] = []
+    for assignment in scope.assignments[name]:
+        for access in assignment.references:
+            if isinstance(access.node, cst.Name):
+                found.append(access.node)
+    return found
+
+
+class _Renamer(cst.CSTTransformer):
+    """Renames the ``Name`` nodes it is given (by identity)."""
+
+    def __init__(self, renames: Mapping[int, str]) -> None:
+        self.renames = renames
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        new = self.renames.get(id(original_node))
+        return updated_node if new is None else updated_node.with_changes(value=new)
 
 
 def _read_outside(text: str, name: str) -> bool:

@@ -880,3 +880,28 @@ def test_a_method_does_not_move_into_a_base_of_another_package() -> None:
     assert plan.problem is not None
     assert "in another package (pkg/sansio)" in plan.problem
     assert "`--llm anthropic`" in plan.problem
+
+
+def test_a_local_copy_of_an_imported_helper_gives_its_calls_back_to_the_helper() -> None:
+    # An agent copied rich's loop_last into _wrap.py as _loop_last_local, which already
+    # imports loop_last: the copy goes and its calls call loop_last, with no alias import.
+    local = SIZE_SAME_PARAMS.replace("def fmt_bytes", "def _fmt_local").replace(
+        "import math\n", "import math\n\nfrom pkg.size import human_size\n"
+    )
+    local += "\n\ndef label(n):\n    return _fmt_local(n, 2) + human_size(n)\n"
+    texts = _texts(pkg__size=SIZE, pkg__progress=local)
+    plan = mechanical_plan(
+        texts,
+        Member("pkg/size.py", "human_size", "function"),
+        [Member("pkg/progress.py", "_fmt_local", "function")],
+    )
+    assert plan.problem is None
+    applied = apply_ops(texts["pkg/progress.py"], plan.ops["pkg/progress.py"])
+    assert "return human_size(n, 2) + human_size(n)" in applied.text
+    assert "_fmt_local" not in applied.text
+    assert "import math" not in applied.text  # only the copy read it
+    after = {"pkg/progress.py": applied.text}
+    spans = {"pkg/progress.py": applied.spans}
+    assert validate(texts, after, spans, allowed=list(texts), repo_texts=texts) == []
+    namespace = _run_modules({**texts, **after}, "pkg.progress")
+    assert namespace["label"](1536) == "1.50 KiB1.5 KiB"  # type: ignore[operator]
