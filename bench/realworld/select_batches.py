@@ -84,6 +84,10 @@ REPOS = (
     ("hynek/structlog", "main", (), "held-out-13"),
     ("pydantic/pydantic-settings", "main", (), "held-out-13"),
     ("jd/tenacity", "main", (), "held-out-13"),
+    ("pytest-dev/pytest-asyncio", "main", (), "held-out-14"),
+    ("scrapy/parsel", "master", (), "held-out-14"),
+    ("pypa/setuptools_scm", "main", (), "held-out-14"),
+    ("PyCQA/pyflakes", "main", (), "held-out-14"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
