@@ -89,12 +89,12 @@ def _texts(**files: str) -> dict[str, str]:
     return {"pkg/__init__.py": "", **{k.replace("__", "/") + ".py": v for k, v in files.items()}}
 
 
-def _size_plan(texts: dict[str, str]) -> Plan:
-    """The merge of ``pkg/progress.py::fmt_bytes`` into ``pkg/size.py::human_size``."""
+def _size_plan(texts: dict[str, str], copy: str = "fmt_bytes") -> Plan:
+    """The merge of ``pkg/progress.py::<copy>`` into ``pkg/size.py::human_size``."""
     return mechanical_plan(
         texts,
         Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
+        [Member("pkg/progress.py", copy, "function")],
     )
 
 
@@ -786,11 +786,7 @@ def test_a_private_copy_its_module_no_longer_calls_is_removed_without_a_re_expor
     # flask/app.py's _make_timedelta: after the merge nothing in app.py calls it.
     private = SIZE_SAME_PARAMS.replace("def fmt_bytes", "def _fmt_bytes")
     texts = _texts(pkg__size=SIZE, pkg__progress=private)
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "_fmt_bytes", "function")],
-    )
+    plan = _size_plan(texts, "_fmt_bytes")
     assert plan.problem is None
     kinds = [op.kind for op in plan.ops["pkg/progress.py"]]
     assert kinds[0] == "remove"
@@ -801,11 +797,7 @@ def test_a_private_copy_its_module_no_longer_calls_is_removed_without_a_re_expor
     assert "def bar(done, total)" in edited
     # Still called in its module: it stays reachable there under its name.
     used = private + "\n\ndef label(n):\n    return _fmt_bytes(n)\n"
-    plan = mechanical_plan(
-        _texts(pkg__size=SIZE, pkg__progress=used),
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "_fmt_bytes", "function")],
-    )
+    plan = _size_plan(_texts(pkg__size=SIZE, pkg__progress=used), "_fmt_bytes")
     assert [op.kind for op in plan.ops["pkg/progress.py"]][:2] == ["remove", "add_import"]
 
 
@@ -890,11 +882,7 @@ def test_a_local_copy_of_an_imported_helper_gives_its_calls_back_to_the_helper()
     )
     local += "\n\ndef label(n):\n    return _fmt_local(n, 2) + human_size(n)\n"
     texts = _texts(pkg__size=SIZE, pkg__progress=local)
-    plan = mechanical_plan(
-        texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "_fmt_local", "function")],
-    )
+    plan = _size_plan(texts, "_fmt_local")
     assert plan.problem is None
     applied = apply_ops(texts["pkg/progress.py"], plan.ops["pkg/progress.py"])
     assert "return human_size(n, 2) + human_size(n)" in applied.text
