@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from analyzers.imports import Modules, imported_modules, is_package, module_bindings
 from analyzers.model import CloneType, IndexedUnit, Unit
+from analyzers.testcode import is_test
 
 # Pairs of name terms that mean opposite operations (load_config / save_config).
 OPPOSITES = (
@@ -43,6 +44,7 @@ OPPOSITES = (
     ("to", "from"),
     ("bytes", "unicode"),
     ("bytes", "str"),
+    ("bytes", "text"),
     ("get", "set"),
     ("enter", "exit"),
 )
@@ -336,6 +338,26 @@ def _colour(path: str) -> frozenset[str]:
     return frozenset(m.group(0).strip("_").lower() for m in _COLOUR.finditer(path))
 
 
+def _one_word_apart(one: str, other: str) -> tuple[str, str] | None:
+    """The two words that tell ``one`` and ``other`` apart, when they differ in one word."""
+    left, right = one.lower().split("_"), other.lower().split("_")
+    if len(left) != len(right):
+        return None
+    differ = [(x, y) for x, y in zip(left, right, strict=True) if x != y]
+    return differ[0] if len(differ) == 1 and all(differ[0]) else None
+
+
+def backend_twins(a: Unit, b: Unit) -> bool:
+    """Modules and units named for what they serve, by the same word: ``file_finder_git.py::
+    git_archive_find_files`` and ``file_finder_hg.py::hg_archive_find_files`` are one plugin per
+    backend, each written for its own tool."""
+    if a.path == b.path or is_test(a) or is_test(b):
+        return False  # per-resource tests are what a user who asks for tests wants to fold
+    stems = [u.path.rsplit("/", 1)[-1].removesuffix(".py") for u in (a, b)]
+    word = _one_word_apart(*stems)
+    return word is not None and _one_word_apart(base_name(a), base_name(b)) == word
+
+
 def across_twins(a: Unit, b: Unit) -> bool:
     """One is in a package's async tree and the other in its sync tree: the trees mirror each
     other, so whatever the pair shares, the same pair exists inside one tree."""
@@ -420,7 +442,7 @@ def not_redundancy(
         if _small_special_pair(ua, ub):
             return "each class's own special method (its constructor, or a few lines of protocol)"
         return None
-    if hierarchy.parallel(ua.path, ub.path):
+    if hierarchy.parallel(ua.path, ub.path) or backend_twins(ua, ub):
         return "two implementations of one interface (parallel modules), each adapting it"
     if (is_dunder(ua) and is_dunder(ub)) or (
         hierarchy.only_special(ua) and hierarchy.only_special(ub)

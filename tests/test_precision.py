@@ -748,3 +748,40 @@ def test_identical_constructors_of_two_classes_are_two_records() -> None:
     # The same body under another name is a copy.
     copied = typed.replace("def __init__", "def configure")
     assert len(review({"pkg/exceptions.py": index}, {"pkg/errors.py": copied})) == 1
+
+
+_FINDER = '''
+def {vcs}_archive_find_files(path):
+    """The files an archive of the {vcs} repository at ``path`` holds."""
+    archival = os.path.join(path, "{marker}")
+    if not os.path.exists(archival):
+        return []
+    data = read_archival(archival)
+    if {check}:
+        log.warning("{marker} is not expanded; is the archive from {vcs}?")
+        return []
+    return scm_find_files(path, set(), set(), force_all_files=True)
+'''
+
+
+def test_one_plugin_per_backend_named_for_it_is_by_design() -> None:
+    # setuptools_scm's file_finder_git.py::git_archive_find_files and the hg one.
+    git = _FINDER.format(vcs="git", marker=".git_archival.txt", check='"$Format" in data["node"]')
+    hg = _FINDER.format(vcs="hg", marker=".hg_archival.txt", check='"node" not in data')
+    old = {"pkg/file_finder_git.py": git}
+    assert review(old, {"pkg/file_finder_hg.py": hg}) == ()
+    # The same near copy under a name that is not the module's word is reported.
+    other = hg.replace("def hg_archive_find_files", "def archive_files")
+    assert len(review(old, {"pkg/file_finder_hg.py": other})) == 1
+
+
+def test_the_bytes_and_text_entry_points_of_one_operation_are_variants() -> None:
+    # parsel's _get_root_and_type_from_bytes and _get_root_and_type_from_text.
+    from analyzers.model import Unit
+    from analyzers.relations import opposed
+
+    def unit(name: str) -> Unit:
+        return Unit("pkg/selector.py", name, "function", 1, 20)
+
+    assert opposed(unit("_get_root_and_type_from_bytes"), unit("_get_root_and_type_from_text"))
+    assert not opposed(unit("_get_root_from_text"), unit("_get_root_from_html"))
