@@ -54,7 +54,8 @@ _TITLES = {
     "held-out-11": "held-out set 11 (fetched before round 8, first measured with it)",
     "held-out-12": "held-out set 12 (fetched after round 9, first measured with it)",
     "held-out-13": "held-out set 13 (fetched before round 11, first measured with it)",
-    "held-out-14": "held-out set 14 (fetched after round 11, measured with the final code)",
+    "held-out-14": "held-out set 14 (fetched after round 11, first measured with it, then seen)",
+    "held-out-15": "held-out set 15 (fetched after round 12, measured with the final code)",
 }
 
 

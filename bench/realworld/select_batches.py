@@ -88,6 +88,10 @@ REPOS = (
     ("scrapy/parsel", "master", (), "held-out-14"),
     ("pypa/setuptools_scm", "main", (), "held-out-14"),
     ("PyCQA/pyflakes", "main", (), "held-out-14"),
+    ("pallets/markupsafe", "main", (), "held-out-15"),
+    ("python-jsonschema/referencing", "main", (), "held-out-15"),
+    ("pypa/twine", "main", (), "held-out-15"),
+    ("sloria/environs", "main", (), "held-out-15"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
