@@ -56,6 +56,7 @@ _TITLES = {
     "held-out-13": "held-out set 13 (fetched before round 11, first measured with it)",
     "held-out-14": "held-out set 14 (fetched after round 11, first measured with it, then seen)",
     "held-out-15": "held-out set 15 (fetched after round 12, measured with the final code)",
+    "held-out-16": "held-out set 16 (fetched after round 12, measured with the final code)",
 }
 
 

@@ -92,6 +92,10 @@ REPOS = (
     ("python-jsonschema/referencing", "main", (), "held-out-15"),
     ("pypa/twine", "main", (), "held-out-15"),
     ("sloria/environs", "main", (), "held-out-15"),
+    ("aio-libs/multidict", "master", (), "held-out-16"),
+    ("pytest-dev/pytest-cov", "master", (), "held-out-16"),
+    ("pypa/wheel", "main", (), "held-out-16"),
+    ("python/importlib_metadata", "main", (), "held-out-16"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
