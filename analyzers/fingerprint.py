@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 from analyzers.model import Features
+from analyzers.profile import docstring_node
 from analyzers.terms import split_identifier, text_terms
 
 SHINGLE = 5  # tokens per shingle
@@ -44,19 +45,6 @@ class Streams:
     statements: int
     locals: list[str]
     fragments: list[int]
-
-
-def _docstring_node(node: ast.AST) -> ast.AST | None:
-    body = getattr(node, "body", None)
-    if (
-        isinstance(body, list)
-        and body
-        and isinstance(body[0], ast.Expr)
-        and isinstance(body[0].value, ast.Constant)
-        and isinstance(body[0].value.value, str)
-    ):
-        return body[0]
-    return None
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -168,7 +156,7 @@ class Walker:
             dotted = _dotted(node.func)
             if dotted and vocabulary:
                 out.calls.append(dotted)
-        doc = _docstring_node(node) if has_body else None
+        doc = docstring_node(node) if has_body else None
         hint = (
             getattr(node, "annotation", None) or getattr(node, "returns", None)
             if has_hint

@@ -99,6 +99,20 @@ def _own_nodes(func: ast.AST) -> list[ast.AST]:
     return found
 
 
+def docstring_node(node: ast.AST) -> ast.Expr | None:
+    """The docstring statement of a module, class or function, if it has one."""
+    body = getattr(node, "body", None)
+    if (
+        isinstance(body, list)
+        and body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        return body[0]
+    return None
+
+
 def profile_function(source: str) -> UnitProfile | None:
     """Profile the first function defined in ``source`` (a unit's own lines); None if none."""
     try:
@@ -158,13 +172,7 @@ def profile_function(source: str) -> UnitProfile | None:
         returns = "a value"
     else:
         returns = "nothing"
-    body = func.body
-    has_doc = bool(
-        body
-        and isinstance(body[0], ast.Expr)
-        and isinstance(body[0].value, ast.Constant)
-        and isinstance(body[0].value.value, str)
-    )
+    has_doc = docstring_node(func) is not None
     params = _params(func.args)
     receiver = params[0] if params and params[0] in ("self", "cls") else ""
     return UnitProfile(

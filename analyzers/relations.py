@@ -368,14 +368,10 @@ def across_twins(a: Unit, b: Unit) -> bool:
 def _a_prefixed(one: str, other: str) -> bool:
     """The names differ in one word only, which one of them prefixes with ``a`` (the async
     naming of ``aclose``, ``ainvoke``, ``aiter``)."""
-    left, right = one.split("_"), other.split("_")
-    if len(left) != len(right):
+    word = _one_word_apart(one, other)
+    if word is None:
         return False
-    differ = [(x, y) for x, y in zip(left, right, strict=True) if x != y]
-    if len(differ) != 1:
-        return False
-    x, y = differ[0]
-    shorter, longer = sorted((x, y), key=len)
+    shorter, longer = sorted(word, key=len)
     return len(shorter) >= 3 and longer == "a" + shorter
 
 

@@ -43,6 +43,7 @@ from analyzers.imports import (
     resolve_from,
     stored_names,
 )
+from analyzers.profile import docstring_node
 from analyzers.testcode import is_test_path
 
 OpKind = Literal[
@@ -151,12 +152,7 @@ def _def_node(
 
 def _shape(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Shape:
     body = list(node.body)
-    if (
-        body
-        and isinstance(body[0], ast.Expr)
-        and isinstance(body[0].value, ast.Constant)
-        and isinstance(body[0].value.value, str)
-    ):
+    if docstring_node(node) is not None:
         body = body[1:] or [ast.Pass()]
     declared: set[str] = set()
     stored: set[str] = set()
@@ -408,6 +404,20 @@ def _class_at(texts: Mapping[str, str], modules: Modules, module: str, name: str
     return _Class(module, path, name, found[0]) if len(found) == 1 else None
 
 
+def beside(base_path: str, paths: Iterable[str]) -> bool:
+    """Whether a shared base lives in the package of one of the classes that derive from it:
+    a method can move up into it. A base in another package is another layer (flask's
+    ``sansio/Scaffold``, without I/O): a method copied into ``Flask`` and ``Blueprint`` stays
+    on their side of that line."""
+    return base_path.rpartition("/")[0] in {p.rpartition("/")[0] for p in paths}
+
+
+def _member_class(texts: Mapping[str, str], modules: Modules, member: Member) -> _Class | None:
+    """The module-level class a method member (``Class.method``) is defined in."""
+    mod = modules.name(member.path)
+    return _class_at(texts, modules, mod[1], member.qualname.split(".")[0]) if mod else None
+
+
 def _ancestors(
     texts: Mapping[str, str], modules: Modules, cls: _Class
 ) -> tuple[list[_Class], list[str]]:
@@ -450,9 +460,8 @@ def shared_base(texts: Mapping[str, str], members: Sequence[Member]) -> tuple[st
     modules = Modules(texts)
     lineages = []
     for m in members:
-        mod = modules.name(m.path)
-        cls = _class_at(texts, modules, mod[1], m.qualname.split(".")[0]) if mod else None
-        if cls is None or not _is_method(m):
+        cls = _member_class(texts, modules, m) if _is_method(m) else None
+        if cls is None:
             return None
         lineages.append(_ancestors(texts, modules, cls))
     base = _nearest_shared(lineages) if lineages else None
@@ -495,8 +504,7 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
     classes: list[_Class] = []
     shapes: list[Shape] = []
     for m in members:
-        mod = modules.name(m.path)
-        cls = _class_at(texts, modules, mod[1], m.qualname.split(".")[0]) if mod else None
+        cls = _member_class(texts, modules, m)
         shape = function_shape(texts[m.path], m.qualname) if m.path in texts else None
         if cls is None or shape is None:
             return Plan(
@@ -523,9 +531,7 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
             problem=f"the classes of {method} share no base class of the repository; a "
             f"mixin or a module-level function both call is a design choice{_MODEL}"
         )
-    if all(base.path.rpartition("/")[0] != c.path.rpartition("/")[0] for c in classes):
-        # flask's Scaffold lives in flask/sansio, a layer without I/O: a method copied into
-        # Flask and Blueprint stays on their side of that line.
+    if not beside(base.path, [c.path for c in classes]):
         return Plan(
             problem=f"their shared base {base.name} is in another package "
             f"({base.path.rpartition('/')[0]}): moving {method} there changes what that layer "
@@ -631,14 +637,6 @@ def _drops(texts: Mapping[str, str], modules: Modules, module: str, shape: Shape
         for name in sorted(shape.free | shape.typing)
         if not _importers(texts, modules, module, name)
     ]
-
-
-def _is_docstring(stmt: ast.stmt) -> bool:
-    return (
-        isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Constant)
-        and isinstance(stmt.value.value, str)
-    )
 
 
 def _import_line(

@@ -26,8 +26,9 @@ from analyzers import (
     profile_function,
 )
 from analyzers.imports import Modules, bindings_of, imported_modules
+from analyzers.profile import docstring_node
 from analyzers.unify import Member as PlanMember
-from analyzers.unify import shared_base
+from analyzers.unify import beside, shared_base
 from app.answer import Gap, IdealizedAnswer, MemberAssumptions
 from app.context import UNRESOLVED, CodeReader, SymbolChange, dotted, member_id
 
@@ -87,13 +88,8 @@ def _body_lines(code: str) -> list[tuple[str, str]]:
         return [(line.strip(), line.strip()) for line in text.splitlines() if line.strip()]
     body = func.body
     skip = set(range(1, body[0].lineno)) if body else set()
-    first = body[0] if body else None
-    if (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
-    ):
-        skip |= set(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    if (doc := docstring_node(func)) is not None:
+        skip |= set(range(doc.lineno, (doc.end_lineno or doc.lineno) + 1))
     local = {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)} | {
         n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
@@ -207,11 +203,10 @@ def _shapes(fact: MemberFacts) -> set[tuple[str, int]]:
     """The shapes of what a member hands back: (``value``, 1) or (``tuple``, N)."""
     if fact.profile is None:
         return set()
-    out = {
+    return {
         ("tuple", int(r.split(":")[1])) if r.startswith("tuple:") else ("value", 1)
         for r in fact.profile.results
     }
-    return out
 
 
 def fit(keep: MemberFacts, other: MemberFacts) -> Fit:
@@ -271,8 +266,7 @@ def _into_shared_base(reader: CodeReader, keep: MemberFacts, others: list[Member
     method = keep.name.rsplit(".", 1)[-1]
     classes = ", ".join(f"`{f.member.unit.parent}`" for f in (keep, *others))
     copies = ", ".join(f"`{f.name}` (`{f.where}`)" for f in others)
-    folders = {f.member.unit.path.rpartition("/")[0] for f in (keep, *others)}
-    if base is not None and base[0].rpartition("/")[0] in folders:
+    if base is not None and beside(base[0], [f.member.unit.path for f in (keep, *others)]):
         path, name = base
         return (
             f"Move `{method}` into `{name}` (`{path}`), the class {classes} all derive from, "
