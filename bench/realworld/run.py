@@ -57,6 +57,8 @@ _TITLES = {
     "held-out-14": "held-out set 14 (fetched after round 11, first measured with it, then seen)",
     "held-out-15": "held-out set 15 (fetched after round 12, measured with the final code)",
     "held-out-16": "held-out set 16 (fetched after round 12, measured with the final code)",
+    "held-out-17": "held-out set 17 (fourth session: fetched before any change, measured with it)",
+    "held-out-18": "held-out set 18 (fourth session: fetched before any change, measured with it)",
 }
 
 

@@ -96,6 +96,15 @@ REPOS = (
     ("pytest-dev/pytest-cov", "master", (), "held-out-16"),
     ("pypa/wheel", "main", (), "held-out-16"),
     ("python/importlib_metadata", "main", (), "held-out-16"),
+    ("pdm-project/pdm", "main", (), "held-out-17"),
+    ("fsspec/filesystem_spec", "master", (), "held-out-17"),
+    ("getsentry/responses", "master", (), "held-out-17"),
+    ("pypa/build", "main", (), "held-out-17"),
+    ("python-lsp/python-lsp-server", "develop", (), "held-out-17"),
+    ("mitmproxy/pdoc", "main", (), "held-out-18"),
+    ("cookiecutter/cookiecutter", "main", (), "held-out-18"),
+    ("python-babel/babel", "master", (), "held-out-18"),
+    ("pytest-dev/pytest-django", "main", (), "held-out-18"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
