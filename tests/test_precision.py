@@ -21,14 +21,21 @@ def parse_retry_after(value, now):
 
 
 def review(
-    old: dict[str, str], new: dict[str, str], options: RedundancyOptions | None = None
+    old: dict[str, str],
+    new: dict[str, str],
+    options: RedundancyOptions | None = None,
+    by: dict[str, str] | None = None,
 ) -> tuple[Finding, ...]:
-    """find_redundancy over old + new modules, the units of ``new`` introduced by #1."""
+    """find_redundancy over old + new modules, the units of ``new`` introduced by #1, or by
+    the branch ``by`` names for their qualified name ("" for a unit older than the batch)."""
     files = {p: textwrap.dedent(t) for p, t in {**old, **new}.items()}
     index: list[IndexedUnit] = []
     for path, text in files.items():
         index.extend(scan_module(path, text.encode()).units)
-    introduced = {u.unit.key: "#1" for u in index if u.unit.path in new}
+    introduced = {
+        u.unit.key: (by or {}).get(u.unit.qualname, "#1") for u in index if u.unit.path in new
+    }
+    introduced = {k: v for k, v in introduced.items() if v}
     return find_redundancy(index, list(introduced), introduced, files.get, options)
 
 
@@ -615,11 +622,25 @@ def test_a_wrapper_and_its_a_prefixed_async_twin_are_variants() -> None:
     sync = _WRAPPER.format(name="invoke", a="", aw="")
     both = sync + _WRAPPER.format(name="ainvoke", a="async ", aw="await ")
     assert review({}, {"pkg/integrations/graph.py": both}) == ()
-    # The same pair under names that are no async twins is a near copy.
+    # The same pair under names that are no async twins is a near copy (of older code).
     other = sync + _WRAPPER.format(name="stream", a="async ", aw="await ")
-    assert names(review({}, {"pkg/integrations/graph.py": other})) == [
-        {"_wrap_invoke", "_wrap_stream"}
-    ]
+    found = review({}, {"pkg/integrations/graph.py": other}, by={"_wrap_invoke": ""})
+    assert names(found) == [{"_wrap_invoke", "_wrap_stream"}]
+
+
+def test_variants_one_change_wrote_side_by_side_are_not_drift() -> None:
+    # A per-keyword validator beside its sibling, written in one diff: each made to differ.
+    sync = _WRAPPER.format(name="invoke", a="", aw="")
+    pair = sync + _WRAPPER.format(name="stream", a="async ", aw="await ")
+    assert review({}, {"pkg/integrations/graph.py": pair}) == ()
+    # Two branches, or a branch and older code, wrote them apart: that is drift.
+    apart = review({}, {"pkg/integrations/graph.py": pair}, by={"_wrap_stream": "#2"})
+    assert names(apart) == [{"_wrap_invoke", "_wrap_stream"}]
+    # An identical pair in one change is a slip, not a variant.
+    twice = sync + sync.replace("_wrap_invoke", "_wrap_call")
+    found = review({}, {"pkg/integrations/graph.py": twice})
+    assert [f.clone_type for f in found] == ["type-1"]
+    assert names(found) == [{"_wrap_invoke.new_invoke", "_wrap_call.new_invoke"}]
 
 
 _SPECIAL = """
