@@ -21,7 +21,7 @@ COPY app ./app
 COPY analyzers ./analyzers
 COPY prompts ./prompts
 # Editable: the templates in prompts/ are read next to the package, not from site-packages.
-RUN pip install --no-deps -e . && python -c "import app.server, app.worker"
+RUN pip install --no-deps -e . && python -c "import app.service.http, app.service.worker"
 
 # Volumes (Fly's among them) are mounted owned by root: the entrypoint, started as root, gives
 # the data directory to the idealdiff user, then drops to it (uid 10001) with setpriv, so the

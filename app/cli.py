@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.batch import DEFAULT_DEPTH
 from app.errors import IdealdiffError
-from app.local import render_report, run_review
+from app.local.run import render_report, run_review
+from app.review.batch import DEFAULT_DEPTH
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -91,17 +91,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             _write(render_report(report, args.format), args.output)
             return EXIT_FINDINGS if report.findings else EXIT_CLEAN
         if args.command == "demo":
-            from app.demo import run_demo
+            from app.local.demo import run_demo
 
             text = run_demo(args.path, args.format)
             sys.stdout.write(text)
             return EXIT_CLEAN
         if args.command == "serve":
-            from app.server import serve
+            from app.service.http import serve
 
             return serve(args.host, args.port, worker=not args.no_worker)
         if args.command == "worker":
-            from app.worker import run_worker
+            from app.service.worker import run_worker
 
             return run_worker()
     except IdealdiffError as exc:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from app.config import data_dir
 from app.errors import ConfigError
+from app.review.config import data_dir
 
 DEFAULT_API_URL = "https://api.github.com"
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.gitbuild import RepoBuilder
-from app.github import GitHubApp
-from app.server import create_app
+from app.github.client import GitHubApp
+from app.local.build import RepoBuilder
+from app.service.http import create_app
+from app.service.worker import Worker
 from app.settings import Settings
-from app.store import AppStore
-from app.worker import Worker
+from app.store.sqlite import AppStore
 from tests.github_standin import APP_ID, GitHubStandin, make_key
 from tests.test_redundancy import SLUGIFY, SLUGIFY_NEAR_MISS, SLUGIFY_RENAMED
 from tests.webhook_payloads import SECRET, headers, merged_pr, pr_comment

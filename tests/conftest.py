@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.gitbuild import RepoBuilder
+from app.local.build import RepoBuilder
 from app.settings import Settings
-from app.store import AppStore
+from app.store.sqlite import AppStore
 from tests.webhook_payloads import SECRET
 
 

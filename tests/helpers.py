@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.batch import collect_batch
-from app.gitrepo import GitRepo
-from app.idealize import Idealizer, LlmSettings
-from app.local import read_repo_config
-from app.report import Report
-from app.review import ReviewStats, review
-from app.store import Store
+from app.idealize.idealizer import Idealizer, LlmSettings
+from app.local.repo import GitRepo
+from app.local.run import read_repo_config
+from app.review.batch import collect_batch
+from app.review.pipeline import ReviewStats, review
+from app.review.report import Report
+from app.store.sqlite import Store
 
 
 def run(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.issue import finding_id_in
+from app.publish.issue import finding_id_in
 from tests.anthropic_standin import KEY, Reply, good_answer, serve
 from tests.app_harness import THREE_PRS, World, make_world
 from tests.test_unify import CALLER, SIZE, SIZE_SAME_PARAMS

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.issue import finding_id_in
+from app.publish.issue import finding_id_in
 from tests.app_harness import (
     REPO,
     SLUGIFY,

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from app.commands import Command, find_command, parse_command
 from app.errors import ConfigError
-from app.github import GitHubApp, GitHubError, GitHubSource, git_blob_sha
+from app.github.client import GitHubApp, GitHubError, GitHubSource, git_blob_sha
+from app.service.commands import Command, find_command, parse_command
+from app.service.worker import Worker, web_url
 from app.settings import Settings
-from app.store import AppStore, NewJob
-from app.worker import Worker, web_url
+from app.store.sqlite import AppStore, NewJob
 from tests.app_harness import REPO, SLUGIFY, World, app_key, running_world
 from tests.github_standin import APP_ID, make_key
 

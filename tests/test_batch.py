@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.batch import collect_batch
 from app.errors import UsageError
-from app.gitbuild import RepoBuilder
-from app.gitrepo import GitRepo
+from app.local.build import RepoBuilder
+from app.local.repo import GitRepo
+from app.review.batch import collect_batch
 
 
 @pytest.fixture

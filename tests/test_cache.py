@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from analyzers import CallSite
-from app import context
-from app.gitbuild import RepoBuilder
+from app.idealize import context
+from app.local.build import RepoBuilder
 from tests.helpers import run
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED, UNIQUE
 

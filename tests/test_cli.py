@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.gitbuild import RepoBuilder
+from app.local.build import RepoBuilder
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED, UNIQUE
 
 
@@ -91,7 +91,7 @@ def test_console_script_runs_as_a_process(repo: RepoBuilder) -> None:
 def test_progress_bar_draws_on_a_terminal_and_clears_its_line() -> None:
     import io
 
-    from app.progress import ProgressBar
+    from app.local.progress import ProgressBar
 
     stream = io.StringIO()
     bar = ProgressBar(stream, force=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.demo import build_demo_repo
+from app.local.demo import build_demo_repo
 from tests.helpers import members, run
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.gitbuild import RepoBuilder
+from app.local.build import RepoBuilder
 from tests.helpers import run
 
 CLIENT = """
@@ -81,7 +81,7 @@ def test_changelogs_and_ci_are_not_hotspots_and_docs_get_no_code_plan(repo: Repo
 
 
 def test_the_markdown_of_a_big_batch_stays_readable(repo: RepoBuilder) -> None:
-    from app.local import render_report
+    from app.local.run import render_report
 
     body = "    y = x\n    z = y\n    w = z\n    return w + {n}\n"
     modules = {f"pkg/m{n}.py": f"def f{n}(x):\n" + body.format(n=n) for n in range(8)}

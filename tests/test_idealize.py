@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import TOOL_NAME, IdealizedAnswer
-from app.batch import collect_batch
 from app.cli import main
-from app.demo import build_demo_repo
-from app.gitbuild import RepoBuilder
-from app.gitrepo import GitRepo
-from app.idealize import Idealizer, LlmSettings
-from app.issue import unification_issue
-from app.local import read_repo_config, render_report
-from app.report import Report, to_json
-from app.review import review
-from app.store import Store
+from app.idealize.idealizer import Idealizer, LlmSettings
+from app.local.build import RepoBuilder
+from app.local.demo import build_demo_repo
+from app.local.repo import GitRepo
+from app.local.run import read_repo_config, render_report
+from app.publish.issue import unification_issue
+from app.review.answer import TOOL_NAME, IdealizedAnswer
+from app.review.batch import collect_batch
+from app.review.pipeline import review
+from app.review.report import Report, to_json
+from app.store.sqlite import Store
 from tests.anthropic_standin import KEY, Reply, StandIn, good_answer, serve
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED
 

@@ -9,10 +9,10 @@ import sqlite3
 import httpx
 import pytest
 
-from app.events import IssueCommentEvent, PullRequestEvent
-from app.server import Checkpointer, create_app, parse_fast
+from app.github.events import IssueCommentEvent, PullRequestEvent
+from app.service.http import Checkpointer, create_app, parse_fast
 from app.settings import Settings
-from app.store import AppStore, DeliveryRecord, NewJob
+from app.store.sqlite import AppStore, DeliveryRecord, NewJob
 from tests.webhook_payloads import headers, merged_pr, pr_comment
 
 

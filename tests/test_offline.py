@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from analyzers import find_call_sites, profile_function
-from app.answer import IdealizedAnswer
-from app.gitbuild import RepoBuilder
-from app.local import render_report
+from app.local.build import RepoBuilder
+from app.local.run import render_report
+from app.review.answer import IdealizedAnswer
 from tests.helpers import run
 
 USES = """

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from analyzers.edits import ChangeSet, FileEdit
-from app.gitbuild import RepoBuilder
-from app.github import GitHubApp, GitHubError, PullInfo, RepoAPI
-from app.publish import IssueLink
-from app.pullrequest import (
+from app.github.client import GitHubApp, GitHubError, PullInfo, RepoAPI
+from app.local.build import RepoBuilder
+from app.publish.pullrequest import (
     DISMISSED_NOTE,
     DRAFTS_NOTE,
     DRAFTS_NOTE_MARK,
@@ -32,6 +31,7 @@ from app.pullrequest import (
     publish_change,
     pull_request_text,
 )
+from app.publish.tracker import IssueLink
 from app.settings import Settings
 from tests.app_harness import app_key
 from tests.github_standin import APP_ID, BOT, GitHubStandin, StandinRepo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.gitbuild import RepoBuilder
+from app.local.build import RepoBuilder
 from tests.helpers import members, run
 
 SLUGIFY = '''

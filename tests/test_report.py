@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.gitbuild import RepoBuilder
+from app.local.build import RepoBuilder
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.safety import code_block, fit_body, inline_code, neutralize
+from app.render.safety import code_block, fit_body, inline_code, neutralize
 
 
 def test_mentions_are_defused_but_emails_are_left_alone() -> None:

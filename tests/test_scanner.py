@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from analyzers import ScanLimits, scan_module
-from app import review
-from app.review import Scanner
-from app.store import Store
+from app.review import pipeline
+from app.review.pipeline import Scanner
+from app.store.sqlite import Store
 
 ONE = b"def slugify(text):\n    return text.lower().replace(' ', '-')\n"
 TWO = b"def add(a, b):\n    total = a + b\n    return total\n"
@@ -74,7 +74,7 @@ def test_without_a_store_results_are_the_same() -> None:
 def test_the_process_pool_gives_the_same_scans_and_cache_entries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(review, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
     files = {f"m{i}.py": "b1" if i % 2 else "b2" for i in range(6)}
     store = Store(tmp_path / "cache.sqlite3")
     pooled = Scanner(Blobs({"b1": ONE, "b2": TWO}), store, ScanLimits(), workers=2)

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from app import logs
 from app.errors import ConfigError
-from app.server import MAX_BODY, create_app, verify_signature
+from app.service.http import MAX_BODY, create_app, verify_signature
 from app.settings import Settings
-from app.store import AppStore
+from app.store.sqlite import AppStore
 from tests.webhook_payloads import SECRET, example, headers, merged_pr, pr_comment, sign, validate
 
 SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from app.batch import collect_batch
-from app.context import CodeReader, find_uses, symbol_changes
-from app.demo import build_demo_repo
-from app.gitrepo import GitRepo
-from app.idealize import Idealizer, LlmSettings, finding_prompt, hotspot_prompt
-from app.issue import unification_issue
-from app.local import read_repo_config
-from app.report import Report
-from app.review import review
+from app.idealize.context import CodeReader, find_uses, symbol_changes
+from app.idealize.idealizer import Idealizer, LlmSettings, finding_prompt, hotspot_prompt
+from app.local.demo import build_demo_repo
+from app.local.repo import GitRepo
+from app.local.run import read_repo_config
+from app.publish.issue import unification_issue
+from app.review.batch import collect_batch
+from app.review.pipeline import review
+from app.review.report import Report
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

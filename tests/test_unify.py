@@ -27,8 +27,8 @@ from analyzers.unify import (
     validate,
 )
 from app.cli import main
-from app.demo import build_demo_repo
-from app.gitbuild import RepoBuilder
+from app.local.build import RepoBuilder
+from app.local.demo import build_demo_repo
 from tests.anthropic_standin import KEY, Reply, StandIn, good_answer, serve
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED
 

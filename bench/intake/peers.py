@@ -6,7 +6,7 @@
   models, logging and metrics).
 
 Run as ``python bench/intake/peers.py bare|durable --port P --db PATH``; uvicorn is started as
-``app.server.serve`` starts it, so both use whichever loop and HTTP parser are installed.
+``app.service.http.serve`` starts it, so both use whichever loop and HTTP parser are installed.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.server import verify_signature
-from app.store import AppStore, NewJob
+from app.service.http import verify_signature
+from app.store.sqlite import AppStore, NewJob
 
 
 def bare_app() -> FastAPI:

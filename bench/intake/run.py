@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 WORK = ROOT / "bench" / "work" / "intake"
 sys.path.insert(0, str(ROOT))
 
-from app.store import AppStore  # noqa: E402
+from app.store.sqlite import AppStore  # noqa: E402
 from tests.webhook_payloads import merged_pr, pr_comment, sign  # noqa: E402
 
 SECRET = "bench-webhook-secret"
@@ -635,7 +635,7 @@ def machine() -> dict[str, Any]:
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "app/server.py", "app/store.py", "bench/intake"],
+        ["git", "status", "--porcelain", "app/service/http.py", "app/store/sqlite.py", "bench/intake"],
         cwd=ROOT,
         capture_output=True,
         text=True,

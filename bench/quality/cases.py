@@ -16,7 +16,7 @@ A *case* is one thing a reviewer should (or should not) be told about:
 Cases are spread over repositories (``REPO_CASES`` clone cases each, plus controls and hotspot
 cases), each a copy of the base project's sdist on ``main`` tagged ``bench-base``, then a batch of
 branches created in parallel from it and merged the way GitHub merges pull requests (merge commits
-and squash merges, through ``app.gitbuild.RepoBuilder``).
+and squash merges, through ``app.local.build.RepoBuilder``).
 """
 
 from __future__ import annotations
@@ -418,7 +418,7 @@ def build(repo: RepoPlan, root: Path) -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from app.gitbuild import RepoBuilder
+    from app.local.build import RepoBuilder
 
     if root.exists():
         shutil.rmtree(root)

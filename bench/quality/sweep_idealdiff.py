@@ -3,7 +3,7 @@
     python bench/quality/sweep_idealdiff.py                          # the defaults
     python bench/quality/sweep_idealdiff.py --set min_tokens=40 --set min_tokens=30,min_lines=4
 
-Runs ``app.review.review`` in process from the working tree, without the idealizer (whose
+Runs ``app.review.pipeline.review`` in process from the working tree, without the idealizer (whose
 call-site search is most of ``run.py``'s time and changes no finding), on repositories that
 ``run.py`` already built, and prints recall per clone type and precision (by reported pair, by
 finding, by member, controls flagged) for each setting: how the thresholds were checked before
@@ -32,11 +32,11 @@ import score  # noqa: E402
 
 
 def _review(root: Path, analysis: dict[str, float], store: object) -> dict:
-    from app.batch import collect_batch
-    from app.config import RepoConfig
-    from app.gitrepo import GitRepo
-    from app.report import to_json
-    from app.review import review
+    from app.local.repo import GitRepo
+    from app.review.batch import collect_batch
+    from app.review.config import RepoConfig
+    from app.review.pipeline import review
+    from app.review.report import to_json
 
     repo = GitRepo(root)
     batch = collect_batch(repo, "main", "bench-base")
@@ -63,7 +63,7 @@ def main() -> int:
     donors, base = corpus.load()
     plans = cases.plan(donors, base, limit=args.repos)
     built = [(p, run.build_repo(p)) for p in plans]
-    from app.store import Store
+    from app.store.sqlite import Store
 
     # Scans are cached for this invocation only: the first setting parses, the others reuse it
     # (a cache kept across runs would outlive edits to the scanner).

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 
 from analyzers import FileChange, PatchError, parse_patch
 from app.errors import UsageError
-from app.gitrepo import EMPTY_TREE, Commit, GitRepo
+from app.local.repo import EMPTY_TREE, Commit, GitRepo
 
 # When --since is absent the batch is the last DEFAULT_DEPTH commits of the first-parent chain:
 # a typical batch of parallel agent branches is a handful to a few dozen merges.

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from analyzers import Finding
-from app.github import IssueInfo
-from app.issue import finding_id_in, unification_issue
-from app.report import Report
-from app.safety import inline_code, neutralize
-from app.store import AppStore, PublishedIssue
+from app.github.client import IssueInfo
+from app.publish.issue import finding_id_in, unification_issue
+from app.render.safety import inline_code, neutralize
+from app.review.report import Report
+from app.store.sqlite import AppStore, PublishedIssue
 
 log = logging.getLogger("idealdiff.publish")
 

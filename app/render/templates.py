@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 import prompts
-from app.safety import code_block, inline_code, neutralize
+from app.render.safety import code_block, inline_code, neutralize
 
 PROMPTS = Path(prompts.__file__).resolve().parent  # installed with the package, not beside it
 

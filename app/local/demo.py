@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 from app.errors import UsageError
-from app.gitbuild import RepoBuilder
-from app.local import render_report, run_review
+from app.local.build import RepoBuilder
+from app.local.run import render_report, run_review
 
 PACKAGE_INIT = '''
 """chatkit: talk to a local LLM server."""

@@ -13,19 +13,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzers.edits import ChangeSet, branch_name
-from app.batch import collect_batch
-from app.config import CONFIG_PATH, RepoConfig, data_dir, parse_repo_config
-from app.context import CodeReader
 from app.errors import ConfigError, GitError, UsageError
-from app.gitrepo import GitRepo
-from app.idealize import make_idealizer
-from app.issue import issue_title
-from app.progress import ProgressBar
-from app.render import render
-from app.report import ChangeRecord, Changes, Report, to_json, to_sarif
-from app.review import review
-from app.store import Store
-from app.unify import plan_changes, review_fingerprint
+from app.idealize.changes import plan_changes, review_fingerprint
+from app.idealize.context import CodeReader
+from app.idealize.idealizer import make_idealizer
+from app.local.progress import ProgressBar
+from app.local.repo import GitRepo
+from app.publish.issue import issue_title
+from app.render.templates import render
+from app.review.batch import collect_batch
+from app.review.config import CONFIG_PATH, RepoConfig, data_dir, parse_repo_config
+from app.review.pipeline import review
+from app.review.report import ChangeRecord, Changes, Report, to_json, to_sarif
+from app.store.sqlite import Store
 
 
 def read_repo_config(repo: GitRepo, rev: str) -> tuple[RepoConfig, str | None]:

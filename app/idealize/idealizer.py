@@ -20,16 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from analyzers import CallSite, Finding, Hotspot, is_python
-from app.answer import (
-    TOOL_NAME,
-    Idealized,
-    IdealizedAnswer,
-    LlmRun,
-    Usage,
-    answer_model,
-    tool_definition,
-)
-from app.context import (
+from app.errors import UsageError
+from app.idealize.context import (
     CodeReader,
     Snippet,
     SymbolChange,
@@ -40,11 +32,19 @@ from app.context import (
     numbered,
     symbol_changes,
 )
-from app.errors import UsageError
-from app.offline import offline_finding, offline_hotspot
-from app.render import render
-from app.report import Report
-from app.store import Store
+from app.idealize.offline import offline_finding, offline_hotspot
+from app.render.templates import render
+from app.review.answer import (
+    TOOL_NAME,
+    Idealized,
+    IdealizedAnswer,
+    LlmRun,
+    Usage,
+    answer_model,
+    tool_definition,
+)
+from app.review.report import Report
+from app.store.sqlite import Store
 
 if TYPE_CHECKING:
     import anthropic

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from analyzers import Finding, Hotspot, Skip
-from app.answer import Idealized, LlmRun, Usage
-from app.batch import Branch
+from app.review.answer import Idealized, LlmRun, Usage
+from app.review.batch import Branch
 
 SCHEMA = "idealdiff.report/1"
 TOOL_URI = "https://github.com/idealdiff/idealdiff"

@@ -21,8 +21,8 @@ opening another. What a later review does:
 
 Closing keywords: the body says "Closes #N" for the unification issue it carries out (merging the
 pull request does what the issue plans, so closing it then is wanted); every other text is made
-inert (``app.safety``), and closing keywords in the commit message are defused too, since GitHub
-acts on those when the commit reaches the default branch. Plain ``#N`` references are left
+inert (``app.render.safety``), and closing keywords in the commit message are defused too, since
+GitHub acts on those when the commit reaches the default branch. Plain ``#N`` references are left
 readable, as in the issue bodies.
 
 The commit names no author: GitHub then records the App's bot as author and committer and signs
@@ -40,7 +40,7 @@ from typing import Any, Literal, Protocol
 
 from analyzers.edits import ChangeSet, FileEdit, branch_name
 from app.errors import IdealdiffError
-from app.github import (
+from app.github.client import (
     CommitInfo,
     DraftsNotSupported,
     PathEntry,
@@ -49,8 +49,8 @@ from app.github import (
     TreeChange,
     git_blob_sha,
 )
-from app.render import render
-from app.safety import fit_body, inert_plain
+from app.render.safety import fit_body, inert_plain
+from app.render.templates import render
 
 log = logging.getLogger("idealdiff.pullrequest")
 
@@ -79,7 +79,7 @@ class ChangeRefused(IdealdiffError):
 
 
 class LinkedIssue(Protocol):
-    """The unification issue a pull request carries out (``app.publish.IssueLink`` is one)."""
+    """The unification issue a pull request carries out (``publish.tracker.IssueLink`` is one)."""
 
     @property
     def number(self) -> int:

@@ -28,23 +28,23 @@ from typing import Any
 
 from analyzers import FileChange, PatchError, parse_patch
 from app import logs
-from app.batch import MAX_PATCH_BYTES, Batch, Branch
-from app.commands import Command, help_text, parse_command
-from app.config import CONFIG_PATH, RepoConfig, parse_repo_config
-from app.context import CodeReader
 from app.errors import ConfigError
-from app.github import GitHubError, GitHubSource, PullInfo, RepoAPI
-from app.gitrepo import EMPTY_TREE
-from app.idealize import Idealizer, make_idealizer
-from app.metrics import Metrics
-from app.publish import Published, open_pr_comment, publish, summary
-from app.pullrequest import ChangeRefused, PullResult, publish_change
-from app.report import Report
-from app.review import Scanner, review
-from app.safety import neutralize
+from app.github.client import GitHubError, GitHubSource, PullInfo, RepoAPI
+from app.idealize.changes import plan_changes
+from app.idealize.context import CodeReader
+from app.idealize.idealizer import Idealizer, make_idealizer
+from app.local.repo import EMPTY_TREE
+from app.publish.pullrequest import ChangeRefused, PullResult, publish_change
+from app.publish.tracker import Published, open_pr_comment, publish, summary
+from app.render.safety import neutralize
+from app.review.batch import MAX_PATCH_BYTES, Batch, Branch
+from app.review.config import CONFIG_PATH, RepoConfig, parse_repo_config
+from app.review.pipeline import Scanner, review
+from app.review.report import Report
+from app.service.commands import Command, help_text, parse_command
+from app.service.metrics import Metrics
 from app.settings import Settings
-from app.store import AppStore, Job, PublishedIssue
-from app.unify import plan_changes
+from app.store.sqlite import AppStore, Job, PublishedIssue
 
 log = logging.getLogger("idealdiff.worker")
 
@@ -582,7 +582,7 @@ def run_worker(env_file: str | None = ".env") -> int:
     import signal
     from pathlib import Path
 
-    from app.github import GitHubApp
+    from app.github.client import GitHubApp
 
     logs.configure()
     settings = Settings.from_env(env_file=Path(env_file) if env_file else None)

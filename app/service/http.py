@@ -30,16 +30,16 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import logs
-from app.commands import find_command
-from app.events import (
+from app.github.events import (
     InstallationEvent,
     InstallationRepositoriesEvent,
     IssueCommentEvent,
     PullRequestEvent,
 )
-from app.metrics import Metrics
+from app.service.commands import find_command
+from app.service.metrics import Metrics
 from app.settings import Settings
-from app.store import AppStore, DeliveryRecord, MergedPR, NewJob
+from app.store.sqlite import AppStore, DeliveryRecord, MergedPR, NewJob
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 METRIC_EVENTS = frozenset(
@@ -494,8 +494,8 @@ def serve(host: str, port: int, *, worker: bool = True, env_file: str | None = "
     """
     import uvicorn
 
-    from app.github import GitHubApp
-    from app.worker import Worker
+    from app.github.client import GitHubApp
+    from app.service.worker import Worker
 
     logs.configure()
     settings = Settings.from_env(env_file=Path(env_file) if env_file else None)

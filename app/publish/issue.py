@@ -1,7 +1,7 @@
 """The unification issue of one finding: its title, its body, and the marker that finds it again.
 
 The body is safe to publish: everything idealdiff did not write itself is made inert (see
-``app.safety``), and the whole body fits GitHub's 65,536 characters, the marker kept last.
+``app.render.safety``), and the whole body fits GitHub's 65,536 characters, the marker kept last.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 
 from analyzers import Finding
-from app.render import render
-from app.report import Report
-from app.safety import GITHUB_BODY_LIMIT, fit_body
+from app.render.safety import GITHUB_BODY_LIMIT, fit_body
+from app.render.templates import render
+from app.review.report import Report
 
 _MARKER = re.compile(r"<!-- idealdiff:finding (idd-[0-9a-f]+) -->")
 TITLE_LIMIT = 256  # GitHub's limit on issue titles

@@ -22,14 +22,14 @@ from analyzers import (
     scan_module,
 )
 from analyzers.scan import paused_gc
-from app.batch import Batch
-from app.config import CONFIG_PATH, RepoConfig
-from app.context import CodeReader
-from app.gitrepo import GitRepo
-from app.idealize import Idealizer
-from app.report import Report
-from app.source import CodeSource
-from app.store import Store, encode_scan
+from app.idealize.context import CodeReader
+from app.idealize.idealizer import Idealizer
+from app.local.repo import GitRepo
+from app.review.batch import Batch
+from app.review.config import CONFIG_PATH, RepoConfig
+from app.review.report import Report
+from app.review.source import CodeSource
+from app.store.sqlite import Store, encode_scan
 
 # Bump when scanning changes what it produces, so old cache entries are not reused.
 ANALYZER_VERSION = "6"

@@ -28,9 +28,9 @@ from analyzers import (
     scan_module,
 )
 from analyzers.imports import Modules
-from app.report import Report
-from app.source import CodeSource
-from app.store import Store
+from app.review.report import Report
+from app.review.source import CodeSource
+from app.store.sqlite import Store
 
 # At most this many files per finding, smallest of a tier first. Chosen when libcst did the search
 # (40 files cost ~33 s a repository); ast is ~15x faster now, but the cap also decides which sites

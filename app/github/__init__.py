@@ -1,0 +1,1 @@
+"""The GitHub adapter only: the githubkit client and the webhook payload models."""

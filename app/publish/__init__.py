@@ -1,0 +1,1 @@
+"""What the App publishes: unification issues and pull requests."""

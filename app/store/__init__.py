@@ -1,0 +1,1 @@
+"""Everything idealdiff keeps on disk: SQLite in WAL mode."""
