@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.errors import IdealdiffError
+from app.local.history import DEFAULT_DEPTH
 from app.local.run import render_report, run_review
-from app.review.batch import DEFAULT_DEPTH
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

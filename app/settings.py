@@ -14,9 +14,17 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from app.errors import ConfigError
-from app.review.config import data_dir
 
 DEFAULT_API_URL = "https://api.github.com"
+
+
+def data_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where idealdiff keeps its database: ``IDEALDIFF_DATA_DIR``, else the user's cache folder."""
+    env = os.environ if environ is None else environ
+    if env.get("IDEALDIFF_DATA_DIR"):
+        return Path(env["IDEALDIFF_DATA_DIR"])
+    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "idealdiff"
 
 
 class Settings(BaseModel):

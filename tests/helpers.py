@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.idealize.idealizer import Idealizer, LlmSettings
+from app.idealize.idealizer import DiffIdealizer, LlmSettings
+from app.local.history import collect_batch
 from app.local.repo import GitRepo
 from app.local.run import read_repo_config
-from app.review.batch import collect_batch
 from app.review.pipeline import ReviewStats, review
 from app.review.report import Report
 from app.store.sqlite import Store
@@ -30,7 +30,7 @@ def run(
             store=store,
             config_problem=problem,
             workers=1,
-            idealizer=Idealizer(LlmSettings(mode="offline"), store),
+            idealizer=DiffIdealizer(LlmSettings(mode="offline"), store),
         )
     finally:
         if store:

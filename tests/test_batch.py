@@ -6,8 +6,8 @@ import pytest
 
 from app.errors import UsageError
 from app.local.build import RepoBuilder
+from app.local.history import collect_batch
 from app.local.repo import GitRepo
-from app.review.batch import collect_batch
 
 
 @pytest.fixture

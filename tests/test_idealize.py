@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.idealize.idealizer import Idealizer, LlmSettings
+from app.idealize.idealizer import DiffIdealizer, LlmSettings
 from app.local.build import RepoBuilder
 from app.local.demo import build_demo_repo
+from app.local.history import collect_batch
 from app.local.repo import GitRepo
 from app.local.run import read_repo_config, render_report
 from app.publish.issue import unification_issue
 from app.review.answer import TOOL_NAME, IdealizedAnswer
-from app.review.batch import collect_batch
 from app.review.pipeline import review
 from app.review.report import Report, to_json
 from app.store.sqlite import Store
@@ -60,7 +60,7 @@ def _review(root: Path, since: str, settings: LlmSettings, store: Store | None =
         repo="acme/chatkit",
         store=store,
         workers=1,
-        idealizer=Idealizer(settings, store),
+        idealizer=DiffIdealizer(settings, store),
     )
     return report
 

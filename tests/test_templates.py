@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from app.idealize.context import CodeReader, find_uses, symbol_changes
-from app.idealize.idealizer import Idealizer, LlmSettings, finding_prompt, hotspot_prompt
+from app.idealize.context import find_uses, symbol_changes
+from app.idealize.idealizer import DiffIdealizer, LlmSettings, finding_prompt, hotspot_prompt
 from app.local.demo import build_demo_repo
+from app.local.history import collect_batch
 from app.local.repo import GitRepo
 from app.local.run import read_repo_config
 from app.publish.issue import unification_issue
-from app.review.batch import collect_batch
 from app.review.pipeline import review
 from app.review.report import Report
+from app.review.source import CodeReader
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -30,7 +31,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, CodeReader]:
     repo = GitRepo(root)
     batch = collect_batch(repo, "main", base)
     config, _ = read_repo_config(repo, batch.head_sha)
-    idealizer = Idealizer(LlmSettings(mode="offline"))
+    idealizer = DiffIdealizer(LlmSettings(mode="offline"))
     report, _ = review(repo, batch, config, repo="acme/chatkit", workers=1, idealizer=idealizer)
     return report, CodeReader(repo, batch.head_sha, dict(repo.tree(batch.head_sha)))
 

@@ -643,6 +643,8 @@ def _tar_files(data: bytes) -> dict[str, bytes]:
 class GitHubSource:
     """The ``CodeSource`` of a repository on GitHub: trees by commit, blobs by sha, cached."""
 
+    bulk_reads = False  # a request per blob: read only what the analysis asks for
+
     def __init__(self, api: RepoAPI, head_sha: str, threshold: int = TARBALL_THRESHOLD) -> None:
         self.api = api
         self.head_sha = head_sha

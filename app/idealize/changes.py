@@ -27,10 +27,11 @@ from analyzers.unify import (
     mechanical_plan,
     validate,
 )
-from app.idealize.context import CodeReader, find_uses, member_names
+from app.idealize.context import find_uses, member_names
 from app.idealize.offline import choose_canonical, member_facts
 from app.review.answer import IdealizedChange
 from app.review.report import Report
+from app.review.source import CodeReader
 from app.store.sqlite import Store
 
 MECHANICAL_TYPES = ("type-1", "type-2")

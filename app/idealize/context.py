@@ -18,82 +18,27 @@ from analyzers import (
     CallSite,
     Finding,
     Hotspot,
-    ScanLimits,
     Unit,
-    decode_source,
     find_call_sites,
     is_test_path,
     mentions,
     refers_to,
-    scan_module,
 )
 from analyzers.imports import Modules
 from app.review.report import Report
-from app.review.source import CodeSource
+from app.review.source import CodeReader
 from app.store.sqlite import Store
 
 # At most this many files per finding, smallest of a tier first. Chosen when libcst did the search
 # (40 files cost ~33 s a repository); ast is ~15x faster now, but the cap also decides which sites
 # a plan lists, so raising it changes reports.
 MAX_CALLER_FILES = 12
-_NO_SIZE_LIMIT = ScanLimits(max_file_bytes=1 << 40)  # the file is already in a finding or hotspot
 CHARS_PER_TOKEN = 3.0  # conservative for code: real ratios are ~3.5-4 characters per token
 
 
 def estimate_tokens(text: str) -> int:
     """A conservative token count when the API's counter is not available."""
     return int(len(text) / CHARS_PER_TOKEN) + 1
-
-
-class CodeReader:
-    """File texts at revisions, read once each."""
-
-    def __init__(self, source: CodeSource, head_sha: str, head_tree: dict[str, str]) -> None:
-        self.source = source
-        self.head_sha = head_sha
-        self.head_tree = head_tree
-        self._texts: dict[tuple[str, str], str | None] = {}
-        self._units: dict[tuple[str, str], tuple[Unit, ...]] = {}
-
-    def text(self, path: str, rev: str | None = None) -> str | None:
-        """The decoded text of ``path`` at ``rev`` (default: the batch head), or None."""
-        rev = rev or self.head_sha
-        key = (rev, path)
-        if key not in self._texts:
-            if rev == self.head_sha:
-                blob = self.head_tree.get(path)
-            else:
-                blob = dict(self.source.tree(rev, [path])).get(path)
-            data = self.source.blobs([blob]).get(blob, b"") if blob else None
-            self._texts[key] = decode_source(data) if data is not None else None
-        return self._texts[key]
-
-    def preload(self, paths: Iterable[str]) -> None:
-        """Read many head files in one go (one batch read instead of one per file)."""
-        wanted = [p for p in paths if (self.head_sha, p) not in self._texts and p in self.head_tree]
-        blobs = self.source.blobs(self.head_tree[p] for p in wanted)
-        for path in wanted:
-            # As text() reads it: a blob the source does not return reads as empty.
-            self._texts[(self.head_sha, path)] = decode_source(blobs.get(self.head_tree[path], b""))
-
-    def units(self, path: str, rev: str | None = None) -> tuple[Unit, ...]:
-        """The units of ``path`` at ``rev``, named as the analysis names them; () when unreadable.
-
-        The analysis's own (ast) scan: ~15x faster than libcst, tested to agree with it span for
-        span, and it keeps redefinitions apart (``name@2``, ``name@3``: by ordinal, not by line)
-        exactly as findings name them.
-        """
-        rev = rev or self.head_sha
-        if (rev, path) not in self._units:
-            text = self.text(path, rev)
-            scan = scan_module(path, text.encode(), limits=_NO_SIZE_LIMIT) if text else None
-            self._units[(rev, path)] = tuple(u.unit for u in scan.units) if scan else ()
-        return self._units[(rev, path)]
-
-    def lines(self, path: str, start: int, end: int, rev: str | None = None) -> str:
-        """Lines ``start``..``end`` (1-based, inclusive) of a file, as written."""
-        text = self.text(path, rev) or ""
-        return "\n".join(text.splitlines()[start - 1 : end])
 
 
 def numbered(code: str, start: int) -> str:

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from analyzers import CallSite, Finding, Hotspot, is_python
 from app.errors import UsageError
 from app.idealize.context import (
-    CodeReader,
     Snippet,
     SymbolChange,
     context_snippets,
@@ -44,6 +43,7 @@ from app.review.answer import (
     tool_definition,
 )
 from app.review.report import Report
+from app.review.source import CodeReader
 from app.store.sqlite import Store
 
 if TYPE_CHECKING:
@@ -317,7 +317,7 @@ def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-class Idealizer:
+class DiffIdealizer:
     """Gives every finding and hotspot of a report its idealized diff."""
 
     def __init__(self, settings: LlmSettings, store: Store | None = None) -> None:
@@ -590,6 +590,8 @@ def _repair_turns(reply: Any, block: Any, problem: str) -> list[Any]:
     ]
 
 
-def make_idealizer(mode: str = "auto", store: Store | None = None, **overrides: Any) -> Idealizer:
+def make_idealizer(
+    mode: str = "auto", store: Store | None = None, **overrides: Any
+) -> DiffIdealizer:
     """An idealizer configured from the environment (``--llm auto|anthropic|offline``)."""
-    return Idealizer(LlmSettings.from_env(mode, **overrides), store)
+    return DiffIdealizer(LlmSettings.from_env(mode, **overrides), store)

@@ -29,8 +29,9 @@ from analyzers.imports import Modules, bindings_of, imported_modules
 from analyzers.profile import docstring_node
 from analyzers.unify import Member as PlanMember
 from analyzers.unify import beside, shared_base
-from app.idealize.context import UNRESOLVED, CodeReader, SymbolChange, dotted, member_id
+from app.idealize.context import UNRESOLVED, SymbolChange, dotted, member_id
 from app.review.answer import Gap, IdealizedAnswer, MemberAssumptions
+from app.review.source import CodeReader
 
 CONFIDENCE = {"type-1": 0.9, "type-2": 0.8, "type-3": 0.7, "concept": 0.5}
 MAX_SITES_LISTED = 8

@@ -10,8 +10,6 @@ from pathlib import Path
 
 from app.errors import GitError, UsageError
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
 
 @dataclass(frozen=True)
 class Commit:
@@ -27,6 +25,8 @@ class Commit:
 
 class GitRepo:
     """Read-only access to a repository; every call is a git subprocess with a fixed locale."""
+
+    bulk_reads = True  # one ``git cat-file --batch`` reads every head file
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -15,16 +15,17 @@ from pathlib import Path
 from analyzers.edits import ChangeSet, branch_name
 from app.errors import ConfigError, GitError, UsageError
 from app.idealize.changes import plan_changes, review_fingerprint
-from app.idealize.context import CodeReader
 from app.idealize.idealizer import make_idealizer
+from app.local.history import collect_batch
 from app.local.progress import ProgressBar
 from app.local.repo import GitRepo
 from app.publish.issue import issue_title
 from app.render.templates import render
-from app.review.batch import collect_batch
-from app.review.config import CONFIG_PATH, RepoConfig, data_dir, parse_repo_config
+from app.review.config import CONFIG_PATH, RepoConfig, parse_repo_config
 from app.review.pipeline import review
 from app.review.report import ChangeRecord, Changes, Report, to_json, to_sarif
+from app.review.source import CodeReader
+from app.settings import data_dir
 from app.store.sqlite import Store
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cached_property
-from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -168,12 +166,3 @@ def parse_repo_config(text: str | None) -> RepoConfig:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"{CONFIG_PATH} is invalid: {problems}") from exc
-
-
-def data_dir(environ: dict[str, str] | None = None) -> Path:
-    """Where idealdiff keeps its database: ``IDEALDIFF_DATA_DIR``, else the user's cache folder."""
-    env = os.environ if environ is None else environ
-    if env.get("IDEALDIFF_DATA_DIR"):
-        return Path(env["IDEALDIFF_DATA_DIR"])
-    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "idealdiff"

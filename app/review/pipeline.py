@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from analyzers import (
     BranchChange,
@@ -22,13 +23,11 @@ from analyzers import (
     scan_module,
 )
 from analyzers.scan import paused_gc
-from app.idealize.context import CodeReader
-from app.idealize.idealizer import Idealizer
-from app.local.repo import GitRepo
+from app.review.answer import Idealized, LlmRun
 from app.review.batch import Batch
 from app.review.config import CONFIG_PATH, RepoConfig
 from app.review.report import Report
-from app.review.source import CodeSource
+from app.review.source import CodeReader, CodeSource
 from app.store.sqlite import Store, encode_scan
 
 # Bump when scanning changes what it produces, so old cache entries are not reused.
@@ -42,6 +41,15 @@ Progress = Callable[[str, int, int], None]
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
+
+
+class Idealizer(Protocol):
+    """What gives a report's findings and hotspots their idealized diffs (a model, or the
+    offline planner): the review asks for it, whoever composes the review supplies it."""
+
+    def run(self, report: Report, reader: CodeReader) -> tuple[dict[str, Idealized], LlmRun]:
+        """Idealized diffs keyed by finding id or ``hotspot:<path>``, and what it cost."""
+        ...
 
 
 @dataclass
@@ -344,7 +352,7 @@ def review(
     # for both. Locally one `git cat-file --batch` of every head file (~0.1 s for 19 MB) costs
     # less than a git process per candidate module (~160 on the benchmark batch).
     reader = CodeReader(source, batch.head_sha, dict(head_tree))
-    if queries and isinstance(source, GitRepo):
+    if queries and source.bulk_reads:
         reader.preload(head_files)
 
     def head_source(path: str) -> str | None:

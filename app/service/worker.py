@@ -26,21 +26,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from analyzers import FileChange, PatchError, parse_patch
+from analyzers import FileChange
 from app import logs
 from app.errors import ConfigError
 from app.github.client import GitHubError, GitHubSource, PullInfo, RepoAPI
 from app.idealize.changes import plan_changes
-from app.idealize.context import CodeReader
-from app.idealize.idealizer import Idealizer, make_idealizer
-from app.local.repo import EMPTY_TREE
+from app.idealize.idealizer import DiffIdealizer, make_idealizer
 from app.publish.pullrequest import ChangeRefused, PullResult, publish_change
 from app.publish.tracker import Published, open_pr_comment, publish, summary
 from app.render.safety import neutralize
-from app.review.batch import MAX_PATCH_BYTES, Batch, Branch
+from app.review.batch import EMPTY_TREE, Batch, Branch, read_patch
 from app.review.config import CONFIG_PATH, RepoConfig, parse_repo_config
 from app.review.pipeline import Scanner, review
 from app.review.report import Report
+from app.review.source import CodeReader
 from app.service.commands import Command, help_text, parse_command
 from app.service.metrics import Metrics
 from app.settings import Settings
@@ -314,16 +313,9 @@ class Worker:
         note: str | None = None
         files: tuple[FileChange, ...] = ()
         try:
-            patch = api.diff(parent, pr.merge_sha)
+            files, note = read_patch(api.diff(parent, pr.merge_sha))
         except GitHubError as exc:
-            patch, note = "", f"diff not available from GitHub: {exc}"
-        if len(patch) > MAX_PATCH_BYTES:
-            note = f"diff above {MAX_PATCH_BYTES // 1_000_000} MB; its files were not read"
-        elif patch:
-            try:
-                files = parse_patch(patch)
-            except PatchError as exc:
-                note = f"diff could not be parsed: {exc}"
+            note = f"diff not available from GitHub: {exc}"
         return Branch(
             id=f"#{pr.number}",
             title=pr.title,
@@ -377,7 +369,7 @@ class Worker:
         )
         return report, source
 
-    def _idealizer(self, edits: bool = False) -> Idealizer:
+    def _idealizer(self, edits: bool = False) -> DiffIdealizer:
         """Anthropic when the App's settings carry a key, else the offline planner.
 
         ``edits``: draft-PR mode, where the model is also asked for the concrete change.

@@ -32,8 +32,8 @@ import score  # noqa: E402
 
 
 def _review(root: Path, analysis: dict[str, float], store: object) -> dict:
+    from app.local.history import collect_batch
     from app.local.repo import GitRepo
-    from app.review.batch import collect_batch
     from app.review.config import RepoConfig
     from app.review.pipeline import review
     from app.review.report import to_json
