@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from analyzers.model import Features
 from analyzers.profile import docstring_node
-from analyzers.terms import split_identifier, text_terms
+from analyzers.terms import identifier_terms, text_terms
 
 SHINGLE = 5  # tokens per shingle
 SKETCH = 32  # bottom-k sketch size
@@ -220,23 +220,6 @@ def sketch_of(blind: list[str]) -> tuple[int, ...]:
     return tuple(sorted(heapq.nsmallest(SKETCH, shingles)))
 
 
-_SPLIT: dict[str, tuple[str, ...]] = {}  # identifier -> its sub-tokens, per process
-
-
-def _identifier_terms(names: list[str]) -> tuple[str, ...]:
-    """``identifier_terms(names)``, with each distinct identifier split once per process."""
-    cache = _SPLIT
-    if len(cache) > 500_000:
-        cache.clear()
-    terms: set[str] = set()
-    for name in set(names):
-        found = cache.get(name)
-        if found is None:
-            found = cache[name] = tuple(split_identifier(name))
-        terms.update(found)
-    return tuple(sorted(terms))
-
-
 def _normalize_calls(calls: list[str], local_names: set[str]) -> set[str]:
     """A call on a local variable is known by its method (``.json``); on a module, fully."""
     out: set[str] = set()
@@ -267,8 +250,8 @@ def features_of(walker: Walker, node: DefNode, class_name: str | None) -> Featur
         exact_hash=_digest(streams.exact),
         blind_hash=_digest(streams.blind),
         sketch=sketch_of(streams.blind),
-        name_terms=_identifier_terms(own_names),
-        ident_terms=_identifier_terms(streams.names),
+        name_terms=identifier_terms(own_names),
+        ident_terms=identifier_terms(streams.names),
         calls=tuple(calls),
         literals=tuple(sorted(set(streams.literals))),
         doc_terms=text_terms(doc),

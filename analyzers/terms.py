@@ -60,11 +60,20 @@ def split_identifier(name: str) -> list[str]:
     return [stem(word) for word in identifier_words(name)]
 
 
+_SPLIT: dict[str, tuple[str, ...]] = {}  # identifier -> its sub-tokens, per process
+
+
 def identifier_terms(names: Iterable[str]) -> tuple[str, ...]:
-    """Sorted distinct sub-tokens of several identifiers."""
+    """Sorted distinct sub-tokens of several identifiers, each distinct one split once per
+    process (a repository repeats its names in every unit)."""
+    if len(_SPLIT) > 500_000:
+        _SPLIT.clear()
     terms: set[str] = set()
-    for name in names:
-        terms.update(split_identifier(name))
+    for name in set(names):
+        found = _SPLIT.get(name)
+        if found is None:
+            found = _SPLIT[name] = tuple(split_identifier(name))
+        terms.update(found)
     return tuple(sorted(terms))
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from app.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_MODEL = "claude-sonnet-5"
 
 
 def data_dir(environ: dict[str, str] | None = None) -> Path:
@@ -25,6 +27,29 @@ def data_dir(environ: dict[str, str] | None = None) -> Path:
         return Path(env["IDEALDIFF_DATA_DIR"])
     cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "idealdiff"
+
+
+class LlmSettings(BaseModel):
+    """How the idealizer talks to Anthropic; read from the environment, never logged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: Literal["auto", "anthropic", "offline"] = "auto"
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    model: str = DEFAULT_MODEL
+    max_tokens: int = Field(default=4096, ge=256)
+    prompt_budget: int = Field(default=24_000, ge=2_000)  # input tokens per prompt
+    review_token_ceiling: int = Field(default=400_000, ge=1_000)  # all tokens of one review
+    timeout: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    concurrency: int = Field(default=4, ge=1)
+    edits: bool = False  # draft-PR mode: ask for the concrete edits of each finding
+
+    @property
+    def online(self) -> bool:
+        """Whether the model is asked (else the offline plan is written)."""
+        return self.mode == "anthropic" or (self.mode == "auto" and self.api_key is not None)
 
 
 class Settings(BaseModel):
@@ -38,9 +63,7 @@ class Settings(BaseModel):
     github_api_url: str = DEFAULT_API_URL
     database_url: str | None = None
     data_dir: Path
-    anthropic_api_key: SecretStr | None = None
-    anthropic_base_url: str | None = None
-    model: str | None = None
+    llm: LlmSettings = LlmSettings()  # the model: key, endpoint, budgets (CLI, App, worker)
     # Worker tuning; the defaults suit GitHub (a review takes seconds to minutes).
     job_lease_seconds: float = Field(default=300.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1)
@@ -77,10 +100,20 @@ class Settings(BaseModel):
             "github_api_url": (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
             "database_url": env.get("IDEALDIFF_DATABASE_URL") or None,
             "data_dir": data_dir(dict(env)),
-            "anthropic_api_key": env.get("ANTHROPIC_API_KEY") or None,
-            "anthropic_base_url": env.get("ANTHROPIC_BASE_URL") or None,
-            "model": env.get("IDEALDIFF_MODEL") or None,
         }
+        llm: dict[str, object] = {
+            "api_key": env.get("ANTHROPIC_API_KEY") or None,
+            "base_url": env.get("ANTHROPIC_BASE_URL") or None,
+        }
+        llm_names = {
+            "model": "IDEALDIFF_MODEL",
+            "max_tokens": "IDEALDIFF_MAX_TOKENS",
+            "prompt_budget": "IDEALDIFF_PROMPT_BUDGET",
+            "review_token_ceiling": "IDEALDIFF_TOKEN_CEILING",
+            "timeout": "IDEALDIFF_LLM_TIMEOUT",
+        }
+        llm.update({field: env[name] for field, name in llm_names.items() if env.get(name)})
+        raw["llm"] = llm
         tuning = {
             "job_lease_seconds": "IDEALDIFF_JOB_LEASE_SECONDS",
             "job_max_attempts": "IDEALDIFF_JOB_MAX_ATTEMPTS",
@@ -95,9 +128,9 @@ class Settings(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            names = {**{f: n for f, n in tuning.items()}, "github_api_url": "GITHUB_API_URL"}
+            names = {**tuning, **llm_names, "github_api_url": "GITHUB_API_URL"}
             problems = "; ".join(
-                f"{names.get(str(err['loc'][0]), str(err['loc'][0]))}: {err['msg']}"
+                f"{names.get(str(err['loc'][-1]), str(err['loc'][-1]))}: {err['msg']}"
                 for err in exc.errors()
             )
             raise ConfigError(f"invalid settings: {problems}") from None
@@ -139,7 +172,7 @@ class Settings(BaseModel):
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
-        values = [self.github_private_key, self.github_webhook_secret, self.anthropic_api_key]
+        values = [self.github_private_key, self.github_webhook_secret, self.llm.api_key]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.idealize.idealizer import DiffIdealizer, LlmSettings
+from app.idealize.idealizer import DiffIdealizer
 from app.local.history import collect_batch
 from app.local.repo import GitRepo
 from app.local.run import read_repo_config
 from app.review.pipeline import ReviewStats, review
 from app.review.report import Report
+from app.settings import LlmSettings
 from app.store.sqlite import Store
 
 

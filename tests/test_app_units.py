@@ -71,6 +71,33 @@ def test_the_database_url_names_a_sqlite_file(tmp_path: Path) -> None:
     assert default.database_path() == tmp_path / "idealdiff.sqlite3"
 
 
+def test_the_model_budgets_reach_the_apps_worker(tmp_path: Path) -> None:
+    # One reader for the CLI, the App and its worker: the budgets set for the App are the ones
+    # its idealizer runs with (the worker once built it from an empty environment).
+    env = {
+        "IDEALDIFF_DATA_DIR": str(tmp_path),
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "IDEALDIFF_MODEL": "claude-test",
+        "IDEALDIFF_MAX_TOKENS": "1024",
+        "IDEALDIFF_PROMPT_BUDGET": "5000",
+        "IDEALDIFF_TOKEN_CEILING": "9000",
+        "IDEALDIFF_LLM_TIMEOUT": "30",
+    }
+    settings = Settings.from_env(env, env_file=None)
+    store = AppStore(settings.database_path())
+    try:
+        llm = Worker(settings, store, lambda *a: None)._idealizer().settings  # type: ignore[arg-type]
+    finally:
+        store.close()
+    assert (llm.model, llm.max_tokens, llm.prompt_budget) == ("claude-test", 1024, 5000)
+    assert (llm.review_token_ceiling, llm.timeout, llm.online) == (9000, 30.0, True)
+    assert "sk-ant-test" in settings.secrets()
+    assert "sk-ant-test" not in repr(settings)
+    with pytest.raises(ConfigError, match="IDEALDIFF_MAX_TOKENS") as caught:
+        Settings.from_env({**env, "IDEALDIFF_MAX_TOKENS": "12"}, env_file=None)
+    assert "sk-ant-test" not in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("api", "web"),
     [

@@ -116,3 +116,17 @@ def test_evidence_tells_members_of_one_name_apart(
     assert main(["review", str(repo.root), "--since", base]) == 1
     out = capsys.readouterr().out
     assert "- `pkg/urls.py::slugify` ~ `pkg/text.py::slugify` (type-1" in out
+
+
+def test_the_cli_reads_the_database_url_as_the_app_does(
+    repo: RepoBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = repo.commit("Initial", {"pkg/__init__.py": "", "pkg/text.py": SLUGIFY})
+    repo.branch("other", {"pkg/other.py": UNIQUE})
+    repo.merge_pr(1, "other", "Unrelated")
+    cache = tmp_path / "shared.sqlite3"
+    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", f"sqlite:///{cache}")
+    assert main(["review", str(repo.root), "--since", base]) == 0
+    assert cache.exists()
+    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", "postgresql://u:pw@db/x")
+    assert main(["review", str(repo.root), "--since", base]) == 2  # said, not silently ignored

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.idealize.idealizer import DiffIdealizer, LlmSettings
+from app.idealize.idealizer import DiffIdealizer
 from app.local.build import RepoBuilder
 from app.local.demo import build_demo_repo
 from app.local.history import collect_batch
@@ -19,6 +19,7 @@ from app.publish.issue import unification_issue
 from app.review.answer import TOOL_NAME, IdealizedAnswer
 from app.review.pipeline import review
 from app.review.report import Report, to_json
+from app.settings import LlmSettings
 from app.store.sqlite import Store
 from tests.anthropic_standin import KEY, Reply, StandIn, good_answer, serve
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED

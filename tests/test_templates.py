@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.idealize.context import find_uses, symbol_changes
-from app.idealize.idealizer import DiffIdealizer, LlmSettings, finding_prompt, hotspot_prompt
+from app.idealize.idealizer import DiffIdealizer, finding_prompt, hotspot_prompt
 from app.local.demo import build_demo_repo
 from app.local.history import collect_batch
 from app.local.repo import GitRepo
@@ -20,6 +20,7 @@ from app.publish.issue import unification_issue
 from app.review.pipeline import review
 from app.review.report import Report
 from app.review.source import CodeReader
+from app.settings import LlmSettings
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

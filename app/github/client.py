@@ -18,7 +18,7 @@ import io
 import logging
 import ssl
 import tarfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -166,6 +166,10 @@ class PullRequestExists(GitHubError):
     """GitHub refused a pull request: one is already open for this head and base (422)."""
 
 
+class RefExists(GitHubError):
+    """GitHub refused creating a ref: it already exists (422)."""
+
+
 # GitHub's 422 messages, matched by their start (https://docs.github.com/rest/pulls/pulls).
 DRAFTS_REFUSED = "Draft pull requests are not supported"
 PULL_EXISTS = "A pull request already exists"
@@ -219,11 +223,26 @@ class RepoAPI:
         """``owner/name``."""
         return f"{self.owner}/{self.name}"
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(
+        self,
+        what: str,
+        fn: Any,
+        *args: Any,
+        missing: bool = False,
+        refused: Callable[[int, str], None] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``fn(owner, name, ...)``, its failures translated into ``GitHubError`` (no URL, no
+        token: only what was done and the status). With ``missing``, a 404 answers None;
+        ``refused(status, message)`` may raise a more precise error first."""
         try:
             return fn(self.owner, self.name, *args, **kwargs)
         except RequestFailed as exc:
             status = exc.response.status_code
+            if missing and status == 404:
+                return None
+            if refused is not None:
+                refused(status, _message(exc))
             raise GitHubError(f"GitHub refused {what} on {self.full_name} ({status})") from None
         except GitHubException as exc:
             # Token exchange failures and transport errors; the text may hold URLs, so only the
@@ -266,20 +285,16 @@ class RepoAPI:
 
     def file_text(self, path: str, ref: str) -> str | None:
         """A file's text at ``ref``, or None when there is no such file."""
-        try:
-            resp = self.gh.rest.repos.get_content(
-                self.owner,
-                self.name,
-                path,
-                ref=ref,
-                headers={"Accept": "application/vnd.github.raw"},
-            )
-        except RequestFailed as exc:
-            if exc.response.status_code == 404:
-                return None
-            raise GitHubError(
-                f"GitHub refused reading {path} on {self.full_name} ({exc.response.status_code})"
-            ) from None
+        resp = self._call(
+            f"reading {path}",
+            self.gh.rest.repos.get_content,
+            path,
+            ref=ref,
+            headers={"Accept": "application/vnd.github.raw"},
+            missing=True,
+        )
+        if resp is None:
+            return None
         text: str = resp.content.decode("utf-8", errors="replace")
         return text
 
@@ -317,16 +332,14 @@ class RepoAPI:
 
     def permission(self, username: str) -> str:
         """``admin``, ``maintain``, ``write``, ``triage``, ``read`` or ``none``."""
-        try:
-            resp = self.gh.rest.repos.get_collaborator_permission_level(
-                self.owner, self.name, username
-            )
-        except RequestFailed as exc:
-            if exc.response.status_code == 404:
-                return "none"
-            raise GitHubError(
-                f"GitHub refused a permission check ({exc.response.status_code})"
-            ) from None
+        resp = self._call(
+            "checking a permission",
+            self.gh.rest.repos.get_collaborator_permission_level,
+            username,
+            missing=True,
+        )
+        if resp is None:
+            return "none"
         data = resp.json()
         role = str(data.get("role_name") or "")
         return (
@@ -415,17 +428,9 @@ class RepoAPI:
 
     def ref_sha(self, ref: str) -> str | None:
         """The commit ``ref`` (``heads/<branch>``) points at, or None when there is no such ref."""
-        try:
-            resp = self.gh.rest.git.get_ref(self.owner, self.name, ref)
-        except RequestFailed as exc:
-            if exc.response.status_code == 404:
-                return None
-            raise GitHubError(
-                f"GitHub refused reading a ref on {self.full_name} ({exc.response.status_code})"
-            ) from None
-        except GitHubException as exc:
-            why = _status_in(exc) or type(exc).__name__
-            raise GitHubError(f"GitHub failed reading a ref on {self.full_name} ({why})") from None
+        resp = self._call("reading a ref", self.gh.rest.git.get_ref, ref, missing=True)
+        if resp is None:
+            return None
         data: Any = resp.json()
         return str(data["object"]["sha"])
 
@@ -516,20 +521,21 @@ class RepoAPI:
         A ref that already exists (a retried request whose first answer was lost, or another
         worker) is moved to ``sha`` instead.
         """
+
+        def exists(status: int, message: str) -> None:
+            if status == 422 and REF_EXISTS in message:
+                raise RefExists(f"refs/{ref} already exists on {self.full_name}")
+
         try:
-            self.gh.rest.git.create_ref(self.owner, self.name, ref=f"refs/{ref}", sha=sha)
-        except RequestFailed as exc:
-            if exc.response.status_code == 422 and REF_EXISTS in _message(exc):
-                self.update_ref(ref, sha, force=True)
-                return
-            raise GitHubError(
-                f"GitHub refused creating a branch on {self.full_name} ({exc.response.status_code})"
-            ) from None
-        except GitHubException as exc:
-            why = _status_in(exc) or type(exc).__name__
-            raise GitHubError(
-                f"GitHub failed creating a branch on {self.full_name} ({why})"
-            ) from None
+            self._call(
+                "creating a branch",
+                self.gh.rest.git.create_ref,
+                ref=f"refs/{ref}",
+                sha=sha,
+                refused=exists,
+            )
+        except RefExists:
+            self.update_ref(ref, sha, force=True)
 
     def update_ref(self, ref: str, sha: str, *, force: bool) -> None:
         """Point ``refs/<ref>`` at ``sha``; ``force`` allows a move that is not a fast-forward."""
@@ -554,36 +560,26 @@ class RepoAPI:
         Raises ``DraftsNotSupported`` when GitHub answers that the repository's plan has no
         draft pull requests, ``PullRequestExists`` when one is already open for ``head``.
         """
-        try:
-            resp = self.gh.rest.pulls.create(
-                self.owner,
-                self.name,
-                title=title,
-                body=body,
-                head=head,
-                base=base,
-                draft=draft,
-                maintainer_can_modify=True,
-            )
-        except RequestFailed as exc:
-            status = exc.response.status_code
-            message = _message(exc)
+
+        def precisely(status: int, message: str) -> None:
             if status == 422 and DRAFTS_REFUSED in message:
-                raise DraftsNotSupported(
-                    f"{self.full_name} does not support draft pull requests"
-                ) from None
+                raise DraftsNotSupported(f"{self.full_name} does not support draft pull requests")
             if status == 422 and PULL_EXISTS in message:
                 raise PullRequestExists(
                     f"a pull request from {head} is already open on {self.full_name}"
-                ) from None
-            raise GitHubError(
-                f"GitHub refused opening a pull request on {self.full_name} ({status})"
-            ) from None
-        except GitHubException as exc:
-            why = _status_in(exc) or type(exc).__name__
-            raise GitHubError(
-                f"GitHub failed opening a pull request on {self.full_name} ({why})"
-            ) from None
+                )
+
+        resp = self._call(
+            "opening a pull request",
+            self.gh.rest.pulls.create,
+            title=title,
+            body=body,
+            head=head,
+            base=base,
+            draft=draft,
+            maintainer_can_modify=True,
+            refused=precisely,
+        )
         return PullInfo.model_validate(resp.json())
 
     def update_pull(self, number: int, **fields: Any) -> PullInfo:

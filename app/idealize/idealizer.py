@@ -12,12 +12,11 @@ import asyncio
 import concurrent.futures
 import hashlib
 import json
-import os
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import ValidationError
 
 from analyzers import CallSite, Finding, Hotspot, is_python
 from app.errors import UsageError
@@ -44,68 +43,15 @@ from app.review.answer import (
 )
 from app.review.report import Report
 from app.review.source import CodeReader
+from app.settings import LlmSettings
 from app.store.sqlite import Store
 
 if TYPE_CHECKING:
     import anthropic
 
 PROMPT_VERSION = "1"  # bump when templates or the schema change what a cached answer means
-DEFAULT_MODEL = "claude-sonnet-5"
 T = TypeVar("T")
 Rebuild = Callable[[int], "Prompt"]
-
-
-class LlmSettings(BaseModel):
-    """How the idealizer talks to Anthropic; read from the environment, never logged."""
-
-    model_config = ConfigDict(frozen=True)
-
-    mode: Literal["auto", "anthropic", "offline"] = "auto"
-    api_key: SecretStr | None = None
-    base_url: str | None = None
-    model: str = DEFAULT_MODEL
-    max_tokens: int = Field(default=4096, ge=256)
-    prompt_budget: int = Field(default=24_000, ge=2_000)  # input tokens per prompt
-    review_token_ceiling: int = Field(default=400_000, ge=1_000)  # all tokens of one review
-    timeout: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=4, ge=0)
-    concurrency: int = Field(default=4, ge=1)
-    edits: bool = False  # draft-PR mode: ask for the concrete edits of each finding
-
-    @classmethod
-    def from_env(
-        cls, mode: str = "auto", environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> LlmSettings:
-        """Settings from ``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``, ``IDEALDIFF_MODEL``..."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {"mode": mode}
-        if env.get("ANTHROPIC_API_KEY"):
-            values["api_key"] = env["ANTHROPIC_API_KEY"]
-        if env.get("ANTHROPIC_BASE_URL"):
-            values["base_url"] = env["ANTHROPIC_BASE_URL"]
-        for field, name in (
-            ("model", "IDEALDIFF_MODEL"),
-            ("max_tokens", "IDEALDIFF_MAX_TOKENS"),
-            ("prompt_budget", "IDEALDIFF_PROMPT_BUDGET"),
-            ("review_token_ceiling", "IDEALDIFF_TOKEN_CEILING"),
-            ("timeout", "IDEALDIFF_LLM_TIMEOUT"),
-        ):
-            if env.get(name):
-                values[field] = env[name]
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        try:
-            settings = cls.model_validate(values)
-        except ValidationError as exc:
-            problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
-            raise UsageError(f"invalid model settings: {problems}") from None
-        if settings.mode == "anthropic" and settings.api_key is None:
-            raise UsageError("--llm anthropic needs ANTHROPIC_API_KEY in the environment")
-        return settings
-
-    @property
-    def online(self) -> bool:
-        """Whether the model is asked (else the offline plan is written)."""
-        return self.mode == "anthropic" or (self.mode == "auto" and self.api_key is not None)
 
 
 @dataclass(frozen=True)
@@ -590,8 +536,15 @@ def _repair_turns(reply: Any, block: Any, problem: str) -> list[Any]:
     ]
 
 
-def make_idealizer(
-    mode: str = "auto", store: Store | None = None, **overrides: Any
-) -> DiffIdealizer:
-    """An idealizer configured from the environment (``--llm auto|anthropic|offline``)."""
-    return DiffIdealizer(LlmSettings.from_env(mode, **overrides), store)
+def make_idealizer(llm: LlmSettings, store: Store | None = None, **overrides: Any) -> DiffIdealizer:
+    """An idealizer from the settings, with this run's choices (``mode`` as ``--llm
+    auto|anthropic|offline``, ``model``, ``edits``) over them; None leaves a setting as read."""
+    values = {**dict(llm), **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        settings = LlmSettings.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"invalid model settings: {problems}") from None
+    if settings.mode == "anthropic" and settings.api_key is None:
+        raise UsageError("--llm anthropic needs ANTHROPIC_API_KEY in the environment")
+    return DiffIdealizer(settings, store)

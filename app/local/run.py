@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzers.edits import ChangeSet, branch_name
-from app.errors import ConfigError, GitError, UsageError
+from app.errors import GitError, UsageError
 from app.idealize.changes import plan_changes, review_fingerprint
 from app.idealize.idealizer import make_idealizer
 from app.local.history import collect_batch
@@ -21,24 +21,19 @@ from app.local.progress import ProgressBar
 from app.local.repo import GitRepo
 from app.publish.issue import issue_title
 from app.render.templates import render
-from app.review.config import CONFIG_PATH, RepoConfig, parse_repo_config
+from app.review.config import CONFIG_PATH, RepoConfig, load_repo_config
 from app.review.pipeline import review
 from app.review.report import ChangeRecord, Changes, Report, to_json, to_sarif
 from app.review.source import CodeReader
-from app.settings import data_dir
+from app.settings import Settings
 from app.store.sqlite import Store
 
 
 def read_repo_config(repo: GitRepo, rev: str) -> tuple[RepoConfig, str | None]:
     """The config at ``rev`` (the base branch), or the defaults and the reason it was refused."""
     blob = repo.tree(rev, [CONFIG_PATH]).get(CONFIG_PATH)
-    if blob is None:
-        return RepoConfig(), None
-    data = repo.blobs([blob]).get(blob, b"")
-    try:
-        return parse_repo_config(data.decode("utf-8", errors="replace")), None
-    except ConfigError as exc:
-        return RepoConfig(), str(exc)
+    data = repo.blobs([blob]).get(blob, b"") if blob else None
+    return load_repo_config(data.decode("utf-8", errors="replace") if data is not None else None)
 
 
 FALLBACK_IDENTITY = {
@@ -178,10 +173,11 @@ def run_review(
         except GitError:
             base_name = "HEAD"
     batch = type(batch)(base_name, batch.head_sha, batch.since, batch.branches)
-    store = Store(data_dir() / "idealdiff.sqlite3") if use_cache else None
+    settings = Settings.from_env()
+    store = Store(settings.database_path()) if use_cache else None
     bar = ProgressBar()
     try:
-        idealizer = make_idealizer(llm, store, model=model, edits=apply or None)
+        idealizer = make_idealizer(settings.llm, store, mode=llm, model=model, edits=apply or None)
         report, _ = review(
             repo,
             batch,

@@ -6,16 +6,13 @@ The body is safe to publish: everything idealdiff did not write itself is made i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from analyzers import Finding
-from app.render.safety import GITHUB_BODY_LIMIT, fit_body
+from app.publish.marker import ISSUE_MARKER
+from app.render.safety import GITHUB_BODY_LIMIT, GITHUB_TITLE_LIMIT, fit_body
 from app.render.templates import render
 from app.review.report import Report
-
-_MARKER = re.compile(r"<!-- idealdiff:finding (idd-[0-9a-f]+) -->")
-TITLE_LIMIT = 256  # GitHub's limit on issue titles
 
 
 @dataclass(frozen=True)
@@ -26,15 +23,7 @@ class IssueText:
     body: str
 
 
-def marker(finding_id: str) -> str:
-    """The hidden line that ties an issue to a finding across reviews."""
-    return f"<!-- idealdiff:finding {finding_id} -->"
-
-
-def finding_id_in(body: str | None) -> str | None:
-    """The finding id an issue body carries, or None."""
-    match = _MARKER.search(body or "")
-    return match.group(1) if match else None
+finding_id_in = ISSUE_MARKER.find  # the finding id an issue body carries, or None
 
 
 def concept_of(report: Report, finding: Finding) -> str:
@@ -57,7 +46,7 @@ def issue_title(report: Report, finding: Finding) -> str:
     where = f" ({', '.join(ids)})" if ids else ""
     title = f"Unify {len(finding.members)} implementations of {concept_of(report, finding)}"
     title = " ".join(title.split())
-    return title[: TITLE_LIMIT - len(where)] + where
+    return title[: GITHUB_TITLE_LIMIT - len(where)] + where
 
 
 def unification_issue(
@@ -77,4 +66,6 @@ def unification_issue(
         ideal=report.idealized.get(finding.id),
         web=web,
     )
-    return IssueText(issue_title(report, finding), fit_body(body, marker(finding.id), limit))
+    return IssueText(
+        issue_title(report, finding), fit_body(body, ISSUE_MARKER.line(finding.id), limit)
+    )

@@ -49,16 +49,15 @@ from app.github.client import (
     TreeChange,
     git_blob_sha,
 )
-from app.render.safety import fit_body, inert_plain
+from app.publish.marker import PULL_MARKER
+from app.render.safety import GITHUB_TITLE_LIMIT, fit_body, inert_plain
 from app.render.templates import render
 
 log = logging.getLogger("idealdiff.pullrequest")
 
-TITLE_LIMIT = 256  # GitHub's limit on pull request titles
 DIGEST_TRAILER = "Idealdiff-Change"  # the trailer that marks idealdiff's own commits
 FINDING_TRAILER = "Idealdiff-Finding"
 _DIGEST = re.compile(rf"^{DIGEST_TRAILER}: ([0-9a-f]+)\s*$", re.M)
-_MARKER = re.compile(r"<!-- idealdiff:pull-request (idd-[0-9a-f]+) -->")
 _REGULAR = ("100644", "100755")  # the modes of a file idealdiff may rewrite (not links, modules)
 
 Action = Literal["opened", "updated", "unchanged", "kept", "dismissed"]
@@ -169,15 +168,7 @@ class PullText:
     body: str
 
 
-def marker(finding_id: str) -> str:
-    """The hidden line that ties a pull request to its finding."""
-    return f"<!-- idealdiff:pull-request {finding_id} -->"
-
-
-def finding_id_in_pull(body: str | None) -> str | None:
-    """The finding id a pull request body carries, or None."""
-    match = _MARKER.search(body or "")
-    return match.group(1) if match else None
+finding_id_in_pull = PULL_MARKER.find  # the finding id a pull request body carries, or None
 
 
 def commit_message(change: ChangeSet) -> str:
@@ -241,8 +232,8 @@ def pull_request_text(
         head_sha=head_sha,
         drafts_refused=drafts_refused,
     )
-    title = " ".join(change.subject.split())[:TITLE_LIMIT]
-    return PullText(title, fit_body(body, marker(change.finding_id)))
+    title = " ".join(change.subject.split())[:GITHUB_TITLE_LIMIT]
+    return PullText(title, fit_body(body, PULL_MARKER.line(change.finding_id)))
 
 
 def publish_change(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+GITHUB_TITLE_LIMIT = 256  # GitHub's limit on issue and pull request titles
 GITHUB_BODY_LIMIT = 65_536
 ZWSP = "&#8203;"  # a zero-width space, written as an entity so it survives copy and paste
 

@@ -166,3 +166,11 @@ def parse_repo_config(text: str | None) -> RepoConfig:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"{CONFIG_PATH} is invalid: {problems}") from exc
+
+
+def load_repo_config(text: str | None) -> tuple[RepoConfig, str | None]:
+    """The config a file's text gives, or the defaults and the reason the text was refused."""
+    try:
+        return parse_repo_config(text), None
+    except ConfigError as exc:
+        return RepoConfig(), str(exc)

@@ -36,7 +36,7 @@ from app.publish.pullrequest import ChangeRefused, PullResult, publish_change
 from app.publish.tracker import Published, open_pr_comment, publish, summary
 from app.render.safety import neutralize
 from app.review.batch import EMPTY_TREE, Batch, Branch, read_patch
-from app.review.config import CONFIG_PATH, RepoConfig, parse_repo_config
+from app.review.config import CONFIG_PATH, RepoConfig, load_repo_config
 from app.review.pipeline import Scanner, review
 from app.review.report import Report
 from app.review.source import CodeReader
@@ -288,10 +288,9 @@ class Worker:
     ) -> tuple[RepoConfig, str | None]:
         """The repo config from the default branch; an invalid one is explained once."""
         text = api.file_text(CONFIG_PATH, default)
-        try:
-            return parse_repo_config(text), None
-        except ConfigError as exc:
-            problem = str(exc)
+        config, problem = load_repo_config(text)
+        if problem is None:
+            return config, None
         digest = hashlib.sha256((text or "").encode()).hexdigest()[:16]
         if comment_on is not None and self.store.mark_once(
             f"config-comment:{api.full_name}:{digest}", str(comment_on), self.clock()
@@ -302,7 +301,7 @@ class Worker:
                 f"defaults.\n\n> {problem}\n\nEvery key is optional; see the README's "
                 "configuration section.",
             )
-        return RepoConfig(), problem
+        return config, problem
 
     def _branch(self, api: RepoAPI, pr: PrRef) -> Branch:
         if pr.parent is not None:
@@ -374,17 +373,8 @@ class Worker:
 
         ``edits``: draft-PR mode, where the model is also asked for the concrete change.
         """
-        s = self.settings
-        # The App's settings are the only source: the process environment is not read again.
-        return make_idealizer(
-            "auto",
-            self.store,
-            environ={},
-            api_key=s.anthropic_api_key.get_secret_value() if s.anthropic_api_key else None,
-            base_url=s.anthropic_base_url,
-            model=s.model,
-            edits=edits or None,
-        )
+        # The App's settings, read once at start, are the only source.
+        return make_idealizer(self.settings.llm, self.store, edits=edits or None)
 
     def _pull_requests(
         self,
