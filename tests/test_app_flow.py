@@ -216,9 +216,10 @@ def test_github_5xx_and_secondary_rate_limits_are_retried(world: World) -> None:
     assert [j.state for j in world.store.jobs()] == ["done"]
 
 
-def test_a_failing_job_backs_off_then_ends_dead_and_visible(world: World) -> None:
+def test_a_transient_failure_backs_off_then_ends_dead_and_visible(world: World) -> None:
     world.merge(1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify", "agent-a")
-    del world.standin.repos[REPO]  # the App lost access: every call is a 404
+    for _ in range(20):  # GitHub down: every try of the client, in every attempt
+        world.standin.fail_next("GET", "/repos/acme/demo", 502)
     for attempt in range(1, 4):
         assert world.drain() == 1
         [job] = world.store.jobs()
@@ -231,6 +232,34 @@ def test_a_failing_job_backs_off_then_ends_dead_and_visible(world: World) -> Non
     text = world.client.get("/metrics").text
     assert 'idealdiff_jobs{state="dead"} 1' in text
     assert world.client.get("/healthz").json()["jobs_dead"] == 1
+
+
+def test_a_permanent_failure_is_not_retried(world: World) -> None:
+    world.merge(1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify", "agent-a")
+    del world.standin.repos[REPO]  # the App lost access: every call is a 404
+    assert world.drain() == 1
+    [job] = world.store.jobs()
+    assert (job.state, job.attempts) == ("dead", 1)
+    assert "404" in (job.last_error or "")
+    world.clock.advance(3600)
+    assert world.drain() == 0
+
+
+def test_idealize_since_a_pr_never_merged_is_answered_once_and_not_retried(
+    world: World,
+) -> None:
+    merge_three(world)
+    world.comment(3, "/idealize --since #999")
+    world.drain()
+    [job] = [j for j in world.store.jobs() if j.kind == "command"]
+    assert (job.state, job.attempts) == ("dead", 1)
+    [reply] = world.repo.comments
+    assert reply["issue_number"] == 3
+    assert "#999 is not a merged pull request" in reply["body"]
+    assert world.issues() == []  # the command published nothing
+    world.clock.advance(3600)
+    world.drain()  # the batch of the three merges runs; the command is not tried again
+    assert [c["issue_number"] for c in world.repo.comments] == [3]
 
 
 def test_jobs_of_a_removed_installation_are_dropped(world: World) -> None:

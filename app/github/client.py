@@ -42,7 +42,8 @@ USER_AGENT = "idealdiff/0.1"
 
 
 class GitHubError(IdealdiffError):
-    """A GitHub call failed for a reason the job cannot fix by itself (404, 403, 422...)."""
+    """A GitHub call failed: permanently (404, 403, 422...), or transiently (5xx, a rate limit,
+    the network), which says so."""
 
 
 class RetryPolicy:
@@ -241,14 +242,21 @@ class RepoAPI:
             status = exc.response.status_code
             if missing and status == 404:
                 return None
+            message = _message(exc)
             if refused is not None:
-                refused(status, _message(exc))
-            raise GitHubError(f"GitHub refused {what} on {self.full_name} ({status})") from None
+                refused(status, message)
+            raise GitHubError(
+                f"GitHub refused {what} on {self.full_name} ({status})",
+                transient=_passing(status, message),
+            ) from None
         except GitHubException as exc:
             # Token exchange failures and transport errors; the text may hold URLs, so only the
             # status (when there is one) and the kind are kept.
-            why = _status_in(exc) or type(exc).__name__
-            raise GitHubError(f"GitHub failed {what} on {self.full_name} ({why})") from None
+            found = _status_in(exc)
+            raise GitHubError(
+                f"GitHub failed {what} on {self.full_name} ({found or type(exc).__name__})",
+                transient=found is None or _passing(found, ""),
+            ) from None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -590,6 +598,11 @@ class RepoAPI:
 
 def _path_entry(path: str, entry: Mapping[str, Any]) -> PathEntry:
     return PathEntry(path, str(entry["mode"]), str(entry["type"]), str(entry["sha"]))
+
+
+def _passing(status: int, message: str) -> bool:
+    """Whether a refusal may pass if asked again later: GitHub down, or a rate limit."""
+    return status >= 500 or status == 429 or (status == 403 and "rate limit" in message.lower())
 
 
 def _message(exc: RequestFailed) -> str:

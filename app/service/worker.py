@@ -28,7 +28,7 @@ from typing import Any
 
 from analyzers import FileChange
 from app import logs
-from app.errors import ConfigError
+from app.errors import ConfigError, IdealdiffError, UsageError
 from app.github.client import GitHubError, GitHubSource, PullInfo, RepoAPI
 from app.idealize.changes import plan_changes
 from app.idealize.idealizer import DiffIdealizer, make_idealizer
@@ -219,10 +219,16 @@ class Worker:
     def _failed(self, job: Job, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {logs.redact(str(exc))}"[:2000]
         now = self.clock()
-        if job.attempts >= self.settings.job_max_attempts:
+        # An error idealdiff raised on purpose is permanent unless it says otherwise: asking
+        # again would fail the same way. Anything else may be a passing fault: retried.
+        known = exc if isinstance(exc, IdealdiffError) else None
+        permanent = known is not None and not known.transient
+        if permanent or job.attempts >= self.settings.job_max_attempts:
             self.store.bury(job, now, error)
             self._count(job.kind, "dead")
-            log.error("job dead", extra={"kind": job.kind, "error": error}, exc_info=exc)
+            log.error("job dead", extra={"kind": job.kind, "error": error, "permanent": permanent})
+            if known is not None and permanent:
+                self._answer_failure(job, known)
             return
         wait = min(self.settings.job_backoff_seconds * 2 ** (job.attempts - 1), MAX_BACKOFF)
         self.store.retry_later(job, now, now + wait, error)
@@ -232,6 +238,22 @@ class Worker:
             extra={"kind": job.kind, "error": error, "retry_in_s": wait},
             exc_info=exc,
         )
+
+    def _answer_failure(self, job: Job, exc: IdealdiffError) -> None:
+        """Tell the person whose ``/idealize`` could not be done why, once; a batch has no one
+        to tell (the failure is in the logs, ``/metrics`` and ``/healthz``)."""
+        p = job.payload
+        if job.kind != "command" or not self.store.mark_once(f"failed:{job.id}", "1", self.clock()):
+            return
+        try:
+            api = self.github(int(p["installation_id"]), str(p["repo"]))
+            api.comment(
+                int(p["number"]),
+                f"idealdiff could not run this `/idealize`:\n\n> {neutralize(str(exc))}\n\n"
+                "Nothing was published. `/idealize help` shows what it accepts.",
+            )
+        except IdealdiffError as again:  # e.g. the repository is gone: no one to tell
+            log.warning("could not answer the failure", extra={"error": str(again)})
 
     def _count(self, kind: str, outcome: str) -> None:
         if self.metrics is not None:
@@ -514,9 +536,17 @@ class Worker:
         if command.last is not None:
             pulls = api.merged_pulls(default, command.last)
         elif command.since_pr is not None:
-            since = api.pull(command.since_pr).merged_at
+            try:
+                since = api.pull(command.since_pr).merged_at
+            except GitHubError as exc:
+                if exc.transient:
+                    raise
+                since = None
             if since is None:
-                raise GitHubError(f"#{command.since_pr} is not merged; --since needs a merged one")
+                raise UsageError(
+                    f"`--since #{command.since_pr}`: #{command.since_pr} is not a merged pull "
+                    "request of this repository; --since needs one"
+                )
             pulls = api.merged_pulls(default, 500, stop_before=since)
         elif command.since_date is not None:
             pulls = api.merged_pulls(default, 500, stop_before=command.since_date)
