@@ -119,14 +119,6 @@ class IssueInfo(_Model):
     pull_request: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class TreeEntry:
-    """A file of a tree: path and blob sha."""
-
-    path: str
-    sha: str
-
-
 class _Sha(_Model):
     sha: str
 

@@ -2,9 +2,8 @@
 
 ``POST /webhook`` checks ``X-Hub-Signature-256`` over the raw body before anything else, then
 records the delivery and its jobs in one SQLite transaction before answering (one transaction for
-the deliveries in flight together: a group commit); ``receive()`` does the same without HTTP. The
-work itself happens in the worker. ``GET /healthz`` and ``GET /metrics`` (Prometheus text format)
-serve operators.
+the deliveries in flight together: a group commit). The work itself happens in the worker.
+``GET /healthz`` and ``GET /metrics`` (Prometheus text format) serve operators.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ class BadPayload(ValueError):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What ``receive`` did with one delivery."""
+    """What intake did with one delivery."""
 
     status: str  # "accepted", "duplicate", "ignored"
     jobs: tuple[int, ...] = ()
@@ -88,20 +87,6 @@ class Plan:
         if ids is None:
             return Outcome("duplicate", reason="delivery already received")
         return Outcome("accepted" if ids else "ignored", tuple(ids), self.reason)
-
-
-def receive(
-    store: AppStore, event: str, delivery: str, payload: Mapping[str, Any], now: float
-) -> Outcome:
-    """Record one verified delivery and enqueue its work; no network, no GitHub calls.
-
-    Raises ``BadPayload`` when the payload does not parse as its event.
-    """
-    decided = plan(store, event, delivery, payload, now)
-    result = store.accept_deliveries([decided.record])[0]
-    if isinstance(result, Exception):
-        raise result
-    return decided.outcome(result)
 
 
 Parsed = PullRequestEvent | IssueCommentEvent

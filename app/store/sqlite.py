@@ -147,10 +147,6 @@ class Store:
                 "INSERT OR REPLACE INTO analysis_cache (key, value) VALUES (?, ?)", (key, value)
             )
 
-    def put_scans(self, items: Iterable[tuple[str, ModuleScan]]) -> None:
-        """Store scans under their cache keys."""
-        self.put_encoded((key, encode_scan(scan)) for key, scan in items)
-
     def put_encoded(self, rows: Iterable[tuple[str, bytes]]) -> None:
         """Store scans already encoded with ``encode_scan`` (by the process that scanned them)."""
         with self._lock, self._db:
@@ -611,22 +607,6 @@ class AppStore(Store):
 
     # -- the batch ledger ----------------------------------------------------------------------
 
-    def record_merged(self, pr: MergedPR) -> None:
-        """Add a merged pull request to the ledger (kept as is when already there)."""
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR IGNORE INTO merged_prs (repo, number, installation_id, data,"
-                " merged_at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    pr.repo,
-                    pr.number,
-                    pr.installation_id,
-                    json.dumps(pr.data),
-                    pr.merged_at,
-                    pr.received_at,
-                ),
-            )
-
     def waiting_merges(self, repo: str) -> list[MergedPR]:
         """The merged pull requests no review has covered yet, in merge order."""
         return self._merged("WHERE repo = ? AND reviewed_at IS NULL", (repo,))
@@ -718,8 +698,3 @@ class AppStore(Store):
         with self._lock:
             row = self._db.execute("SELECT value FROM app_marks WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
-
-    def unmark(self, key: str) -> None:
-        """Remove a mark."""
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM app_marks WHERE key = ?", (key,))
