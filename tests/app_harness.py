@@ -4,7 +4,7 @@ and a worker on a controllable clock."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -92,7 +92,7 @@ class World:
         self,
         number: int,
         branch: str,
-        files: dict[str, str | bytes | None],
+        files: Mapping[str, str | bytes | None],
         title: str,
         author: str,
     ) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from app.idealize.idealizer import DiffIdealizer
@@ -41,3 +42,16 @@ def run(
 def members(report: Report) -> list[set[tuple[str, str | None]]]:
     """Each finding as a set of (qualname, introduced_by)."""
     return [{(m.unit.qualname, m.introduced_by) for m in f.members} for f in report.findings]
+
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def check_snapshot(name: str, text: str) -> None:
+    """``text`` equals the stored snapshot ``name``. ``UPDATE_SNAPSHOTS=1`` writes it (after an
+    intended change: then read the diff); a missing snapshot fails, it is never made silently."""
+    path = SNAPSHOTS / name
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no snapshot {name}: run with UPDATE_SNAPSHOTS=1, then read it"
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; see UPDATE_SNAPSHOTS"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import CallSite
+from analyzers import CallSite, find_call_sites
 from app.idealize import context
 from app.local.build import RepoBuilder
 from tests.helpers import run
@@ -65,7 +65,7 @@ def test_call_sites_are_searched_once_per_blob(
     repo.merge_pr(1, "names", "Names")
     db = tmp_path / "cache.sqlite3"
     searched: list[str] = []
-    real = context.find_call_sites
+    real = find_call_sites
 
     def counting(
         path: str, source: str, names: Iterable[str], module: str = ""

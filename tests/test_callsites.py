@@ -137,7 +137,7 @@ def test_a_star_import_names_nothing() -> None:
     assert [(s.line, s.name, s.kind) for s in sites] == [(2, "target", "reference")]
 
 
-USER = '''\
+USER = """\
 from flask import Flask
 from .sansio.app import _make_timedelta
 from flask.app import _make_timedelta as app_timedelta
@@ -156,7 +156,7 @@ class Blueprint(Scaffold):
         Flask.send_static_file(None, "a")
         response.send_static_file("b")
         return _make_timedelta(value), app_timedelta(value)
-'''
+"""
 
 
 def _targets(name: str) -> list[tuple[int, str]]:
@@ -191,4 +191,3 @@ def test_a_resolved_use_refers_to_one_member_only() -> None:
     )
     assert not refers_to("super().__init__", "flask.app", "Flask.__init__")
     assert not refers_to("", "flask.app", "Flask.send_static_file")
-

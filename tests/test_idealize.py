@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED
 
 
 @pytest.fixture
-def standin() -> StandIn:
+def standin() -> Iterator[StandIn]:
     with serve() as state:
         yield state
 

@@ -35,10 +35,10 @@ from app.publish.tracker import IssueLink
 from app.settings import Settings
 from tests.app_harness import app_key
 from tests.github_standin import APP_ID, BOT, GitHubStandin, StandinRepo
+from tests.helpers import check_snapshot
 
 REPO = "acme/demo"
 FP = "idd-5eed0123abcd"
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 TEXT = '''\
 """Text helpers."""
@@ -443,13 +443,6 @@ def test_untrusted_text_is_inert_and_only_the_carried_out_issue_is_closed(site: 
     assert "Fixes\u200b #3 as @octocat asked." in message
 
 
-def _check(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; see UPDATE_SNAPSHOTS"
-
-
 def test_pull_request_body_snapshot() -> None:
     text = pull_request_text(
         unify_change(),
@@ -458,7 +451,7 @@ def test_pull_request_body_snapshot() -> None:
         head_sha="0123456789abcdef0123456789abcdef01234567",
         issue=ISSUE,
     )
-    _check("pull_request.md", f"# {text.title}\n\n{text.body}")
+    check_snapshot("pull_request.md", f"# {text.title}\n\n{text.body}")
     refused = pull_request_text(
         unify_change(),
         branch="idealdiff/idd-5eed0123abcd",

@@ -19,6 +19,8 @@ TWO = b"def add(a, b):\n    total = a + b\n    return total\n"
 class Blobs:
     """A code source that only serves blobs, and counts what it was asked for."""
 
+    bulk_reads = True
+
     def __init__(self, blobs: Mapping[str, bytes]) -> None:
         self.data = dict(blobs)
         self.asked: list[str] = []

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -273,7 +274,7 @@ def test_log_lines_are_json_with_the_delivery_id_and_no_secret(
     assert "ghs_abcdefghijklmnopqrstuvwxyz0123" not in stream.getvalue()
 
 
-def _recorded_examples() -> list[object]:
+def _recorded_examples() -> list[Any]:
     from tests.webhook_payloads import _examples
 
     cases = []

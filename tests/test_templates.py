@@ -5,9 +5,6 @@ Run with UPDATE_SNAPSHOTS=1 to rewrite them after an intended change, then read 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from app.idealize.context import find_uses, symbol_changes
@@ -21,8 +18,7 @@ from app.review.pipeline import review
 from app.review.report import Report
 from app.review.source import CodeReader
 from app.settings import LlmSettings
-
-SNAPSHOTS = Path(__file__).parent / "snapshots"
+from tests.helpers import check_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -37,21 +33,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, CodeReader]:
     return report, CodeReader(repo, batch.head_sha, dict(repo.tree(batch.head_sha)))
 
 
-def _check(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; see UPDATE_SNAPSHOTS"
-
-
 def test_finding_prompt_and_system_prompt(demo: tuple[Report, CodeReader]) -> None:
     report, reader = demo
     finding = next(f for f in report.findings if f.clone_type == "concept")
     uses, _ = find_uses(reader, finding)
     prompt = finding_prompt(report, finding, reader, uses, budget=24_000)
-    _check("system.md", prompt.system)
-    _check("batch.md", prompt.batch)
-    _check("finding_prompt.md", prompt.body)
+    check_snapshot("system.md", prompt.system)
+    check_snapshot("batch.md", prompt.batch)
+    check_snapshot("finding_prompt.md", prompt.body)
     assert not prompt.omitted
 
 
@@ -75,14 +64,16 @@ def test_hotspot_prompt(demo: tuple[Report, CodeReader]) -> None:
     (hotspot,) = report.hotspots
     changes = symbol_changes(reader, report, hotspot)
     assert [c.branch for c in changes] == ["#13", "#17"]
-    _check("hotspot_prompt.md", hotspot_prompt(report, hotspot, reader, changes, 24_000).body)
+    check_snapshot(
+        "hotspot_prompt.md", hotspot_prompt(report, hotspot, reader, changes, 24_000).body
+    )
 
 
 def test_unification_issue_bodies(demo: tuple[Report, CodeReader]) -> None:
     report, _ = demo
     for finding in report.findings:
         issue = unification_issue(report, finding)
-        _check(f"issue_{finding.clone_type}.md", f"# {issue.title}\n\n{issue.body}")
+        check_snapshot(f"issue_{finding.clone_type}.md", f"# {issue.title}\n\n{issue.body}")
     assert (
         "blob/" + report.head_sha + "/chatkit/registry.py#L16-L21"
         in unification_issue(report, next(f for f in report.findings if len(f.members) == 3)).body

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,14 +101,16 @@ def _size_plan(texts: dict[str, str], copy: str = "fmt_bytes") -> Plan:
 def test_shapes_are_equal_up_to_renaming_and_no_further() -> None:
     assert function_shape(SIZE, "human_size") is not None
     same = function_shape(SIZE_SAME_PARAMS, "fmt_bytes")
-    assert same == function_shape(SIZE, "human_size").__class__(  # type: ignore[union-attr]
-        same.dump,  # type: ignore[union-attr]
-        ("num_bytes", "precision"),
-        frozenset({"ValueError", "float", "math"}),
+    original = function_shape(SIZE, "human_size")
+    assert same is not None
+    assert original is not None
+    assert same == type(original)(
+        same.dump, ("num_bytes", "precision"), frozenset({"ValueError", "float", "math"})
     )
-    assert function_shape(SIZE, "human_size").dump == same.dump  # type: ignore[union-attr]
-    literal = SIZE_SAME_PARAMS.replace('"negative"', '"below zero"')
-    assert function_shape(literal, "fmt_bytes").dump != same.dump  # type: ignore[union-attr]
+    assert original.dump == same.dump
+    literal = function_shape(SIZE_SAME_PARAMS.replace('"negative"', '"below zero"'), "fmt_bytes")
+    assert literal is not None
+    assert literal.dump != same.dump
     renamed_params = SIZE.replace("num_bytes", "count")
     shape = function_shape(renamed_params, "human_size")
     assert shape is not None
@@ -320,7 +322,7 @@ def test_validation_finds_dangling_names_and_changes_outside_the_spans() -> None
     assert "does not parse after the change" in broken[0]
 
 
-def _run_modules(texts: dict[str, str], module: str) -> dict[str, object]:
+def _run_modules(texts: dict[str, str], module: str) -> dict[str, Any]:
     """Import ``module`` from ``texts`` written to a temporary folder (test fixtures only)."""
     import importlib
     import tempfile
@@ -439,7 +441,7 @@ def page(title):
 
 
 @pytest.fixture
-def standin() -> StandIn:
+def standin() -> Iterator[StandIn]:
     with serve() as state:
         yield state
 
@@ -660,7 +662,7 @@ def test_identical_methods_of_two_classes_move_into_the_base_they_share(tmp_path
     (tmp_path / "data.txt").write_text("payload")
     for module, cls in (("pkg.app", "App"), ("pkg.blueprint", "Blueprint")):
         namespace = _run_modules({**texts, **after}, module)
-        obj = namespace[cls](str(tmp_path / "x.py"))  # type: ignore[operator]
+        obj = namespace[cls](str(tmp_path / "x.py"))
         with obj.open_resource("data.txt", "r") as f:
             assert f.read() == "payload"
 
@@ -892,4 +894,4 @@ def test_a_local_copy_of_an_imported_helper_gives_its_calls_back_to_the_helper()
     spans = {"pkg/progress.py": applied.spans}
     assert validate(texts, after, spans, allowed=list(texts), repo_texts=texts) == []
     namespace = _run_modules({**texts, **after}, "pkg.progress")
-    assert namespace["label"](1536) == "1.50 KiB1.5 KiB"  # type: ignore[operator]
+    assert namespace["label"](1536) == "1.50 KiB1.5 KiB"
