@@ -217,7 +217,7 @@ def _shape(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Shape:
 
 
 @dataclass(frozen=True)
-class Member:
+class UnitRef:
     """A unit of the finding as the planner needs it: where it is and what it is called."""
 
     path: str
@@ -226,7 +226,7 @@ class Member:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Unification:
     """Per-path operations and redirects of a mechanical unification, or why there is none."""
 
     ops: Mapping[str, tuple[UnitOp, ...]] = field(default_factory=dict)
@@ -254,8 +254,10 @@ _MODEL = (
 )
 
 
-def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Member]) -> Plan:
-    """The mechanical unification of clones of ``canonical``, or a Plan carrying the reason not.
+def mechanical_plan(
+    texts: Mapping[str, str], canonical: UnitRef, others: Sequence[UnitRef]
+) -> Unification:
+    """The mechanical unification of clones of ``canonical``, or one carrying the reason not.
 
     ``texts`` holds every Python file of the repository at the head (path -> text).
     """
@@ -263,30 +265,34 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
     if all(_is_method(m) for m in (canonical, *others)):
         return method_plan(texts, canonical, others)
     if "." in canonical.qualname or "@" in canonical.qualname or "function" not in canonical.kind:
-        return Plan(problem=f"{canonical.qualname} is not a module-level function{_MODEL}")
+        return Unification(problem=f"{canonical.qualname} is not a module-level function{_MODEL}")
     c_mod = modules.name(canonical.path)
     if c_mod is None:
-        return Plan(problem=f"{canonical.path} is not an importable module")
+        return Unification(problem=f"{canonical.path} is not an importable module")
     c_shape = function_shape(texts[canonical.path], canonical.qualname)
     if c_shape is None:
-        return Plan(problem=f"{canonical.qualname} is defined more than once in {canonical.path}")
+        return Unification(
+            problem=f"{canonical.qualname} is defined more than once in {canonical.path}"
+        )
     ops: dict[str, list[UnitOp]] = {}
     redirects: dict[str, list[Redirect]] = {}
     summary: list[str] = []
     for other in others:
         where = f"{other.path}::{other.qualname}"
         if "." in other.qualname or "@" in other.qualname or "function" not in other.kind:
-            return Plan(problem=f"{where} is not a module-level function{_MODEL}")
+            return Unification(problem=f"{where} is not a module-level function{_MODEL}")
         o_mod = modules.name(other.path)
         if o_mod is None or o_mod[0] != c_mod[0]:
-            return Plan(
+            return Unification(
                 problem=f"{other.path} cannot import {canonical.path} (another import root)"
             )
         shape = function_shape(texts[other.path], other.qualname)
         if shape is None:
-            return Plan(problem=f"{other.qualname} is defined more than once in {other.path}")
+            return Unification(
+                problem=f"{other.qualname} is defined more than once in {other.path}"
+            )
         if shape.dump != c_shape.dump:
-            return Plan(
+            return Unification(
                 problem=f"{where} differs from {canonical.qualname} beyond names "
                 "(literals, structure or the names it calls): the merge needs a person or the model"
             )
@@ -294,9 +300,9 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
         for name in sorted(c_shape.free):
             same = _same_binding(texts, modules, name, c_mod[1], o_mod[1])
             if same is not None:
-                return Plan(problem=f"{where}: `{name}` {same}")
+                return Unification(problem=f"{where}: `{name}` {same}")
         if other.path != canonical.path and _imports_reach(texts, modules, c_mod[1], o_mod[1]):
-            return Plan(
+            return Unification(
                 problem=f"{canonical.path} already imports {other.path}: importing back would "
                 "create an import cycle"
             )
@@ -312,7 +318,7 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
             else:
                 file_ops.append(UnitOp("replace", name, f"{name} = {cname}\n"))
                 if _defined_after(texts[other.path], cname, name):
-                    return Plan(problem=f"{where} comes before {cname} in the same module")
+                    return Unification(problem=f"{where} comes before {cname} in the same module")
             summary.append(f"{where}: now {'delegates to' if keywords else 'an alias of'} {cname}")
         else:
             # A private function its module no longer calls: nothing to re-export.
@@ -320,7 +326,7 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
             if keywords:
                 imported = o_bind.imports.get(cname)
                 if cname in o_bind.defined or imported not in (None, f"{c_mod[1]}.{cname}"):
-                    return Plan(problem=f"{other.path} already binds another `{cname}`")
+                    return Unification(problem=f"{other.path} already binds another `{cname}`")
                 file_ops.append(UnitOp("replace", name, _delegation(texts, other, canonical)))
                 if imported is None:
                     file_ops.append(UnitOp("add_import", code=f"from {source} import {cname}\n"))
@@ -356,14 +362,14 @@ def mechanical_plan(texts: Mapping[str, str], canonical: Member, others: Sequenc
                 redirects.setdefault(path, []).append(
                     Redirect(o_mod[1], name, c_mod[1], cname, keywords)
                 )
-    return Plan(
+    return Unification(
         ops={p: tuple(o) for p, o in ops.items()},
         redirects={p: tuple(r) for p, r in redirects.items()},
         summary=tuple(summary),
     )
 
 
-def _is_method(member: Member) -> bool:
+def _is_method(member: UnitRef) -> bool:
     """A method of a module-level class (``Class.method``), not redefined (no ``@``)."""
     return (
         "method" in member.kind and member.qualname.count(".") == 1 and "@" not in member.qualname
@@ -412,7 +418,7 @@ def beside(base_path: str, paths: Iterable[str]) -> bool:
     return base_path.rpartition("/")[0] in {p.rpartition("/")[0] for p in paths}
 
 
-def _member_class(texts: Mapping[str, str], modules: Modules, member: Member) -> _Class | None:
+def _member_class(texts: Mapping[str, str], modules: Modules, member: UnitRef) -> _Class | None:
     """The module-level class a method member (``Class.method``) is defined in."""
     mod = modules.name(member.path)
     return _class_at(texts, modules, mod[1], member.qualname.split(".")[0]) if mod else None
@@ -454,7 +460,7 @@ def _nearest_shared(lineages: Sequence[tuple[list[_Class], list[str]]]) -> _Clas
     return None
 
 
-def shared_base(texts: Mapping[str, str], members: Sequence[Member]) -> tuple[str, str] | None:
+def shared_base(texts: Mapping[str, str], members: Sequence[UnitRef]) -> tuple[str, str] | None:
     """(path, class name) of the nearest class of the repository that the classes of
     ``members`` (methods, ``Class.method``) all derive from; None when there is none."""
     modules = Modules(texts)
@@ -482,7 +488,9 @@ def _unsafe_to_move(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     return None
 
 
-def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Member]) -> Plan:
+def method_plan(
+    texts: Mapping[str, str], canonical: UnitRef, others: Sequence[UnitRef]
+) -> Unification:
     """Identical methods of several classes moved into the nearest base class they share.
 
     Sound when the copies are one body up to local names, with one name and one signature;
@@ -497,7 +505,7 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
     members = [canonical, *others]
     method = canonical.qualname.split(".")[1]
     if any(m.qualname.split(".")[1] != method for m in members):
-        return Plan(
+        return Unification(
             problem=f"the copies have different names; moving one into a base class "
             f"would change the others' callers{_MODEL}"
         )
@@ -507,7 +515,7 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
         cls = _member_class(texts, modules, m)
         shape = function_shape(texts[m.path], m.qualname) if m.path in texts else None
         if cls is None or shape is None:
-            return Plan(
+            return Unification(
                 problem=f"{m.path}::{m.qualname} is not one method of one module-level class"
             )
         classes.append(cls)
@@ -515,7 +523,7 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
     where = f"{canonical.path}::{canonical.qualname}"
     for m, shape in zip(others, shapes[1:], strict=True):
         if shape.dump != shapes[0].dump or shape.params != shapes[0].params:
-            return Plan(
+            return Unification(
                 problem=f"{m.path}::{m.qualname} differs from {where} beyond local "
                 "names: the merge needs a person or the model"
             )
@@ -523,28 +531,28 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
     assert node is not None
     unsafe = _unsafe_to_move(node)
     if unsafe:
-        return Plan(problem=f"{where} cannot move into a base class: {unsafe}")
+        return Unification(problem=f"{where} cannot move into a base class: {unsafe}")
     lineages = [_ancestors(texts, modules, cls) for cls in classes]
     base = _nearest_shared(lineages)
     if base is None:
-        return Plan(
+        return Unification(
             problem=f"the classes of {method} share no base class of the repository; a "
             f"mixin or a module-level function both call is a design choice{_MODEL}"
         )
     if not beside(base.path, [c.path for c in classes]):
-        return Plan(
+        return Unification(
             problem=f"their shared base {base.name} is in another package "
             f"({base.path.rpartition('/')[0]}): moving {method} there changes what that layer "
             f"does; a mixin beside the classes is a design choice{_MODEL}"
         )
     above, outside = _ancestors(texts, modules, base)
     if base.defines(method) or any(a.defines(method) for a in above):
-        return Plan(
+        return Unification(
             problem=f"{base.name} or a class above it already defines {method}: moving "
             "the copies there would change what its other subclasses run"
         )
     if outside:
-        return Plan(
+        return Unification(
             problem=f"{base.name} derives from {outside[0]}, which is not in the "
             f"repository and may define {method}"
         )
@@ -552,10 +560,12 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
     for cls, (up, _) in zip(classes, lineages, strict=True):
         between = [a for a in up if (a.path, a.name) not in above_keys]
         if any(a.defines(method) for a in between):
-            return Plan(problem=f"a class between {cls.name} and {base.name} defines {method}")
+            return Unification(
+                problem=f"a class between {cls.name} and {base.name} defines {method}"
+            )
     last = [s for s in base.node.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]
     if not last:
-        return Plan(problem=f"{base.name} has no method to place {method} beside")
+        return Unification(problem=f"{base.name} has no method to place {method} beside")
     imports: list[UnitOp] = []
     # The moved method keeps its annotations: what they name must exist in its new module too.
     for name in sorted(shapes[0].free | shapes[0].typing):
@@ -563,17 +573,17 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
         there = _target(texts, modules, base.module, name)
         if here == there:
             if here is None and name not in _BUILTINS:
-                return Plan(problem=f"{where}: `{name}` cannot be resolved")
+                return Unification(problem=f"{where}: `{name}` cannot be resolved")
             continue
         if here is None or there is not None:
-            return Plan(
+            return Unification(
                 problem=f"`{name}` means {here or 'a builtin'} in {canonical.path} and "
                 f"{there or 'a builtin'} in {base.path}"
             )
         line = _import_line(texts, modules, base, name, here)
         source = here if modules.path(here) else here.rpartition(".")[0]
         if source == base.module or _imports_reach(texts, modules, source, base.module):
-            return Plan(
+            return Unification(
                 problem=f"{base.path} would import {source}, which imports it: an import cycle"
             )
         imports.append(UnitOp("add_import", code=line))
@@ -597,7 +607,7 @@ def method_plan(texts: Mapping[str, str], canonical: Member, others: Sequence[Me
     ]
     if heirs:
         summary.append(f"{base.name}'s other subclasses now inherit it too: {', '.join(heirs)}")
-    return Plan(
+    return Unification(
         ops={p: tuple(o) for p, o in ops.items()}, summary=tuple(summary), hosts=(base.path,)
     )
 
@@ -711,7 +721,7 @@ def _defined_after(text: str, first: str, second: str) -> bool:
     return lines.get(first, 0) > lines.get(second, 0)
 
 
-def _delegation(texts: Mapping[str, str], other: Member, canonical: Member) -> str:
+def _delegation(texts: Mapping[str, str], other: UnitRef, canonical: UnitRef) -> str:
     """A thin function with ``other``'s signature that calls ``canonical``."""
     node = _function_node(texts[other.path], other.qualname)
     target = _function_node(texts[canonical.path], canonical.qualname)

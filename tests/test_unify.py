@@ -13,11 +13,11 @@ import pytest
 
 from analyzers.imports import Modules
 from analyzers.unify import (
-    Member,
-    Plan,
     Redirect,
+    Unification,
     UnifyError,
     UnitOp,
+    UnitRef,
     apply_ops,
     apply_redirects,
     changed_outside,
@@ -89,12 +89,12 @@ def _texts(**files: str) -> dict[str, str]:
     return {"pkg/__init__.py": "", **{k.replace("__", "/") + ".py": v for k, v in files.items()}}
 
 
-def _size_plan(texts: dict[str, str], copy: str = "fmt_bytes") -> Plan:
+def _size_plan(texts: dict[str, str], copy: str = "fmt_bytes") -> Unification:
     """The merge of ``pkg/progress.py::<copy>`` into ``pkg/size.py::human_size``."""
     return mechanical_plan(
         texts,
-        Member("pkg/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", copy, "function")],
+        UnitRef("pkg/size.py", "human_size", "function"),
+        [UnitRef("pkg/progress.py", copy, "function")],
     )
 
 
@@ -243,12 +243,12 @@ def test_a_subpackage_importing_a_sibling_through_its_package_makes_no_cycle() -
     assert "import cycle" in plan.problem
 
 
-def _sansio_plan(texts: dict[str, str]) -> Plan:
+def _sansio_plan(texts: dict[str, str]) -> Unification:
     """The merge of ``pkg/progress.py::fmt_bytes`` into ``pkg/sansio/size.py::human_size``."""
     return mechanical_plan(
         texts,
-        Member("pkg/sansio/size.py", "human_size", "function"),
-        [Member("pkg/progress.py", "fmt_bytes", "function")],
+        UnitRef("pkg/sansio/size.py", "human_size", "function"),
+        [UnitRef("pkg/progress.py", "fmt_bytes", "function")],
     )
 
 
@@ -559,8 +559,8 @@ def test_a_method_copy_without_a_shared_base_is_refused_with_what_would_merge_it
     texts["pkg/progress.py"] = texts["pkg/size.py"].replace("Size", "Progress")
     plan = mechanical_plan(
         texts,
-        Member("pkg/size.py", "Size.human", "method"),
-        [Member("pkg/progress.py", "Progress.human", "method")],
+        UnitRef("pkg/size.py", "Size.human", "method"),
+        [UnitRef("pkg/progress.py", "Progress.human", "method")],
     )
     assert plan.problem is not None
     assert "share no base class" in plan.problem
@@ -628,11 +628,11 @@ def _scaffold_texts() -> dict[str, str]:
     }
 
 
-def _open_resource_plan(texts: dict[str, str]) -> Plan:
+def _open_resource_plan(texts: dict[str, str]) -> Unification:
     return mechanical_plan(
         texts,
-        Member("pkg/app.py", "App.open_resource", "method"),
-        [Member("pkg/blueprint.py", "Blueprint.open_resource", "method")],
+        UnitRef("pkg/app.py", "App.open_resource", "method"),
+        [UnitRef("pkg/blueprint.py", "Blueprint.open_resource", "method")],
     )
 
 

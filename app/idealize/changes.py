@@ -18,10 +18,10 @@ from analyzers import Finding
 from analyzers.edits import ChangeSet, FileEdit
 from analyzers.imports import Modules
 from analyzers.unify import (
-    Member,
     Redirect,
     UnifyError,
     UnitOp,
+    UnitRef,
     apply_ops,
     apply_redirects,
     mechanical_plan,
@@ -38,7 +38,7 @@ MECHANICAL_TYPES = ("type-1", "type-2")
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ChangeOutcome:
     """What became of one finding: a validated change, or why there is none."""
 
     finding_id: str
@@ -80,7 +80,7 @@ def plan_changes(
     *,
     cumulative: bool,
     store: Store | None = None,
-) -> list[Outcome]:
+) -> list[ChangeOutcome]:
     """A validated change (or the reason there is none) for every finding of ``report``.
 
     ``cumulative``: each change is computed on the texts the previous ones left (one branch
@@ -88,7 +88,7 @@ def plan_changes(
     per finding).
     """
     texts = RepoTexts(reader)
-    outcomes: list[Outcome] = []
+    outcomes: list[ChangeOutcome] = []
     for finding in report.findings:
         outcome = change_for(report, finding, reader, texts.texts, store)
         outcomes.append(outcome)
@@ -103,7 +103,7 @@ def change_for(
     reader: CodeReader,
     texts: Mapping[str, str],
     store: Store | None = None,
-) -> Outcome:
+) -> ChangeOutcome:
     """The validated change of one finding, on ``texts`` (path -> text of every Python file)."""
     ideal = report.idealized.get(finding.id)
     if ideal is not None and isinstance(ideal.answer, IdealizedChange):
@@ -115,7 +115,7 @@ def change_for(
         return _build(finding, texts, ops, {}, subject, body, source="model")
     exact = exact_partners(finding)
     if len(exact) < 2:
-        return Outcome(
+        return ChangeOutcome(
             finding.id,
             None,
             f"a {finding.clone_type} finding needs the model's edits: run with `--llm "
@@ -125,16 +125,16 @@ def change_for(
     uses, _ = find_uses(reader, finding, cache=store)
     facts = [f for f in member_facts(reader, finding, uses) if f.member.unit.key in exact]
     keep = choose_canonical(facts).member.unit
-    canonical = Member(keep.path, keep.qualname, keep.kind)
+    canonical = UnitRef(keep.path, keep.qualname, keep.kind)
     others = [
-        Member(m.unit.path, m.unit.qualname, m.unit.kind)
+        UnitRef(m.unit.path, m.unit.qualname, m.unit.kind)
         for m in finding.members
         if m.unit.key != keep.key and m.unit.key in exact
     ]
     neighbours = [m.unit.qualname for m in finding.members if m.unit.key not in exact]
     plan = mechanical_plan(texts, canonical, others)
     if plan.problem is not None:
-        return Outcome(finding.id, None, plan.problem)
+        return ChangeOutcome(finding.id, None, plan.problem)
     subject = f"Unify {len(finding.members)} copies of {keep.qualname} ({finding.id})"
     body = "\n".join(
         [
@@ -201,14 +201,16 @@ def _build(
     *,
     source: str = "mechanical",
     hosts: tuple[str, ...] = (),
-) -> Outcome:
+) -> ChangeOutcome:
     after: dict[str, str] = {}
     spans: dict[str, tuple[tuple[int, int], ...]] = {}
     modules = Modules(texts)
     try:
         for path, path_ops in sorted(ops.items()):
             if path not in texts:
-                return Outcome(finding.id, None, f"{path} is not a Python file of the repository")
+                return ChangeOutcome(
+                    finding.id, None, f"{path} is not a Python file of the repository"
+                )
             applied = apply_ops(texts[path], path_ops)
             after[path], spans[path] = applied.text, applied.spans
         for path, path_redirects in sorted(redirects.items()):
@@ -224,7 +226,7 @@ def _build(
             after[path] = applied.text
             spans[path] = spans.get(path, ()) + applied.spans
     except UnifyError as exc:
-        return Outcome(finding.id, None, str(exc), source)
+        return ChangeOutcome(finding.id, None, str(exc), source)
     allowed = _allowed_paths(finding, texts) | set(hosts)
     problems = validate(
         {p: texts[p] for p in after}, after, spans, allowed=allowed, repo_texts=texts
@@ -233,11 +235,11 @@ def _build(
         shown = "; ".join(problems[:5]) + (
             f" (and {len(problems) - 5} more)" if problems[5:] else ""
         )
-        return Outcome(finding.id, None, f"the change failed validation: {shown}", source)
+        return ChangeOutcome(finding.id, None, f"the change failed validation: {shown}", source)
     edits = tuple(FileEdit(p, texts[p], after[p]) for p in sorted(after) if after[p] != texts[p])
     if not edits:
-        return Outcome(finding.id, None, "the edits change nothing", source)
-    return Outcome(finding.id, ChangeSet(finding.id, subject, body, edits), None, source)
+        return ChangeOutcome(finding.id, None, "the edits change nothing", source)
+    return ChangeOutcome(finding.id, ChangeSet(finding.id, subject, body, edits), None, source)
 
 
 def _allowed_paths(finding: Finding, texts: Mapping[str, str]) -> set[str]:

@@ -27,8 +27,7 @@ from analyzers import (
 )
 from analyzers.imports import Modules, bindings_of, imported_modules
 from analyzers.profile import docstring_node
-from analyzers.unify import Member as PlanMember
-from analyzers.unify import beside, shared_base
+from analyzers.unify import UnitRef, beside, shared_base
 from app.idealize.context import UNRESOLVED, SymbolChange, dotted, member_id
 from app.review.answer import Gap, IdealizedAnswer, MemberAssumptions
 from app.review.source import CodeReader
@@ -260,7 +259,7 @@ def _into_shared_base(reader: CodeReader, keep: MemberFacts, others: list[Member
     and a subclass's override still wins."""
     texts = _HeadTexts(reader)
     members = [
-        PlanMember(f.member.unit.path, f.member.unit.qualname, f.member.unit.kind)
+        UnitRef(f.member.unit.path, f.member.unit.qualname, f.member.unit.kind)
         for f in (keep, *others)
     ]
     base = shared_base(texts, members)

@@ -153,7 +153,7 @@ class PullResult:
 
 
 @dataclass(frozen=True)
-class FileChange:
+class ListedFile:
     """One file of a change as the pull request's body lists it."""
 
     path: str
@@ -185,7 +185,7 @@ def digest_in(message: str) -> str | None:
     return found[-1] if found else None
 
 
-def file_changes(change: ChangeSet) -> tuple[FileChange, ...]:
+def file_changes(change: ChangeSet) -> tuple[ListedFile, ...]:
     """Each file of the change with what happens to it and its line counts, by path."""
     out = []
     for edit in sorted(change.edits, key=lambda e: e.path):
@@ -196,7 +196,7 @@ def file_changes(change: ChangeSet) -> tuple[FileChange, ...]:
             summary = f"deleted (-{removed})"
         else:
             summary = f"edited (+{added} -{removed})"
-        out.append(FileChange(edit.path, summary))
+        out.append(ListedFile(edit.path, summary))
     return tuple(out)
 
 

@@ -54,7 +54,7 @@ class BadPayload(ValueError):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class IntakeOutcome:
     """What intake did with one delivery."""
 
     status: str  # "accepted", "duplicate", "ignored"
@@ -76,17 +76,17 @@ def batch_key(repo: str) -> str:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Intake:
     """What recording one verified delivery writes, and why it enqueues nothing (if it does not)."""
 
     record: DeliveryRecord
     reason: str = ""
 
-    def outcome(self, ids: list[int] | None) -> Outcome:
+    def outcome(self, ids: list[int] | None) -> IntakeOutcome:
         """The outcome once the store has answered (None: the delivery was already recorded)."""
         if ids is None:
-            return Outcome("duplicate", reason="delivery already received")
-        return Outcome("accepted" if ids else "ignored", tuple(ids), self.reason)
+            return IntakeOutcome("duplicate", reason="delivery already received")
+        return IntakeOutcome("accepted" if ids else "ignored", tuple(ids), self.reason)
 
 
 Parsed = PullRequestEvent | IssueCommentEvent
@@ -115,7 +115,7 @@ def plan(
     delivery: str,
     payload: Mapping[str, Any] | Parsed,
     now: float,
-) -> Plan:
+) -> Intake:
     """Decide what a verified delivery records; writes nothing.
 
     ``payload`` is the JSON object, or its model from ``parse_fast``. Reads the store for
@@ -140,15 +140,15 @@ def _plan(
     delivery: str,
     payload: Mapping[str, Any] | Parsed,
     now: float,
-) -> Plan:
+) -> Intake:
     def accept(
         reason: str = "",
         jobs: tuple[NewJob, ...] = (),
         merged: MergedPR | None = None,
         installation: tuple[int, str, list[str] | None, bool] | None = None,
-    ) -> Plan:
+    ) -> Intake:
         record = DeliveryRecord(delivery, event, action, now, jobs, merged, installation)
-        return Plan(record, reason)
+        return Intake(record, reason)
 
     if event == "pull_request":
         pr_event = (
