@@ -129,3 +129,13 @@ def test_the_checks_catch_an_upward_import_a_sideways_one_and_a_cycle() -> None:
     assert upward(sideways, app.LAYERS) == ["app.local.run -> app.service.worker"]
     loop = {"a.x": {"a.y"}, "a.y": {"a.z"}, "a.z": {"a.x"}, "a.w": {"a.x"}}
     assert cycles(loop) == [["a.x", "a.y", "a.z"]]
+
+
+def test_no_two_classes_share_a_name() -> None:
+    seen: dict[str, list[str]] = {}
+    for top in ("app", "analyzers"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            for node in ast.parse(path.read_text()).body:
+                if isinstance(node, ast.ClassDef):
+                    seen.setdefault(node.name, []).append(_module(path))
+    assert {name: where for name, where in seen.items() if len(where) > 1} == {}
