@@ -28,6 +28,7 @@ _TOKEN_SHAPES = re.compile(
 )
 _secrets: set[str] = set()
 
+
 def add_secrets(values: Iterable[str]) -> None:
     """Register secret values that must never be written (short ones are ignored: no false hits)."""
     _secrets.update(v for v in values if len(v) >= 6)

@@ -198,6 +198,29 @@ def test_keyed_jobs_are_debounced_and_deferral_is_not_a_try(store: AppStore) -> 
     assert (row.state, row.attempts, row.run_after) == ("queued", 0, 70)
 
 
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        ("command", {"repo": "acme/demo", "installation_id": 1}),  # no number, user, line
+        ("reindex", {"repo": "acme/demo", "installation_id": 1}),  # a kind this version lacks
+    ],
+)
+def test_a_job_this_version_cannot_read_ends_at_once(
+    tmp_path: Path, store: AppStore, kind: str, payload: dict[str, object]
+) -> None:
+    settings = Settings.from_env({"IDEALDIFF_DATA_DIR": str(tmp_path)}, env_file=None)
+    store.enqueue(NewJob(kind, payload), now=0)
+
+    def no_github(installation: int, repo: str) -> object:
+        raise AssertionError("an unreadable job must not run")
+
+    worker = Worker(settings, store, no_github, clock=lambda: 0.0)  # type: ignore[arg-type]
+    assert worker.run_once()
+    [row] = store.jobs()
+    assert (row.state, row.attempts) == ("dead", 1)
+    assert "ConfigError" in (row.last_error or "")
+
+
 def test_a_job_that_keeps_killing_its_worker_ends_dead(tmp_path: Path, store: AppStore) -> None:
     settings = Settings.from_env(
         {"IDEALDIFF_DATA_DIR": str(tmp_path), "IDEALDIFF_JOB_MAX_ATTEMPTS": "2"}, env_file=None

@@ -225,7 +225,9 @@ def test_installations_are_recorded(client: TestClient, store: AppStore) -> None
     created = validate(example("installation.created"), "installation$created")
     post(client, "installation", created, delivery="d-inst")
     ident = created["installation"]["id"]
-    account, repos, active = store.installation(ident) or ("", [], False)
+    found = store.installation(ident)
+    assert found is not None
+    account, repos, active = found.account, found.repos, found.active
     assert account == created["installation"]["account"]["login"]
     assert repos == sorted(r["full_name"] for r in created["repositories"])
     assert active
@@ -234,7 +236,8 @@ def test_installations_are_recorded(client: TestClient, store: AppStore) -> None
     )
     added["installation"]["id"] = ident
     post(client, "installation_repositories", added, delivery="d-added")
-    _, after, _ = store.installation(ident) or ("", [], False)
+    known = store.installation(ident)
+    after = (known.repos or []) if known else []
     assert set(after) == set(repos) | {r["full_name"] for r in added["repositories_added"]}
 
 

@@ -36,9 +36,10 @@ from app.github.events import (
     PullRequestEvent,
 )
 from app.service.commands import find_command
+from app.service.jobs import BatchJob, CommandJob, LedgerEntry
 from app.service.metrics import Metrics
 from app.settings import Settings
-from app.store.sqlite import AppStore, DeliveryRecord, MergedPR, NewJob
+from app.store.sqlite import AppStore, DeliveryRecord, InstallationRecord, MergedPR, NewJob
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 METRIC_EVENTS = frozenset(
@@ -68,11 +69,6 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
         return False
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected.encode(), header.strip().encode())
-
-
-def batch_key(repo: str) -> str:
-    """The debounce key of a repository's batch review: one waits in the queue at most."""
-    return f"batch:{repo}"
 
 
 @dataclass(frozen=True)
@@ -145,7 +141,7 @@ def _plan(
         reason: str = "",
         jobs: tuple[NewJob, ...] = (),
         merged: MergedPR | None = None,
-        installation: tuple[int, str, list[str] | None, bool] | None = None,
+        installation: InstallationRecord | None = None,
     ) -> Intake:
         record = DeliveryRecord(delivery, event, action, now, jobs, merged, installation)
         return Intake(record, reason)
@@ -164,30 +160,27 @@ def _plan(
             return accept("not a merge")
         if pr.base.ref != repo.default_branch:
             return accept(f"merged into {pr.base.ref}, not the default branch")
+        if pr.merge_commit_sha is None:
+            return accept("merged, but GitHub named no merge commit")
         merged = MergedPR(
             repo=repo.full_name,
             number=pr.number,
             installation_id=pr_event.installation.id,
-            data={
-                "number": pr.number,
-                "title": pr.title,
-                "body": pr.body or "",
-                "author": pr.user.login,
-                "merge_sha": pr.merge_commit_sha,
-                "merged_at": pr.merged_at,
-                "base": pr.base.ref,
-            },
+            data=LedgerEntry(
+                number=pr.number,
+                title=pr.title,
+                body=pr.body or "",
+                author=pr.user.login,
+                merge_sha=pr.merge_commit_sha,
+                merged_at=pr.merged_at,
+                base=pr.base.ref,
+            ).model_dump(),
             merged_at=pr.merged_at or "",
             received_at=now,
             reviewed_at=None,
         )
-        job = NewJob(
-            "batch",
-            {"installation_id": pr_event.installation.id, "repo": repo.full_name},
-            key=batch_key(repo.full_name),
-            scope=repo.full_name,
-        )
-        return accept(merged=merged, jobs=(job,))
+        job = BatchJob(installation_id=pr_event.installation.id, repo=repo.full_name)
+        return accept(merged=merged, jobs=(job.new_job(),))
     if event == "issue_comment":
         ic = (
             payload
@@ -201,33 +194,32 @@ def _plan(
             return accept("comment by a bot")
         if ic.issue.pull_request is None:
             return accept("command on an issue, not a pull request")
-        job = NewJob(
-            "command",
-            {
-                "installation_id": ic.installation.id,
-                "repo": ic.repository.full_name,
-                "default_branch": ic.repository.default_branch,
-                "number": ic.issue.number,
-                "comment_id": ic.comment.id,
-                "user": ic.comment.user.login,
-                "line": line,
-            },
-            scope=ic.repository.full_name,
+        command = CommandJob(
+            installation_id=ic.installation.id,
+            repo=ic.repository.full_name,
+            default_branch=ic.repository.default_branch,
+            number=ic.issue.number,
+            comment_id=ic.comment.id,
+            user=ic.comment.user.login,
+            line=line,
         )
-        return accept(jobs=(job,))
+        return accept(jobs=(command.new_job(),))
     if event == "installation":
         inst = InstallationEvent.model_validate(payload)
         repos = None if inst.repositories is None else [r.full_name for r in inst.repositories]
         active = action not in ("deleted", "suspend")
-        record = (inst.installation.id, inst.installation.account.login, repos, active)
+        record = InstallationRecord(
+            inst.installation.id, inst.installation.account.login, repos, active
+        )
         return accept(installation=record)
     if event == "installation_repositories":
         ir = InstallationRepositoriesEvent.model_validate(payload)
         known = store.installation(ir.installation.id)
-        current = set(known[1]) if known else set()
+        current = set(known.repos or ()) if known else set()
         current |= {r.full_name for r in ir.repositories_added}
         current -= {r.full_name for r in ir.repositories_removed}
-        record = (ir.installation.id, ir.installation.account.login, sorted(current), True)
+        account = ir.installation.account.login
+        record = InstallationRecord(ir.installation.id, account, sorted(current), True)
         return accept(installation=record)
     return accept(f"{event} is not handled")
 

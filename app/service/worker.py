@@ -41,6 +41,7 @@ from app.review.pipeline import Scanner, review
 from app.review.report import Report
 from app.review.source import CodeReader
 from app.service.commands import Command, help_text, parse_command
+from app.service.jobs import BatchJob, CommandJob, LedgerEntry, read_job
 from app.service.metrics import Metrics
 from app.settings import Settings
 from app.store.sqlite import AppStore, Job, PublishedIssue
@@ -99,13 +100,14 @@ class PrRef:
     @classmethod
     def from_ledger(cls, data: dict[str, Any]) -> PrRef:
         """From a ledger entry recorded at intake."""
+        entry = LedgerEntry.model_validate(data)
         return cls(
-            int(data["number"]),
-            str(data["title"]),
-            str(data.get("body") or ""),
-            str(data["author"]),
-            str(data["merge_sha"]),
-            str(data.get("merged_at") or ""),
+            entry.number,
+            entry.title,
+            entry.body,
+            entry.author,
+            entry.merge_sha,
+            entry.merged_at or "",
         )
 
 
@@ -242,13 +244,18 @@ class Worker:
     def _answer_failure(self, job: Job, exc: IdealdiffError) -> None:
         """Tell the person whose ``/idealize`` could not be done why, once; a batch has no one
         to tell (the failure is in the logs, ``/metrics`` and ``/healthz``)."""
-        p = job.payload
-        if job.kind != "command" or not self.store.mark_once(f"failed:{job.id}", "1", self.clock()):
+        try:
+            asked = read_job(job)
+        except ConfigError:
+            return
+        if not isinstance(asked, CommandJob) or not self.store.mark_once(
+            f"failed:{job.id}", "1", self.clock()
+        ):
             return
         try:
-            api = self.github(int(p["installation_id"]), str(p["repo"]))
+            api = self.github(asked.installation_id, asked.repo)
             api.comment(
-                int(p["number"]),
+                asked.number,
                 f"idealdiff could not run this `/idealize`:\n\n> {neutralize(str(exc))}\n\n"
                 "Nothing was published. `/idealize help` shows what it accepts.",
             )
@@ -260,22 +267,21 @@ class Worker:
             self.metrics.job(kind, outcome)
 
     def _handle(self, job: Job) -> Defer | None:
-        installation = self.store.installation(int(job.payload.get("installation_id", 0)))
-        if installation is not None and not installation[2]:
+        asked = read_job(job)
+        installation = self.store.installation(asked.installation_id)
+        if installation is not None and not installation.active:
             log.info("installation removed or suspended; job dropped", extra={"kind": job.kind})
             return None
-        if job.kind == "batch":
-            return self._batch(job)
-        if job.kind == "command":
-            self._command(job)
-            return None
-        raise ConfigError(f"unknown job kind {job.kind!r}")
+        if isinstance(asked, BatchJob):
+            return self._batch(asked)
+        self._command(asked)
+        return None
 
     # -- batch reviews -------------------------------------------------------------------------
 
-    def _batch(self, job: Job) -> Defer | None:
-        repo = str(job.payload["repo"])
-        api = self.github(int(job.payload["installation_id"]), repo)
+    def _batch(self, job: BatchJob) -> Defer | None:
+        repo = job.repo
+        api = self.github(job.installation_id, repo)
         waiting = self.store.waiting_merges(repo)
         if not waiting:
             return None
@@ -479,11 +485,10 @@ class Worker:
 
     # -- commands ------------------------------------------------------------------------------
 
-    def _command(self, job: Job) -> None:
-        p = job.payload
-        repo = str(p["repo"])
-        api = self.github(int(p["installation_id"]), repo)
-        number, comment_id, user = int(p["number"]), int(p["comment_id"]), str(p["user"])
+    def _command(self, job: CommandJob) -> None:
+        repo = job.repo
+        api = self.github(job.installation_id, repo)
+        number, comment_id, user = job.number, job.comment_id, job.user
         api.react(comment_id, "eyes")  # GitHub keeps one reaction per user and content
         once = f"reply:{repo}:{comment_id}"
         if self.store.mark(once) is not None:
@@ -501,11 +506,11 @@ class Worker:
                     "run `/idealize` (it opens issues). A maintainer can run it for you.",
                 )
             return
-        command = parse_command(str(p["line"]))
+        command = parse_command(job.line)
         if command.action == "help":
             self._reply(api, number, once, help_text(command.error))
             return
-        default = str(p.get("default_branch") or api.default_branch())
+        default = job.default_branch or api.default_branch()
         config, problem = self._config(api, default, comment_on=None)
         pull = api.pull(number)
         if pull.merged_at is None:

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from analyzers import Features, IndexedUnit, ModuleScan, Skip, Unit
 from analyzers.scan import paused_gc
@@ -251,7 +251,21 @@ class DeliveryRecord:
     now: float
     jobs: tuple[NewJob, ...] = ()
     merged: MergedPR | None = None
-    installation: tuple[int, str, list[str] | None, bool] | None = None
+    installation: InstallationRecord | None = None
+
+
+@dataclass(frozen=True)
+class InstallationRecord:
+    """An installation of the App: its account, the repositories it covers (None in an event
+    that does not list them: the recorded ones are kept) and whether it is active."""
+
+    id: int
+    account: str
+    repos: list[str] | None
+    active: bool
+
+
+JobState = Literal["queued", "running", "done", "dead"]
 
 
 @dataclass(frozen=True)
@@ -274,7 +288,7 @@ class JobRow:
     id: int
     kind: str
     key: str | None
-    state: str
+    state: JobState
     attempts: int
     run_after: float
     delivery_id: str | None
@@ -323,11 +337,10 @@ class AppStore(Store):
         now: float,
         jobs: Iterable[NewJob] = (),
         merged: MergedPR | None = None,
-        installation: tuple[int, str, list[str] | None, bool] | None = None,
+        installation: InstallationRecord | None = None,
     ) -> list[int] | None:
         """Record a delivery with its effects in one transaction; None when already seen.
 
-        ``installation`` is (id, account, repositories or None to keep them, active).
         Returns the ids of the jobs enqueued (or moved) for it.
         """
         record = DeliveryRecord(delivery_id, event, action, now, tuple(jobs), merged, installation)
@@ -379,7 +392,7 @@ class AppStore(Store):
                 ),
             )
         if record.installation is not None:
-            self._record_installation(*record.installation, now=record.now)
+            self._record_installation(record.installation, now=record.now)
         ids = [self._enqueue(job, record.delivery_id, record.now) for job in record.jobs]
         self._db.execute(
             "INSERT INTO deliveries (id, event, action, received_at, job_id)"
@@ -541,7 +554,7 @@ class AppStore(Store):
             return cur.rowcount == 1
 
     def _settle(
-        self, job: Job, state: str, now: float, run_after: float | None, error: str | None
+        self, job: Job, state: JobState, now: float, run_after: float | None, error: str | None
     ) -> bool:
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
@@ -560,7 +573,7 @@ class AppStore(Store):
             )
         return cur.rowcount == 1
 
-    def jobs(self, state: str | None = None) -> list[JobRow]:
+    def jobs(self, state: JobState | None = None) -> list[JobRow]:
         """Jobs, oldest first, optionally only those in one state."""
         sql = "SELECT id, kind, key, state, attempts, run_after, delivery_id, last_error FROM jobs"
         args: tuple[Any, ...] = ()
@@ -634,24 +647,28 @@ class AppStore(Store):
 
     # -- installations -------------------------------------------------------------------------
 
-    def _record_installation(
-        self, ident: int, account: str, repos: list[str] | None, active: bool, now: float
-    ) -> None:
-        row = self._db.execute("SELECT repos FROM installations WHERE id = ?", (ident,)).fetchone()
-        kept = repos if repos is not None else (json.loads(row[0]) if row else [])
+    def _record_installation(self, inst: InstallationRecord, now: float) -> None:
+        row = self._db.execute(
+            "SELECT repos FROM installations WHERE id = ?", (inst.id,)
+        ).fetchone()
+        kept = inst.repos if inst.repos is not None else (json.loads(row[0]) if row else [])
         self._db.execute(
             "INSERT OR REPLACE INTO installations (id, account, repos, active, updated_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (ident, account, json.dumps(sorted(set(kept))), int(active), now),
+            (inst.id, inst.account, json.dumps(sorted(set(kept))), int(inst.active), now),
         )
 
-    def installation(self, ident: int) -> tuple[str, list[str], bool] | None:
-        """(account, repositories, active) of an installation, if recorded."""
+    def installation(self, ident: int) -> InstallationRecord | None:
+        """An installation, if recorded (its repositories always listed)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT account, repos, active FROM installations WHERE id = ?", (ident,)
             ).fetchone()
-        return None if row is None else (row[0], json.loads(row[1]), bool(row[2]))
+        return (
+            None
+            if row is None
+            else InstallationRecord(ident, row[0], json.loads(row[1]), bool(row[2]))
+        )
 
     # -- published issues and one-shot marks ---------------------------------------------------
 
