@@ -12,7 +12,8 @@ from app.github.client import GitHubApp, GitHubError, GitHubSource, git_blob_sha
 from app.service.commands import Command, find_command, parse_command
 from app.service.worker import Worker, web_url
 from app.settings import Settings
-from app.store.sqlite import AppStore, NewJob
+from app.store.records import NewJob
+from app.store.sqlite import AppStore
 from tests.app_harness import REPO, World, app_key, running_world
 from tests.github_standin import APP_ID, make_key
 from tests.test_redundancy import SLUGIFY

@@ -12,7 +12,8 @@ import pytest
 from app.github.events import IssueCommentEvent, PullRequestEvent
 from app.service.http import Checkpointer, create_app, parse_fast
 from app.settings import Settings
-from app.store.sqlite import AppStore, DeliveryRecord, NewJob
+from app.store.records import DeliveryRecord, NewJob
+from app.store.sqlite import AppStore
 from tests.webhook_payloads import headers, merged_pr, pr_comment
 
 

@@ -139,3 +139,14 @@ def test_no_two_classes_share_a_name() -> None:
                 if isinstance(node, ast.ClassDef):
                     seen.setdefault(node.name, []).append(_module(path))
     assert {name: where for name, where in seen.items() if len(where) > 1} == {}
+
+
+def test_only_the_composition_roots_name_the_storage_backend() -> None:
+    # The rest reaches storage through app.store's protocols, so a second backend slots in.
+    roots = {"app.local.run", "app.service.http", "app.service.worker"}
+    naming = {
+        m
+        for m, imported in graph().items()
+        if "app.store.sqlite" in imported and not m.startswith("app.store")
+    }
+    assert naming <= roots

@@ -32,7 +32,7 @@ from app.idealize.offline import choose_canonical, member_facts
 from app.review.answer import IdealizedChange
 from app.review.report import Report
 from app.review.source import CodeReader
-from app.store.sqlite import Store
+from app.store import Cache
 
 MECHANICAL_TYPES = ("type-1", "type-2")
 
@@ -79,7 +79,7 @@ def plan_changes(
     reader: CodeReader,
     *,
     cumulative: bool,
-    store: Store | None = None,
+    store: Cache | None = None,
 ) -> list[ChangeOutcome]:
     """A validated change (or the reason there is none) for every finding of ``report``.
 
@@ -102,7 +102,7 @@ def change_for(
     finding: Finding,
     reader: CodeReader,
     texts: Mapping[str, str],
-    store: Store | None = None,
+    store: Cache | None = None,
 ) -> ChangeOutcome:
     """The validated change of one finding, on ``texts`` (path -> text of every Python file)."""
     ideal = report.idealized.get(finding.id)

@@ -27,7 +27,7 @@ from analyzers import (
 from analyzers.imports import Modules
 from app.review.report import Report
 from app.review.source import CodeReader
-from app.store.sqlite import Store
+from app.store import Cache
 
 # At most this many files per finding, smallest of a tier first. Chosen when libcst did the search
 # (40 files cost ~33 s a repository); ast is ~15x faster now, but the cap also decides which sites
@@ -81,7 +81,7 @@ def dotted(modules: Modules, path: str) -> str:
 
 
 def _sites(
-    reader: CodeReader, path: str, module: str, names: frozenset[str], cache: Store | None
+    reader: CodeReader, path: str, module: str, names: frozenset[str], cache: Cache | None
 ) -> tuple[CallSite, ...]:
     """Call sites of ``names`` in one head file, cached by its blob, its module and the names."""
     digest = hashlib.sha256("\0".join([module, *sorted(names)]).encode()).hexdigest()[:24]
@@ -102,7 +102,7 @@ def find_uses(
     reader: CodeReader,
     finding: Finding,
     max_files: int = MAX_CALLER_FILES,
-    cache: Store | None = None,
+    cache: Cache | None = None,
 ) -> tuple[dict[str, list[CallSite]], str | None]:
     """Uses of each member in the repository at the head (keyed by ``member_id``), and a note
     if the search was cut.

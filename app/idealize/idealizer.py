@@ -44,7 +44,7 @@ from app.review.answer import (
 from app.review.report import Report
 from app.review.source import CodeReader
 from app.settings import LlmSettings
-from app.store.sqlite import Store
+from app.store import Cache
 
 if TYPE_CHECKING:
     import anthropic
@@ -266,7 +266,7 @@ def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
 class DiffIdealizer:
     """Gives every finding and hotspot of a report its idealized diff."""
 
-    def __init__(self, settings: LlmSettings, store: Store | None = None) -> None:
+    def __init__(self, settings: LlmSettings, store: Cache | None = None) -> None:
         self.settings = settings
         self.store = store
 
@@ -317,7 +317,7 @@ class _Session:
     """One review's conversation with the API: concurrency, the spend ceiling, the cache."""
 
     def __init__(
-        self, settings: LlmSettings, store: Store | None, offline: dict[str, Idealized]
+        self, settings: LlmSettings, store: Cache | None, offline: dict[str, Idealized]
     ) -> None:
         self.settings = settings
         self.store = store
@@ -536,7 +536,7 @@ def _repair_turns(reply: Any, block: Any, problem: str) -> list[Any]:
     ]
 
 
-def make_idealizer(llm: LlmSettings, store: Store | None = None, **overrides: Any) -> DiffIdealizer:
+def make_idealizer(llm: LlmSettings, store: Cache | None = None, **overrides: Any) -> DiffIdealizer:
     """An idealizer from the settings, with this run's choices (``mode`` as ``--llm
     auto|anthropic|offline``, ``model``, ``edits``) over them; None leaves a setting as read."""
     values = {**dict(llm), **{k: v for k, v in overrides.items() if v is not None}}

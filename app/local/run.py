@@ -26,6 +26,7 @@ from app.review.pipeline import review
 from app.review.report import ChangeRecord, Changes, Report, to_json, to_sarif
 from app.review.source import CodeReader
 from app.settings import Settings
+from app.store import Cache
 from app.store.sqlite import Store
 
 
@@ -198,7 +199,7 @@ def run_review(
     return report
 
 
-def apply_locally(repo: GitRepo, report: Report, store: Store | None) -> Changes:
+def apply_locally(repo: GitRepo, report: Report, store: Cache | None) -> Changes:
     """Commit every finding's validated change on ``idealdiff/<fingerprint>``."""
     reader = CodeReader(repo, report.head_sha, repo.tree(report.head_sha))
     outcomes = plan_changes(report, reader, cumulative=True, store=store)

@@ -19,7 +19,8 @@ from app.github.client import IssueInfo
 from app.publish.issue import finding_id_in, unification_issue
 from app.render.safety import inline_code, neutralize
 from app.review.report import Report
-from app.store.sqlite import AppStore, PublishedIssue
+from app.store import AppState
+from app.store.records import PublishedIssue
 
 log = logging.getLogger("idealdiff.publish")
 
@@ -82,7 +83,7 @@ def members_of(finding: Finding) -> tuple[tuple[str, str], ...]:
 
 def publish(
     api: IssueAPI,
-    store: AppStore,
+    store: AppState,
     report: Report,
     *,
     labels: Sequence[str],

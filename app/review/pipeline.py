@@ -28,7 +28,8 @@ from app.review.batch import Batch
 from app.review.config import CONFIG_PATH, RepoConfig
 from app.review.report import Report
 from app.review.source import CodeReader, CodeSource
-from app.store.sqlite import Store, encode_scan
+from app.store import Cache
+from app.store.records import encode_scan
 
 # Bump when scanning changes what it produces, so old cache entries are not reused.
 ANALYZER_VERSION = "6"
@@ -93,7 +94,7 @@ class Scanner:
     def __init__(
         self,
         source: CodeSource,
-        store: Store | None,
+        store: Cache | None,
         limits: ScanLimits,
         progress: Progress = _no_progress,
         workers: int | None = None,
@@ -199,7 +200,7 @@ class MatchCache(MutableMapping[tuple[str, str], tuple[float, float]]):
     same two pieces of code meet again.
     """
 
-    def __init__(self, store: Store | None) -> None:
+    def __init__(self, store: Cache | None) -> None:
         self.store = store
         self.known: dict[tuple[str, str], tuple[float, float] | None] = {}
         self.new: dict[tuple[str, str], tuple[float, float]] = {}
@@ -280,7 +281,7 @@ def review(
     config: RepoConfig,
     *,
     repo: str,
-    store: Store | None = None,
+    store: Cache | None = None,
     progress: Progress = _no_progress,
     config_problem: str | None = None,
     workers: int | None = None,

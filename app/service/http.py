@@ -39,7 +39,9 @@ from app.service.commands import find_command
 from app.service.jobs import BatchJob, CommandJob, LedgerEntry
 from app.service.metrics import Metrics
 from app.settings import Settings
-from app.store.sqlite import AppStore, DeliveryRecord, InstallationRecord, MergedPR, NewJob
+from app.store import AppState
+from app.store.records import DeliveryRecord, InstallationRecord, MergedPR, NewJob
+from app.store.sqlite import AppStore
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 METRIC_EVENTS = frozenset(
@@ -106,7 +108,7 @@ def parse_fast(event: str, body: bytes) -> Parsed | None:
 
 
 def plan(
-    store: AppStore,
+    store: AppState,
     event: str,
     delivery: str,
     payload: Mapping[str, Any] | Parsed,
@@ -130,7 +132,7 @@ def plan(
 
 
 def _plan(
-    store: AppStore,
+    store: AppState,
     event: str,
     action: str | None,
     delivery: str,
@@ -245,7 +247,7 @@ class GroupCommit:
     delivery is written at once, as before.
     """
 
-    def __init__(self, store: AppStore, max_batch: int = 256) -> None:
+    def __init__(self, store: AppState, max_batch: int = 256) -> None:
         self.store = store
         self.max_batch = max_batch
         self._waiting: list[tuple[DeliveryRecord, asyncio.Future[list[int] | None]]] = []
@@ -291,7 +293,7 @@ class Checkpointer:
     the fsync off the webhook path.
     """
 
-    def __init__(self, store: AppStore, every: float = 1.0) -> None:
+    def __init__(self, store: AppState, every: float = 1.0) -> None:
         self.store = store
         self.every = every
         self._stop = threading.Event()
@@ -339,7 +341,7 @@ async def _read_body(request: Request) -> bytes | None:
 
 def create_app(
     settings: Settings,
-    store: AppStore,
+    store: AppState,
     *,
     clock: Clock = time.time,
     metrics: Metrics | None = None,

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from app.errors import ConfigError
-from app.store.sqlite import Job, NewJob
+from app.store.records import Job, NewJob
 
 JobKind = Literal["batch", "command"]
 

@@ -44,7 +44,9 @@ from app.service.commands import Command, help_text, parse_command
 from app.service.jobs import BatchJob, CommandJob, LedgerEntry, read_job
 from app.service.metrics import Metrics
 from app.settings import Settings
-from app.store.sqlite import AppStore, Job, PublishedIssue
+from app.store import AppState
+from app.store.records import Job, PublishedIssue
+from app.store.sqlite import AppStore
 
 log = logging.getLogger("idealdiff.worker")
 
@@ -124,7 +126,7 @@ class Worker:
     def __init__(
         self,
         settings: Settings,
-        store: AppStore,
+        store: AppState,
         github: GitHubFactory,
         *,
         clock: Callable[[], float] = time.time,

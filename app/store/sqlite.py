@@ -1,8 +1,5 @@
-"""Everything idealdiff keeps on disk, behind one module: SQLite in WAL mode.
-
-Today it holds the analysis cache (one scanned module per git blob sha); the job queue and the
-ledgers of the App live here too, so moving to another database changes this module only.
-"""
+"""The SQLite backend (WAL mode) of everything idealdiff keeps: the analysis and answer caches
+(``Cache``), and for the App the job queue and the ledgers (``Queue``, ``Ledger``)."""
 
 from __future__ import annotations
 
@@ -11,12 +8,22 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from analyzers import Features, IndexedUnit, ModuleScan, Skip, Unit
+from analyzers import ModuleScan
 from analyzers.scan import paused_gc
+from app.store.records import (
+    DeliveryRecord,
+    InstallationRecord,
+    Job,
+    JobRow,
+    JobState,
+    MergedPR,
+    NewJob,
+    PublishedIssue,
+    decode_scan,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS analysis_cache (
@@ -24,75 +31,6 @@ CREATE TABLE IF NOT EXISTS analysis_cache (
     value BLOB NOT NULL
 );
 """
-
-
-def encode_scan(scan: ModuleScan) -> bytes:
-    """A scan as a cache value (compact JSON, compressed); the path is replaced on reading."""
-    payload: dict[str, Any] = {"path": scan.path}
-    if scan.skip is not None:
-        payload["skip"] = scan.skip.reason
-    payload["units"] = [
-        [
-            u.unit.qualname,
-            u.unit.kind,
-            u.unit.start_line,
-            u.unit.end_line,
-            u.unit.docstring,
-            u.unit.parent,
-            u.features.tokens,
-            u.features.statements,
-            u.features.exact_hash,
-            u.features.blind_hash,
-            list(u.features.sketch),
-            list(u.features.name_terms),
-            list(u.features.ident_terms),
-            list(u.features.calls),
-            list(u.features.literals),
-            list(u.features.doc_terms),
-            list(u.features.fragments),
-            list(u.features.bases),
-            u.features.alpha_hash,
-        ]
-        for u in scan.units
-    ]
-    return zlib.compress(json.dumps(payload, separators=(",", ":")).encode(), 1)
-
-
-def _decode(blob: bytes, path: str) -> ModuleScan:
-    """Rebuild a scan; the cached path is replaced by ``path`` (one blob may live at many)."""
-    payload = json.loads(zlib.decompress(blob))
-    if "skip" in payload:
-        return ModuleScan(path=path, skip=Skip(path=path, reason=payload["skip"]))
-    units = tuple(
-        IndexedUnit(
-            unit=Unit(
-                path=path,
-                qualname=row[0],
-                kind=row[1],
-                start_line=row[2],
-                end_line=row[3],
-                docstring=row[4],
-                parent=row[5],
-            ),
-            features=Features(
-                tokens=row[6],
-                statements=row[7],
-                exact_hash=row[8],
-                blind_hash=row[9],
-                sketch=tuple(row[10]),
-                name_terms=tuple(row[11]),
-                ident_terms=tuple(row[12]),
-                calls=tuple(row[13]),
-                literals=tuple(row[14]),
-                doc_terms=tuple(row[15]),
-                fragments=tuple(row[16]),
-                bases=tuple(row[17]),
-                alpha_hash=row[18],
-            ),
-        )
-        for row in payload["units"]
-    )
-    return ModuleScan(path=path, units=units)
 
 
 class Store:
@@ -127,7 +65,7 @@ class Store:
                 ).fetchall()
                 for key, value in rows:
                     try:
-                        found[key] = _decode(value, wanted[key])
+                        found[key] = decode_scan(value, wanted[key])
                     except (ValueError, KeyError, IndexError, TypeError, zlib.error):
                         continue  # a damaged entry is simply recomputed
         return found
@@ -222,101 +160,6 @@ CREATE TABLE IF NOT EXISTS app_marks (
 
 JOB_STATES = ("queued", "running", "done", "dead")
 WAL_TRUNCATE_FRAMES = 8192  # ~32 MB of WAL at SQLite's 4 kB pages
-
-
-@dataclass(frozen=True)
-class NewJob:
-    """A job to enqueue: its kind, JSON payload, and an optional key that debounces it.
-
-    At most one job per key waits in the queue: enqueueing a keyed job while one is queued
-    moves the queued one's ``run_after`` instead of adding another. Jobs of one ``scope`` run one
-    at a time, whatever the number of workers: two reviews of one repository publishing at once
-    could each find no issue for a finding and both open one.
-    """
-
-    kind: str
-    payload: Mapping[str, Any]
-    key: str | None = None
-    run_after: float | None = None
-    scope: str | None = None  # jobs of one scope (a repository) never run at the same time
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    """A verified delivery and what recording it writes (see ``AppStore.accept_delivery``)."""
-
-    delivery_id: str
-    event: str
-    action: str | None
-    now: float
-    jobs: tuple[NewJob, ...] = ()
-    merged: MergedPR | None = None
-    installation: InstallationRecord | None = None
-
-
-@dataclass(frozen=True)
-class InstallationRecord:
-    """An installation of the App: its account, the repositories it covers (None in an event
-    that does not list them: the recorded ones are kept) and whether it is active."""
-
-    id: int
-    account: str
-    repos: list[str] | None
-    active: bool
-
-
-JobState = Literal["queued", "running", "done", "dead"]
-
-
-@dataclass(frozen=True)
-class Job:
-    """A job taken by a worker, with the lease it holds."""
-
-    id: int
-    kind: str
-    key: str | None
-    payload: dict[str, Any]
-    delivery_id: str | None
-    attempts: int
-    lease_owner: str
-
-
-@dataclass(frozen=True)
-class JobRow:
-    """A job as the queue holds it (for status pages, metrics and tests)."""
-
-    id: int
-    kind: str
-    key: str | None
-    state: JobState
-    attempts: int
-    run_after: float
-    delivery_id: str | None
-    last_error: str | None
-
-
-@dataclass(frozen=True)
-class MergedPR:
-    """One merged pull request waiting in (or reviewed from) the batch ledger."""
-
-    repo: str
-    number: int
-    installation_id: int
-    data: dict[str, Any]
-    merged_at: str
-    received_at: float
-    reviewed_at: float | None
-
-
-@dataclass(frozen=True)
-class PublishedIssue:
-    """The issue opened for a finding, and the members it was about."""
-
-    repo: str
-    finding_id: str
-    number: int
-    state: str
-    members: tuple[tuple[str, str], ...]
 
 
 class AppStore(Store):
