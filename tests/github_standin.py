@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 APP_ID = "4242"
 # Who GitHub records as author and committer of a commit an App makes without naming one.
 BOT = {"name": "idealdiff[bot]", "email": "4242+idealdiff[bot]@users.noreply.github.com"}
+
+
+def _user_id(login: str) -> int:
+    """A stable user id for a login, as GitHub gives every account one."""
+    return zlib.crc32(login.encode()) % 10_000_000 + 1
+
+
 # GitHub's answer to a draft pull request on a plan without drafts (a private repository on Free).
 DRAFTS_REFUSED = {
     "message": "Draft pull requests are not supported in this repository.",
@@ -196,7 +204,7 @@ class GitHubStandin:
             "title": title,
             "body": body or None,
             "state": "closed" if merged_at else "open",
-            "user": {"login": author, "type": "User"},
+            "user": {"login": author, "id": _user_id(author), "type": "User"},
             "merged_at": merged_at,
             "merge_commit_sha": merge_sha,
             "base": {"ref": base, "sha": base_sha},
@@ -764,7 +772,7 @@ class GitHubStandin:
             "body": data.get("body"),
             "state": "open",
             "draft": bool(data.get("draft", False)),
-            "user": {"login": BOT["name"], "type": "Bot"},
+            "user": {"login": BOT["name"], "id": 4242, "type": "Bot"},
             "merged_at": None,
             "merge_commit_sha": None,
             "base": {"ref": base, "sha": base_sha},

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from analyzers.edits import ChangeSet, FileEdit
-from app.github.client import GitHubApp, GitHubError, PullInfo, RepoAPI
+from app.github.client import GitHubApp, GitHubError, RepoAPI
+from app.github.events import PullRequest
 from app.local.build import RepoBuilder
 from app.publish.pullrequest import (
     DISMISSED_NOTE,
@@ -402,7 +403,7 @@ class StaleReads(RepoAPI):
     def ref_sha(self, ref: str) -> str | None:
         return None
 
-    def pulls_for_head(self, branch: str, state: str = "all") -> list[PullInfo]:
+    def pulls_for_head(self, branch: str, state: str = "all") -> list[PullRequest]:
         return [] if state == "all" else super().pulls_for_head(branch, state)
 
 

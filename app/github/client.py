@@ -31,6 +31,7 @@ from githubkit.retry import RetryOption
 from pydantic import BaseModel, ConfigDict
 
 from app.errors import IdealdiffError
+from app.github.events import PullRequest
 from app.settings import Settings
 
 log = logging.getLogger("idealdiff.github")
@@ -79,32 +80,6 @@ class RetryPolicy:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class _User(_Model):
-    login: str
-    type: str = "User"
-
-
-class _Ref(_Model):
-    ref: str
-    sha: str
-
-
-class PullInfo(_Model):
-    """A pull request as the App reads it back from the API."""
-
-    number: int
-    title: str
-    body: str | None = None
-    state: str
-    user: _User
-    merged_at: str | None = None
-    merge_commit_sha: str | None = None
-    base: _Ref
-    head: _Ref
-    html_url: str | None = None
-    draft: bool = False
 
 
 class IssueInfo(_Model):
@@ -298,18 +273,20 @@ class RepoAPI:
         text: str = resp.content.decode("utf-8", errors="replace")
         return text
 
-    def pull(self, number: int) -> PullInfo:
+    def pull(self, number: int) -> PullRequest:
         """One pull request."""
-        return PullInfo.model_validate(
+        return PullRequest.model_validate(
             self._call("reading a pull request", self.gh.rest.pulls.get, number).json()
         )
 
-    def merged_pulls(self, base: str, limit: int, stop_before: str | None = None) -> list[PullInfo]:
+    def merged_pulls(
+        self, base: str, limit: int, stop_before: str | None = None
+    ) -> list[PullRequest]:
         """The most recently merged pull requests into ``base`` (newest first, at most ``limit``).
 
         ``stop_before`` (an ISO time) ends the walk at pull requests merged before it.
         """
-        found: list[PullInfo] = []
+        found: list[PullRequest] = []
         for page in range(1, 11):  # 1,000 recently updated pull requests are plenty
             resp = self._call(
                 "listing pull requests",
@@ -321,7 +298,7 @@ class RepoAPI:
                 per_page=100,
                 page=page,
             )
-            items = [PullInfo.model_validate(p) for p in resp.json()]
+            items = [PullRequest.model_validate(p) for p in resp.json()]
             found.extend(p for p in items if p.merged_at)
             if len(items) < 100:
                 break
@@ -541,7 +518,7 @@ class RepoAPI:
         """Point ``refs/<ref>`` at ``sha``; ``force`` allows a move that is not a fast-forward."""
         self._call("moving a branch", self.gh.rest.git.update_ref, ref, sha=sha, force=force)
 
-    def pulls_for_head(self, branch: str, state: str = "all") -> list[PullInfo]:
+    def pulls_for_head(self, branch: str, state: str = "all") -> list[PullRequest]:
         """Pull requests whose head is ``branch`` of this repository, newest first."""
         resp = self._call(
             "listing pull requests",
@@ -552,9 +529,11 @@ class RepoAPI:
             direction="desc",
             per_page=100,
         )
-        return [PullInfo.model_validate(p) for p in resp.json()]
+        return [PullRequest.model_validate(p) for p in resp.json()]
 
-    def create_pull(self, *, title: str, body: str, head: str, base: str, draft: bool) -> PullInfo:
+    def create_pull(
+        self, *, title: str, body: str, head: str, base: str, draft: bool
+    ) -> PullRequest:
         """Open a pull request from ``head`` into ``base``.
 
         Raises ``DraftsNotSupported`` when GitHub answers that the repository's plan has no
@@ -580,12 +559,12 @@ class RepoAPI:
             maintainer_can_modify=True,
             refused=precisely,
         )
-        return PullInfo.model_validate(resp.json())
+        return PullRequest.model_validate(resp.json())
 
-    def update_pull(self, number: int, **fields: Any) -> PullInfo:
+    def update_pull(self, number: int, **fields: Any) -> PullRequest:
         """Change a pull request's title, body, base or state."""
         resp = self._call("updating a pull request", self.gh.rest.pulls.update, number, **fields)
-        return PullInfo.model_validate(resp.json())
+        return PullRequest.model_validate(resp.json())
 
 
 def _path_entry(path: str, entry: Mapping[str, Any]) -> PathEntry:

@@ -1,4 +1,5 @@
-"""The webhook payloads the App reads, as small pydantic models that ignore unknown fields.
+"""The GitHub objects the App reads (webhook payloads, and the pull requests the REST API returns),
+as small pydantic models that ignore unknown fields.
 
 GitHub's payloads drift ahead of any generated schema (githubkit's own models reject about a
 third of the recorded examples), so only the fields idealdiff uses are declared.
@@ -50,7 +51,7 @@ class Ref(_Payload):
 
 
 class PullRequest(_Payload):
-    """The pull request fields the batch needs."""
+    """A pull request, as a webhook delivers it and as the REST API reads it back (one schema)."""
 
     number: int
     title: str
@@ -63,6 +64,7 @@ class PullRequest(_Payload):
     base: Ref
     head: Ref
     html_url: str | None = None
+    draft: bool = False
 
 
 class PullRequestEvent(_Payload):

@@ -44,11 +44,11 @@ from app.github.client import (
     CommitInfo,
     DraftsNotSupported,
     PathEntry,
-    PullInfo,
     PullRequestExists,
     TreeChange,
     git_blob_sha,
 )
+from app.github.events import PullRequest
 from app.publish.marker import PULL_MARKER
 from app.render.safety import GITHUB_TITLE_LIMIT, fit_body, inert_plain
 from app.render.templates import render
@@ -126,15 +126,17 @@ class PullAPI(Protocol):
         """Move a ref."""
         ...
 
-    def pulls_for_head(self, branch: str, state: str = "all") -> list[PullInfo]:
+    def pulls_for_head(self, branch: str, state: str = "all") -> list[PullRequest]:
         """Pull requests from a branch, newest first."""
         ...
 
-    def create_pull(self, *, title: str, body: str, head: str, base: str, draft: bool) -> PullInfo:
+    def create_pull(
+        self, *, title: str, body: str, head: str, base: str, draft: bool
+    ) -> PullRequest:
         """Open a pull request."""
         ...
 
-    def update_pull(self, number: int, **fields: Any) -> PullInfo:
+    def update_pull(self, number: int, **fields: Any) -> PullRequest:
         """Change a pull request."""
         ...
 

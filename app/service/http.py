@@ -36,7 +36,7 @@ from app.github.events import (
     PullRequestEvent,
 )
 from app.service.commands import find_command
-from app.service.jobs import BatchJob, CommandJob, LedgerEntry
+from app.service.jobs import BatchJob, CommandJob, PrRef
 from app.service.metrics import Metrics
 from app.settings import Settings
 from app.store import AppState
@@ -168,15 +168,7 @@ def _plan(
             repo=repo.full_name,
             number=pr.number,
             installation_id=pr_event.installation.id,
-            data=LedgerEntry(
-                number=pr.number,
-                title=pr.title,
-                body=pr.body or "",
-                author=pr.user.login,
-                merge_sha=pr.merge_commit_sha,
-                merged_at=pr.merged_at,
-                base=pr.base.ref,
-            ).model_dump(),
+            data=PrRef.from_pull(pr).model_dump(exclude={"parent"}),
             merged_at=pr.merged_at or "",
             received_at=now,
             reviewed_at=None,

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from app.errors import ConfigError
+from app.github.events import PullRequest
 from app.store.records import Job, NewJob
 
 JobKind = Literal["batch", "command"]
@@ -73,13 +74,28 @@ def read_job(job: Job) -> BatchJob | CommandJob:
         raise ConfigError(f"a {job.kind} job's payload does not validate: {exc}") from None
 
 
-class LedgerEntry(_Contract):
-    """A merged pull request as intake recorded it in the batch ledger."""
+class PrRef(_Contract):
+    """A pull request as the batch needs it: what intake records in the ledger for a merge, and
+    what the worker reads back (or builds from the API for a command)."""
 
     number: int
     title: str
     body: str = ""
     author: str
     merge_sha: str
-    merged_at: str | None = None
-    base: str | None = None
+    merged_at: str = ""
+    parent: str | None = None  # the commit to diff against, when not the merge's first parent
+
+    @classmethod
+    def from_pull(cls, pull: PullRequest) -> PrRef:
+        """From GitHub's pull request (an open one without a test merge: its head vs base)."""
+        merged = pull.merge_commit_sha
+        return cls(
+            number=pull.number,
+            title=pull.title,
+            body=pull.body or "",
+            author=pull.user.login,
+            merge_sha=merged or pull.head.sha,
+            merged_at=pull.merged_at or "",
+            parent=None if merged else pull.base.sha,
+        )

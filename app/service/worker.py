@@ -24,12 +24,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from analyzers import FileChange
 from app import logs
 from app.errors import ConfigError, IdealdiffError, UsageError
-from app.github.client import GitHubError, GitHubSource, PullInfo, RepoAPI
+from app.github.client import GitHubError, GitHubSource, RepoAPI
+from app.github.events import PullRequest
 from app.idealize.changes import plan_changes
 from app.idealize.idealizer import DiffIdealizer, make_idealizer
 from app.publish.pullrequest import ChangeRefused, PullResult, publish_change
@@ -41,7 +41,7 @@ from app.review.pipeline import Scanner, review
 from app.review.report import Report
 from app.review.source import CodeReader
 from app.service.commands import Command, help_text, parse_command
-from app.service.jobs import BatchJob, CommandJob, LedgerEntry, read_job
+from app.service.jobs import BatchJob, CommandJob, PrRef, read_job
 from app.service.metrics import Metrics
 from app.settings import Settings
 from app.store import AppState
@@ -63,54 +63,6 @@ class Defer:
 
     run_after: float
     reason: str
-
-
-@dataclass(frozen=True)
-class PrRef:
-    """A merged (or open) pull request as the batch needs it."""
-
-    number: int
-    title: str
-    body: str
-    author: str
-    merge_sha: str
-    merged_at: str
-    parent: str | None = None  # the commit to diff against, when not the merge's first parent
-
-    @classmethod
-    def from_pull(cls, pull: PullInfo) -> PrRef:
-        """From the API's pull request (an open one without a test merge: its head vs base)."""
-        if pull.merge_commit_sha is None:
-            return cls(
-                pull.number,
-                pull.title,
-                pull.body or "",
-                pull.user.login,
-                pull.head.sha,
-                pull.merged_at or "",
-                parent=pull.base.sha,
-            )
-        return cls(
-            pull.number,
-            pull.title,
-            pull.body or "",
-            pull.user.login,
-            pull.merge_commit_sha,
-            pull.merged_at or "",
-        )
-
-    @classmethod
-    def from_ledger(cls, data: dict[str, Any]) -> PrRef:
-        """From a ledger entry recorded at intake."""
-        entry = LedgerEntry.model_validate(data)
-        return cls(
-            entry.number,
-            entry.title,
-            entry.body,
-            entry.author,
-            entry.merge_sha,
-            entry.merged_at or "",
-        )
 
 
 def web_url(api_url: str) -> str:
@@ -301,7 +253,7 @@ class Worker:
                 extra={"repo": repo, "waiting": len(waiting), "min_prs": config.batch.min_prs},
             )
             return None
-        prs = [PrRef.from_ledger(w.data) for w in waiting]
+        prs = [PrRef.model_validate(w.data) for w in waiting]
         draft = config.mode == "draft_pr"
         report, source = self._review(api, default, prs, config, problem, edits=draft)
         if config.mode == "dry-run":
@@ -536,7 +488,7 @@ class Worker:
         self.store.mark_once(once, str(number), self.clock())
 
     def _select(
-        self, api: RepoAPI, repo: str, default: str, pull: PullInfo, command: Command
+        self, api: RepoAPI, repo: str, default: str, pull: PullRequest, command: Command
     ) -> tuple[list[PrRef], list[int]]:
         """The merged pull requests a command names, and which of them the ledger holds."""
         ledger = {m.number for m in self.store.merged(repo)}
@@ -560,7 +512,7 @@ class Worker:
         elif command.since_sha is not None:
             pulls = api.merged_pulls(default, 500, stop_before=api.commit_date(command.since_sha))
         else:
-            waiting = [PrRef.from_ledger(m.data) for m in self.store.waiting_merges(repo)]
+            waiting = [PrRef.model_validate(m.data) for m in self.store.waiting_merges(repo)]
             refs = {p.number: p for p in waiting}
             refs.setdefault(pull.number, PrRef.from_pull(pull))
             numbers = [n for n in refs if n in ledger]
@@ -569,7 +521,7 @@ class Worker:
         return refs_list, [p.number for p in refs_list if p.number in ledger]
 
     def _review_open(
-        self, api: RepoAPI, default: str, pull: PullInfo, config: RepoConfig, problem: str | None
+        self, api: RepoAPI, default: str, pull: PullRequest, config: RepoConfig, problem: str | None
     ) -> Report:
         # GitHub's test merge of an open pull request (merge_commit_sha) holds both the merged
         # code and the pull request's changes; its first parent is the base branch's tip.
