@@ -105,7 +105,7 @@ _MAIN_GUARD = re.compile(r"""if\s+__name__\s*==\s*['"]__main__['"]\s*:""")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-class _StreamCache:
+class StreamCache:
     """Token streams per unit, from the module sources.
 
     A unit's own lines are parsed on their own (a few hundred bytes instead of the whole
@@ -119,25 +119,27 @@ class _StreamCache:
         self.modules: dict[str, dict[int, tuple[DefNode, Walker]]] = {}
 
     def get(self, unit: Unit) -> Streams | None:
-        lines = self._lines(unit.path)
+        lines = self.lines(unit.path)
         if lines is None:
             return None
-        node = _parse_unit(lines, unit)
+        node = parse_unit(lines, unit)
         if node is not None:
             return token_streams(new_walker(), node)
-        return self._from_module(unit)
+        return self.from_module(unit)
 
-    def _lines(self, path: str) -> list[str] | None:
+    def lines(self, path: str) -> list[str] | None:
+        """A module's lines with their line ends, read once; None when it has no text."""
         if path not in self.texts:
             text = self.sources(path)
             self.texts[path] = None if text is None else _LINE.findall(text)
         return self.texts[path]
 
-    def _from_module(self, unit: Unit) -> Streams | None:
+    def from_module(self, unit: Unit) -> Streams | None:
+        """The unit's streams from a parse of its whole module (the reference)."""
         nodes = self.modules.get(unit.path)
         if nodes is None:
             nodes = {}
-            lines = self._lines(unit.path)
+            lines = self.lines(unit.path)
             tree = _parse("".join(lines)) if lines is not None else None
             if tree is not None:
                 walker = new_walker()
@@ -162,7 +164,7 @@ def _parse(text: str) -> ast.Module | None:
         return None
 
 
-def _parse_unit(lines: list[str], unit: Unit) -> DefNode | None:
+def parse_unit(lines: list[str], unit: Unit) -> DefNode | None:
     """The definition spanning exactly the unit's lines, parsed from those lines alone."""
     if not 1 <= unit.start_line <= unit.end_line <= len(lines):
         return None
@@ -392,7 +394,7 @@ class _Detector:
         self.sketches = Counter(item.features.sketch for item in eligible)
         self.introduced = introduced
         self.options = options
-        self.streams = _StreamCache(sources)
+        self.streams = StreamCache(sources)
         self.hierarchy = Hierarchy(index, sources)  # small base classes and methods count too
         self.structure = _Structure(eligible)
         self.concept = _Concept(eligible, queries, index)

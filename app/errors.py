@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from pydantic import ValidationError
+
 
 class IdealdiffError(Exception):
     """Root of every error idealdiff raises on purpose; its message is safe to show a user.
@@ -29,3 +33,20 @@ class GitError(IdealdiffError):
 
 class ConfigError(IdealdiffError):
     """A configuration file or setting is invalid."""
+
+
+def validation_problems(
+    exc: ValidationError, names: Mapping[str, str] | None = None, limit: int = 8
+) -> str:
+    """``where: what`` for each problem pydantic found ("; " between, at most ``limit``).
+
+    ``where`` is the dotted location of the value (``batch.min_prs``), or what ``names`` calls
+    its field (the environment variable it came from); never the value itself, which may be a
+    secret.
+    """
+    out = []
+    for err in exc.errors()[:limit]:
+        dotted = ".".join(str(p) for p in err["loc"]) or "input"
+        last = str(err["loc"][-1]) if err["loc"] else ""
+        out.append(f"{(names or {}).get(last, dotted)}: {err['msg']}")
+    return "; ".join(out)

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from app.errors import ConfigError
+from app.errors import ConfigError, validation_problems
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_MODEL = "claude-sonnet-5"
@@ -129,10 +129,7 @@ class Settings(BaseModel):
             return cls.model_validate(raw)
         except ValidationError as exc:
             names = {**tuning, **llm_names, "github_api_url": "GITHUB_API_URL"}
-            problems = "; ".join(
-                f"{names.get(str(err['loc'][-1]), str(err['loc'][-1]))}: {err['msg']}"
-                for err in exc.errors()
-            )
+            problems = validation_problems(exc, names)
             raise ConfigError(f"invalid settings: {problems}") from None
 
     def database_path(self) -> Path:

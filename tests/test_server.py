@@ -278,7 +278,7 @@ def test_log_lines_are_json_with_the_delivery_id_and_no_secret(
 
 
 def _recorded_examples() -> list[Any]:
-    from tests.webhook_payloads import _examples
+    from tests.webhook_payloads import recorded_examples
 
     cases = []
     definitions = {
@@ -288,7 +288,7 @@ def _recorded_examples() -> list[Any]:
         "installation.created": "installation$created",
         "installation_repositories.added": "installation_repositories$added",
     }
-    for name, examples in _examples().items():
+    for name, examples in recorded_examples().items():
         for i in range(len(examples)):
             cases.append(pytest.param(name, definitions.get(name), i, id=f"{name}-{i}"))
     return cases

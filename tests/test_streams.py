@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers.redundancy import _parse_unit, _StreamCache
+from analyzers.redundancy import StreamCache, parse_unit
 from analyzers.scan import scan_module
 
 TRICKY = '''\
@@ -48,14 +48,14 @@ def top(x):
 
 def test_unit_lines_give_the_module_streams() -> None:
     scan = scan_module("m.py", TRICKY.encode())
-    cache = _StreamCache({"m.py": TRICKY}.get)
+    cache = StreamCache({"m.py": TRICKY}.get)
     assert len(scan.units) == 7
-    lines = cache._lines("m.py")
+    lines = cache.lines("m.py")
     assert lines is not None
     for item in scan.units:
-        whole = cache._from_module(item.unit)
+        whole = cache.from_module(item.unit)
         assert whole is not None
-        node = _parse_unit(lines, item.unit)
+        node = parse_unit(lines, item.unit)
         assert node is not None, item.unit.qualname
         got = cache.get(item.unit)
         assert got is not None
@@ -69,9 +69,9 @@ def test_unit_lines_give_the_module_streams() -> None:
 
 def test_precise_spans_give_the_same_streams() -> None:
     scan = scan_module("m.py", TRICKY.encode(), precise=True)
-    cache = _StreamCache({"m.py": TRICKY}.get)
+    cache = StreamCache({"m.py": TRICKY}.get)
     for item in scan.units:
-        got, whole = cache.get(item.unit), cache._from_module(item.unit)
+        got, whole = cache.get(item.unit), cache.from_module(item.unit)
         assert got is not None
         assert whole is not None
         assert (got.exact, got.blind) == (whole.exact, whole.blind)
@@ -81,8 +81,8 @@ def test_lines_that_are_not_the_unit_fall_back_to_the_module() -> None:
     scan = scan_module("m.py", TRICKY.encode())
     unit = next(u.unit for u in scan.units if u.unit.qualname == "Outer.method")
     shifted = "\n" + TRICKY  # the source moved by a line: the span no longer holds the unit
-    cache = _StreamCache({"m.py": shifted}.get)
-    lines = cache._lines("m.py")
+    cache = StreamCache({"m.py": shifted}.get)
+    lines = cache.lines("m.py")
     assert lines is not None
-    assert _parse_unit(lines, unit) is None
+    assert parse_unit(lines, unit) is None
     assert cache.get(unit) is None  # no definition starts at that line in the module either

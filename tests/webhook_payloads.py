@@ -21,7 +21,7 @@ SECRET = "test-webhook-secret-7f3a"
 
 
 @lru_cache(maxsize=1)
-def _examples() -> dict[str, list[dict[str, Any]]]:
+def recorded_examples() -> dict[str, list[dict[str, Any]]]:
     data: dict[str, list[dict[str, Any]]] = json.loads(
         (FIXTURES / "webhook-examples.json").read_text()
     )
@@ -36,7 +36,7 @@ def _schema() -> dict[str, Any]:
 
 def example(name: str, index: int = 0) -> dict[str, Any]:
     """A deep copy of one recorded example (``"pull_request.closed"``, ``"ping"``...)."""
-    return copy.deepcopy(_examples()[name][index])
+    return copy.deepcopy(recorded_examples()[name][index])
 
 
 def validate(payload: dict[str, Any], definition: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import ValidationError
 
 from analyzers import CallSite, Finding, Hotspot, is_python
-from app.errors import UsageError
+from app.errors import UsageError, validation_problems
 from app.idealize.context import (
     Snippet,
     SymbolChange,
@@ -247,10 +247,7 @@ def _parse(message: Any, edits: bool = False) -> tuple[IdealizedAnswer | None, s
     try:
         return answer_model(edits).model_validate(block.input), None, block
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()[:8]
-        )
-        return None, problems, block
+        return None, validation_problems(exc), block
 
 
 def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -543,8 +540,7 @@ def make_idealizer(llm: LlmSettings, store: Cache | None = None, **overrides: An
     try:
         settings = LlmSettings.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
-        raise UsageError(f"invalid model settings: {problems}") from None
+        raise UsageError(f"invalid model settings: {validation_problems(exc)}") from None
     if settings.mode == "anthropic" and settings.api_key is None:
         raise UsageError("--llm anthropic needs ANTHROPIC_API_KEY in the environment")
     return DiffIdealizer(settings, store)

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analyzers import RedundancyOptions, ScanLimits
-from app.errors import ConfigError
+from app.errors import ConfigError, validation_problems
 
 CONFIG_PATH = ".github/idealdiff.yml"
 
@@ -162,10 +162,7 @@ def parse_repo_config(text: str | None) -> RepoConfig:
     try:
         return RepoConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{CONFIG_PATH} is invalid: {problems}") from exc
+        raise ConfigError(f"{CONFIG_PATH} is invalid: {validation_problems(exc)}") from exc
 
 
 def load_repo_config(text: str | None) -> tuple[RepoConfig, str | None]:

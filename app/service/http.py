@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import logs
+from app.errors import validation_problems
 from app.github.events import (
     InstallationEvent,
     InstallationRepositoriesEvent,
@@ -127,7 +128,7 @@ def plan(
     try:
         return _plan(store, event, action, delivery, payload, now)
     except ValidationError as exc:
-        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
+        where = validation_problems(exc, limit=5)
         raise BadPayload(f"{event} payload is missing or mistypes: {where}") from None
 
 
