@@ -18,6 +18,13 @@ imports nothing from here. ``tests/test_layout.py`` checks both, and that no imp
 - ``cli``: the command line, composing the parts.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("idealdiff")  # the one version string: pyproject.toml's
+except PackageNotFoundError:  # run from a checkout that was never installed
+    __version__ = "0+unknown"
+
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "logs"),
     ("settings",),

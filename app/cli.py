@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app import __version__
 from app.errors import IdealdiffError
 from app.local.history import DEFAULT_DEPTH
 from app.local.run import render_report, run_review
@@ -23,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="idealdiff",
         description="Find the drift a batch of parallel branches left behind.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     rv = sub.add_parser(
         "review",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,7 @@ def test_sarif_is_a_valid_2_1_0_log(
     (run,) = log["runs"]
     rules = run["tool"]["driver"]["rules"]
     assert run["tool"]["driver"]["name"] == "idealdiff"
+    assert run["tool"]["driver"]["version"] == version("idealdiff")  # pyproject's, the only one
     assert len({r["id"] for r in rules}) == len(rules)
     kinds = sorted(r["ruleId"] for r in run["results"])
     assert kinds == ["Hotspot", "Type2Clone"]

@@ -8,12 +8,12 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from analyzers import Finding, Hotspot, Skip
+from app import __version__
 from app.review.answer import Idealized, LlmRun, Usage
 from app.review.batch import Branch
 
 SCHEMA = "idealdiff.report/1"
 TOOL_URI = "https://github.com/idealdiff/idealdiff"
-VERSION = "0.1.0"
 
 RULES: dict[str, tuple[str, str]] = {
     "type-1": ("Type1Clone", "Code duplicated verbatim (layout, comments and docstrings aside)."),
@@ -258,7 +258,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": "idealdiff",
-                        "version": VERSION,
+                        "version": __version__,
                         "informationUri": TOOL_URI,
                         "rules": [
                             {
