@@ -9,7 +9,8 @@ imports nothing from here. ``tests/test_layout.py`` checks both, and that no imp
 - ``store``: everything kept on disk (SQLite in WAL mode).
 - ``review``: the one review flow, source-agnostic (batch, code source, repository config, report
   data, pipeline, the idealizer protocol it asks).
-- ``render``: the jinja2 environment over ``prompts/``; text made safe for GitHub.
+- ``render``: the report's JSON and SARIF formats; the jinja2 environment over ``prompts/``;
+  text made safe for GitHub.
 - ``idealize``: the idealized diff (grounding context, prompts and the model session, the
   offline plan, the changes derived from a finding). ``github``: the GitHub adapter only.
 - ``publish``: unification issues and pull requests on GitHub.

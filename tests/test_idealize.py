@@ -17,9 +17,10 @@ from app.local.history import collect_batch
 from app.local.repo import GitRepo
 from app.local.run import read_repo_config, render_report
 from app.publish.issue import unification_issue
+from app.render.formats import to_json
 from app.review.answer import TOOL_NAME, IdealizedAnswer
 from app.review.pipeline import review
-from app.review.report import Report, to_json
+from app.review.report import Report
 from app.settings import LlmSettings
 from app.store.sqlite import Store
 from tests.anthropic_standin import KEY, Reply, StandIn, good_answer, serve

@@ -20,10 +20,11 @@ from app.local.history import collect_batch
 from app.local.progress import ProgressBar
 from app.local.repo import GitRepo
 from app.publish.issue import issue_title
+from app.render.formats import to_json, to_sarif
 from app.render.templates import render
 from app.review.config import CONFIG_PATH, RepoConfig, load_repo_config
 from app.review.pipeline import review
-from app.review.report import ChangeRecord, Changes, Report, to_json, to_sarif
+from app.review.report import ChangeRecord, Changes, Report
 from app.review.source import CodeReader
 from app.settings import Settings
 from app.store import Cache

@@ -36,7 +36,7 @@ def _review(root: Path, analysis: dict[str, float], store: object) -> dict:
     from app.local.repo import GitRepo
     from app.review.config import RepoConfig
     from app.review.pipeline import review
-    from app.review.report import to_json
+    from app.render.formats import to_json
 
     repo = GitRepo(root)
     batch = collect_batch(repo, "main", "bench-base")
