@@ -42,6 +42,19 @@ def redact(text: str) -> str:
     return _TOKEN_SHAPES.sub("[redacted]", text)
 
 
+def _scrub(value: Any) -> Any:
+    """``value`` with every string in it redacted; what JSON cannot hold becomes its text."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(k)): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(str(value))
+
+
 class JsonFormatter(logging.Formatter):
     """Format records as single-line JSON with context ids and ``extra`` fields."""
 
@@ -65,7 +78,9 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, default=str))
+        # Redacted before encoding: JSON escapes a secret holding ``"``, ``\\`` or non-ASCII
+        # characters into another string, which a pass over the encoded line would not find.
+        return redact(json.dumps(_scrub(entry)))
 
 
 def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:

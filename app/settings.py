@@ -71,6 +71,10 @@ class Settings(BaseModel):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     github_retry_seconds: float = Field(default=1.0, ge=0)  # first wait after a GitHub 5xx
     run_worker: bool = True  # `idealdiff serve` runs a worker thread beside the server
+    # Bytes of webhook bodies held in memory at once; past it a delivery is refused with a 503
+    # (GitHub's deliveries are small; a flood of large ones must not take the process down).
+    intake_budget_mb: int = Field(default=200, ge=26)
+    metrics_token: SecretStr | None = None  # when set, /metrics wants "Authorization: Bearer <it>"
 
     @classmethod
     def from_env(
@@ -99,6 +103,7 @@ class Settings(BaseModel):
             "github_webhook_secret": env.get("GITHUB_WEBHOOK_SECRET") or None,
             "github_api_url": (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
             "database_url": env.get("IDEALDIFF_DATABASE_URL") or None,
+            "metrics_token": env.get("IDEALDIFF_METRICS_TOKEN") or None,
             "data_dir": data_dir(dict(env)),
         }
         llm: dict[str, object] = {
@@ -121,6 +126,7 @@ class Settings(BaseModel):
             "worker_poll_seconds": "IDEALDIFF_WORKER_POLL_SECONDS",
             "github_retry_seconds": "IDEALDIFF_GITHUB_RETRY_SECONDS",
             "run_worker": "IDEALDIFF_RUN_WORKER",
+            "intake_budget_mb": "IDEALDIFF_INTAKE_BUDGET_MB",
         }
         for field, name in tuning.items():
             if env.get(name):
@@ -169,7 +175,12 @@ class Settings(BaseModel):
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
-        values = [self.github_private_key, self.github_webhook_secret, self.llm.api_key]
+        values = [
+            self.github_private_key,
+            self.github_webhook_secret,
+            self.llm.api_key,
+            self.metrics_token,
+        ]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
 

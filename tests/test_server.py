@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from app import logs
@@ -277,6 +280,29 @@ def test_log_lines_are_json_with_the_delivery_id_and_no_secret(
     assert "ghs_abcdefghijklmnopqrstuvwxyz0123" not in stream.getvalue()
 
 
+@pytest.mark.parametrize(
+    "secret", ['pa"ss\\wörd-123', "tab\tand\nnewline-secret", "ünïcødé-sëcret"]
+)
+def test_a_secret_is_redacted_whatever_characters_it_holds(secret: str) -> None:
+    stream = io.StringIO()
+    logs.add_secrets([secret])
+    logs.configure(stream, logging.INFO)
+    try:
+        logging.getLogger("idealdiff.test").info(
+            "failed with %s", secret, extra={"detail": {"key": secret}, "items": [secret]}
+        )
+    finally:
+        for name in ("idealdiff", "uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = True
+    written = stream.getvalue()
+    assert secret not in written
+    assert json.dumps(secret)[1:-1] not in written  # nor its JSON-escaped spelling
+    line = json.loads(written)
+    assert line["msg"] == "failed with [redacted]"
+    assert line["detail"] == {"key": "[redacted]"}
+
+
 def _recorded_examples() -> list[Any]:
     from tests.webhook_payloads import recorded_examples
 
@@ -317,3 +343,107 @@ def test_metrics_labels_stay_bounded_whatever_unsigned_requests_claim(client: Te
     text = client.get("/metrics").text
     assert "made-up" not in text
     assert 'idealdiff_webhook_requests_total{event="other",outcome="unsigned"} 20' in text
+
+
+class _Body:
+    """A request body that says whether the server read any of it."""
+
+    def __init__(self, size: int, gate: threading.Event | None = None) -> None:
+        self.size = size
+        self.gate = gate
+        self.consumed = threading.Event()
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.consumed.set()
+        yield b" " * 1024
+        if self.gate is not None:
+            self.gate.wait(10)
+        yield b" " * (self.size - 1024)
+
+
+@pytest.mark.parametrize(
+    ("drop", "status"),
+    [("x-hub-signature-256", 401), ("x-github-event", 400), ("x-github-delivery", 400)],
+)
+def test_a_request_refusable_by_its_headers_is_refused_before_its_body_is_read(
+    client: TestClient, drop: str, status: int
+) -> None:
+    body = _Body(24 * 1024 * 1024)
+    sent = {k: v for k, v in headers("push", "d-flood", b"{}").items() if k.lower() != drop}
+    response = client.post("/webhook", content=body, headers=sent)
+    assert response.status_code == status
+    assert not body.consumed.is_set()
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_reading(client: TestClient) -> None:
+    body = _Body(1024 * 1024)
+    sent = {**headers("push", "d-huge", b"{}"), "content-length": str(MAX_BODY + 1)}
+    response = client.post("/webhook", content=body, headers=sent)
+    assert response.status_code == 413
+    assert not body.consumed.is_set()
+
+
+def _raw_request(port: int, sent: dict[str, str], length: int, first: bytes) -> socket.socket:
+    """Open a connection, send the request line, headers and the first bytes of the body."""
+    conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+    lines = ["POST /webhook HTTP/1.1", "Host: localhost", f"Content-Length: {length}"]
+    lines += [f"{k}: {v}" for k, v in sent.items() if k.lower() != "content-length"]
+    conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + first)
+    return conn
+
+
+def test_bodies_in_flight_share_a_byte_budget_and_past_it_get_503(store: AppStore) -> None:
+    settings = Settings.from_env(
+        {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_INTAKE_BUDGET_MB": "40"}, env_file=None
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings, store), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    size = 20 * 1024 * 1024
+    try:
+        # A slow sender holds 20 MB of the 40 MB budget while its body trickles in.
+        slow = _raw_request(port, headers("push", "d-slow", b"{}"), size, b" " * 1024)
+        time.sleep(0.3)
+        busy = _raw_request(port, headers("push", "d-next", b"{}"), size + 1, b"")
+        answer = busy.recv(4096).decode()
+        assert answer.startswith("HTTP/1.1 503")
+        assert "retry-after: 1" in answer.lower()
+        busy.close()
+        slow.close()  # gone half-way: its reservation is given back
+        time.sleep(0.3)
+        body = json.dumps(merged()).encode()
+        after = _raw_request(port, headers("pull_request", "d-ok", body), len(body), body)
+        assert after.recv(4096).decode().startswith("HTTP/1.1 202")
+        after.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def test_pathologically_nested_json_is_a_400(client: TestClient) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = client.post("/webhook", content=body, headers=headers("push", "d-deep", body))
+    assert response.status_code == 400
+    assert "deep" in response.json()["error"]
+
+
+def test_metrics_can_want_a_bearer_token(tmp_path: Path, store: AppStore) -> None:
+    settings = Settings.from_env(
+        {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_METRICS_TOKEN": "m-token-123"}, env_file=None
+    )
+    with TestClient(create_app(settings, store)) as client:
+        assert client.get("/metrics").status_code == 401
+        wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        good = client.get("/metrics", headers={"Authorization": "Bearer m-token-123"})
+        assert good.status_code == 200
+        assert "idealdiff_jobs" in good.text
+        assert client.get("/healthz").status_code == 200  # probes stay open

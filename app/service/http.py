@@ -320,6 +320,29 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+class BodyBudget:
+    """The bytes of request bodies the server holds at once, across every request in flight.
+
+    One event loop serves the webhook, so a plain counter is enough: ``take`` and ``give`` run
+    between awaits, never inside one.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def take(self, size: int) -> bool:
+        """Reserve ``size`` bytes; False (nothing reserved) when that would pass the limit."""
+        if self.held + size > self.limit:
+            return False
+        self.held += size
+        return True
+
+    def give(self, size: int) -> None:
+        """Return what ``take`` reserved."""
+        self.held -= size
+
+
 async def _read_body(request: Request) -> bytes | None:
     """The raw body, or None when it grows past MAX_BODY (a lying or absent Content-Length)."""
     chunks: list[bytes] = []
@@ -348,6 +371,8 @@ def create_app(
     logs.add_secrets(settings.secrets())
     stats = metrics or Metrics()
     commits = GroupCommit(store)
+    budget = BodyBudget(settings.intake_budget_mb * 1024 * 1024)
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
 
     checkpointer = Checkpointer(store)
 
@@ -391,12 +416,8 @@ def create_app(
             return response
 
     async def _handle(request: Request, event: str, delivery: str) -> tuple[Response, str]:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            return _error(413, "payload larger than 25 MB"), "too_large"
-        body = await _read_body(request)
-        if body is None:
-            return _error(413, "payload larger than 25 MB"), "too_large"
+        # Everything that can be refused from the headers is refused before a byte of the body
+        # is read: an unsigned flood costs no memory.
         signature = request.headers.get("x-hub-signature-256")
         if signature is None:
             if request.headers.get("x-hub-signature"):
@@ -404,20 +425,42 @@ def create_app(
                     401, "SHA-1 signatures (X-Hub-Signature) are refused; send X-Hub-Signature-256"
                 ), "unsigned"
             return _error(401, "missing X-Hub-Signature-256"), "unsigned"
+        if not event or not delivery:
+            return _error(400, "missing X-GitHub-Event or X-GitHub-Delivery"), "malformed"
+        length = request.headers.get("content-length")
+        declared = int(length) if length is not None and length.isdigit() else None
+        if declared is not None and declared > MAX_BODY:
+            return _error(413, "payload larger than 25 MB"), "too_large"
+        held = MAX_BODY if declared is None else declared
+        if not budget.take(held):
+            response = _error(503, "too many large deliveries in flight; retry shortly")
+            response.headers["Retry-After"] = "1"
+            return response, "busy"
+        try:
+            return await _verified(request, event, delivery, signature)
+        finally:
+            budget.give(held)
+
+    async def _verified(
+        request: Request, event: str, delivery: str, signature: str
+    ) -> tuple[Response, str]:
+        body = await _read_body(request)
+        if body is None:
+            return _error(413, "payload larger than 25 MB"), "too_large"
         if not verify_signature(secret, body, signature):
             return _error(
                 401,
                 "signature does not match: check that the App's webhook secret "
                 "equals GITHUB_WEBHOOK_SECRET",
             ), "bad_signature"
-        if not event or not delivery:
-            return _error(400, "missing X-GitHub-Event or X-GitHub-Delivery"), "malformed"
         payload: dict[str, Any] | Parsed | None = parse_fast(event, body)
         if payload is None:
             try:
                 payload = json.loads(body)
             except (UnicodeDecodeError, json.JSONDecodeError):
                 return _error(400, "body is not JSON"), "malformed"
+            except RecursionError:  # GitHub's payloads nest a few levels; this one is an attack
+                return _error(400, "body nests too deeply"), "malformed"
             if not isinstance(payload, dict):
                 return _error(400, "body is not a JSON object"), "malformed"
         if event == "ping":
@@ -450,7 +493,13 @@ def create_app(
         )
 
     @app.get("/metrics")
-    async def metrics_endpoint() -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
+        if metrics_token is not None and not hmac.compare_digest(
+            request.headers.get("authorization", "").encode(), f"Bearer {metrics_token}".encode()
+        ):
+            response = _error(401, "metrics need the bearer token (IDEALDIFF_METRICS_TOKEN)")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
         counts = await run_in_threadpool(store.counts)
         return PlainTextResponse(
             stats.render(counts), media_type="text/plain; version=0.0.4; charset=utf-8"
