@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from app.errors import ConfigError, validation_problems
@@ -74,6 +76,8 @@ class Settings(BaseModel):
     # Bytes of webhook bodies held in memory at once; past it a delivery is refused with a 503
     # (GitHub's deliveries are small; a flood of large ones must not take the process down).
     intake_budget_mb: int = Field(default=200, ge=26)
+    # /readyz fails when a ready job has waited this long for a worker (none running, or stuck).
+    queue_stall_seconds: float = Field(default=600.0, gt=0)
     metrics_token: SecretStr | None = None  # when set, /metrics wants "Authorization: Bearer <it>"
 
     @classmethod
@@ -127,6 +131,7 @@ class Settings(BaseModel):
             "github_retry_seconds": "IDEALDIFF_GITHUB_RETRY_SECONDS",
             "run_worker": "IDEALDIFF_RUN_WORKER",
             "intake_budget_mb": "IDEALDIFF_INTAKE_BUDGET_MB",
+            "queue_stall_seconds": "IDEALDIFF_QUEUE_STALL_SECONDS",
         }
         for field, name in tuning.items():
             if env.get(name):
@@ -157,12 +162,26 @@ class Settings(BaseModel):
         """(app id, private key), or a ``ConfigError`` saying which variable is missing."""
         if not self.github_app_id:
             raise ConfigError("GITHUB_APP_ID is not set (the App's numeric id)")
+        if not self.github_app_id.isdigit():
+            raise ConfigError(
+                "GITHUB_APP_ID must be the App's numeric id (its settings page shows it)"
+            )
         if self.github_private_key is None:
             raise ConfigError(
                 "neither GITHUB_PRIVATE_KEY nor GITHUB_PRIVATE_KEY_PATH is set "
                 "(the App's private key, PEM)"
             )
-        return self.github_app_id, self.github_private_key.get_secret_value()
+        key = self.github_private_key.get_secret_value()
+        try:
+            serialization.load_pem_private_key(key.encode(), password=None)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            # Said before any job runs: with a bad key every call to GitHub would fail.
+            raise ConfigError(
+                "GITHUB_PRIVATE_KEY (or the file GITHUB_PRIVATE_KEY_PATH names) is not a PEM "
+                "private key: truncated, malformed or encrypted; download a new one from the "
+                "App's settings"
+            ) from None
+        return self.github_app_id, key
 
     def require_webhook_secret(self) -> str:
         """The webhook secret, or a ``ConfigError``: the server never runs without one."""

@@ -367,3 +367,57 @@ def test_old_deliveries_and_finished_jobs_are_pruned_dead_ones_kept(store: AppSt
     assert not store.delivery_seen("old")
     assert store.delivery_seen("new")
     assert [j.state for j in store.jobs()] == ["dead"]
+
+
+def test_a_malformed_key_or_app_id_refuses_to_start_with_a_clear_message(tmp_path: Path) -> None:
+    pem, _ = app_key()
+    base = {"GITHUB_WEBHOOK_SECRET": "s3cret-hook", "IDEALDIFF_DATA_DIR": str(tmp_path)}
+    truncated = pem[: len(pem) // 2]
+    for env, named in (
+        ({"GITHUB_APP_ID": "12x", "GITHUB_PRIVATE_KEY": pem}, "GITHUB_APP_ID"),
+        ({"GITHUB_APP_ID": "12", "GITHUB_PRIVATE_KEY": truncated}, "GITHUB_PRIVATE_KEY"),
+        ({"GITHUB_APP_ID": "12", "GITHUB_PRIVATE_KEY": "not a key"}, "GITHUB_PRIVATE_KEY"),
+    ):
+        settings = Settings.from_env({**base, **env}, env_file=None)
+        with pytest.raises(ConfigError, match=named) as caught:
+            GitHubApp(settings)  # what `idealdiff serve` and `idealdiff worker` build first
+        assert truncated[40:80] not in str(caught.value)
+
+
+def test_readiness_reports_the_database_the_queue_and_the_key(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.service.http import create_app
+
+    pem, _ = app_key()
+    env = {
+        "GITHUB_WEBHOOK_SECRET": "s3cret-hook",
+        "IDEALDIFF_DATA_DIR": str(tmp_path),
+        "GITHUB_APP_ID": "12",
+        "GITHUB_PRIVATE_KEY": pem,
+        "IDEALDIFF_QUEUE_STALL_SECONDS": "60",
+    }
+    now = [1000.0]
+    settings = Settings.from_env(env, env_file=None)
+    store = AppStore(settings.database_path())
+    try:
+        with TestClient(create_app(settings, store, clock=lambda: now[0])) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 200
+            assert ready.json()["checks"] == {
+                "database": "ok",
+                "queue": "ok",
+                "app_credentials": "ok",
+            }
+            store.enqueue(NewJob("command", {}), now=now[0])
+            now[0] += 61  # no worker took it
+            stalled = client.get("/readyz")
+            assert stalled.status_code == 503
+            assert "waited 61 s" in stalled.json()["checks"]["queue"]
+            assert client.get("/healthz").status_code == 200  # liveness stays trivial
+        broken = Settings.from_env({**env, "GITHUB_PRIVATE_KEY": pem[:300]}, env_file=None)
+        with TestClient(create_app(broken, store, clock=lambda: now[0])) as client:
+            checks = client.get("/readyz").json()["checks"]
+            assert "not a PEM private key" in checks["app_credentials"]
+    finally:
+        store.close()

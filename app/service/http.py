@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import logs
-from app.errors import validation_problems
+from app.errors import ConfigError, validation_problems
 from app.github.events import (
     InstallationEvent,
     InstallationRepositoriesEvent,
@@ -490,6 +490,33 @@ def create_app(
             return _error(503, "database unavailable")
         return JSONResponse(
             {"status": "ok", "jobs_queued": counts["jobs_queued"], "jobs_dead": counts["jobs_dead"]}
+        )
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        # Liveness (/healthz) says the process answers; readiness says it can do its work.
+        checks: dict[str, str] = {}
+        try:
+            oldest = await run_in_threadpool(store.oldest_ready, clock())
+            checks["database"] = "ok"
+            waited = 0.0 if oldest is None else clock() - oldest
+            checks["queue"] = (
+                "ok"
+                if waited <= settings.queue_stall_seconds
+                else f"a ready job has waited {int(waited)} s for a worker"
+            )
+        except Exception as exc:  # the probe must answer, and say why
+            checks["database"] = f"unavailable ({type(exc).__name__})"
+        if settings.run_worker:
+            try:
+                settings.require_app()
+                checks["app_credentials"] = "ok"
+            except ConfigError as exc:
+                checks["app_credentials"] = str(exc)
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
         )
 
     @app.get("/metrics")

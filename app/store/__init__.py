@@ -113,6 +113,10 @@ class Queue(Protocol):
         """Forget deliveries and finished jobs older than ``before``."""
         ...
 
+    def oldest_ready(self, now: float) -> float | None:
+        """When the longest-waiting ready job became due, or None."""
+        ...
+
 
 class Ledger(Protocol):
     """The batch ledger of merged pull requests, installations, published issues, marks."""

@@ -448,6 +448,14 @@ class AppStore(Store):
             )
         return out
 
+    def oldest_ready(self, now: float) -> float | None:
+        """When the longest-waiting ready job (queued and due) became due, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MIN(run_after) FROM jobs WHERE state = 'queued' AND run_after <= ?", (now,)
+            ).fetchone()
+        return None if row[0] is None else float(row[0])
+
     def prune(self, before: float) -> int:
         """Forget deliveries and finished jobs older than ``before``; dead jobs stay visible.
 
