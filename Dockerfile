@@ -15,13 +15,17 @@ RUN useradd --create-home --uid 10001 idealdiff \
 WORKDIR /opt/idealdiff
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p app analyzers && touch app/__init__.py analyzers/__init__.py \
-    && pip install . && pip uninstall -y idealdiff && rm -rf app analyzers build
+RUN mkdir -p app analyzers prompts \
+    && touch app/__init__.py analyzers/__init__.py prompts/__init__.py \
+    && pip install . && pip uninstall -y idealdiff && rm -rf app analyzers prompts build
+# Every package pyproject installs (tests/test_deploy.py holds the two to each other).
 COPY app ./app
 COPY analyzers ./analyzers
 COPY prompts ./prompts
-# Editable: the templates in prompts/ are read next to the package, not from site-packages.
-RUN pip install --no-deps -e . && python -c "import app.service.http, app.service.worker"
+# A regular install (the templates ship inside the wheel); the sources are removed after it, so
+# the image runs exactly what was installed.
+RUN pip install --no-deps . && rm -rf app analyzers prompts build \
+    && cd / && python -c "import app.service.http, app.service.worker, prompts"
 
 # Volumes (Fly's among them) are mounted owned by root: the entrypoint, started as root, gives
 # the data directory to the idealdiff user, then drops to it (uid 10001) with setpriv, so the
