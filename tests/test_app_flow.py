@@ -303,3 +303,38 @@ def test_a_read_only_user_is_answered_once_per_pull_request(world: World) -> Non
     world.drain()
     assert len(world.repo.comments) == 1
     assert len(world.repo.reactions) == 2
+
+
+def test_the_batch_reviews_the_code_of_its_last_merge_not_a_later_one(world: World) -> None:
+    (n1, b1, f1, t1, a1), (n2, b2, f2, t2, a2), (_, b3, f3, t3, _) = THREE_PRS
+    world.merge(n1, b1, f1, t1, a1)
+    world.merge(n2, b2, f2, t2, a2)
+    # #3 lands on the default branch, but its webhook is still on the way when the batch runs.
+    world.builder.branch(b3, f3, author="agent-c")
+    world.builder.merge_pr(3, b3, t3)
+    world.clock.advance(QUIET)
+    world.drain()
+    [issue] = world.issues()
+    assert "(#1, #2)" in issue["title"]
+    assert "slugify_title" not in issue["body"]  # #3's copy waits for #3's own batch
+    assert "existing code" not in issue["title"]
+
+
+def test_a_lone_merge_is_reviewed_once_it_has_waited_max_wait(world: World) -> None:
+    number, branch, files, title, author = THREE_PRS[1]
+    world.merge(1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify", "agent-a")
+    world.clock.advance(QUIET)
+    world.drain()
+    world.merge(number, branch, files, title, author)
+    world.clock.advance(QUIET)
+    world.drain()  # two merges, quiet: reviewed
+    assert len(world.issues()) == 1
+    third = THREE_PRS[2]
+    world.merge(*third)  # alone below min_prs: it waits ...
+    world.clock.advance(QUIET)
+    world.drain()
+    assert [m.number for m in world.store.waiting_merges(REPO)] == [3]
+    world.clock.advance(24 * 3600)  # ... until max_wait_minutes (a day by default)
+    world.drain()
+    assert world.store.waiting_merges(REPO) == []
+    assert any("#3" in issue["title"] for issue in world.issues())

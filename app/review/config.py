@@ -66,6 +66,8 @@ class BatchConfig(BaseModel):
 
     quiet_minutes: float = Field(default=30, ge=0, le=7 * 24 * 60)  # no merge for this long
     min_prs: int = Field(default=2, ge=1, le=500)  # ... and at least this many merged since
+    # ... unless the oldest waiting merge has waited this long: then it is reviewed alone.
+    max_wait_minutes: float = Field(default=24 * 60, ge=0, le=30 * 24 * 60)
 
 
 class RepoConfig(BaseModel):

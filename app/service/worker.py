@@ -248,14 +248,22 @@ class Worker:
         if self.clock() < due:
             return Defer(due, "merges are not quiet yet")
         if len(waiting) < config.batch.min_prs:
-            log.info(
-                "batch waits for more merges",
-                extra={"repo": repo, "waiting": len(waiting), "min_prs": config.batch.min_prs},
-            )
-            return None
+            # A lone leftover is reviewed once it has waited max_wait_minutes, quiet or not.
+            oldest = min(w.received_at for w in waiting) + config.batch.max_wait_minutes * 60
+            if self.clock() < oldest:
+                log.info(
+                    "batch waits for more merges",
+                    extra={"repo": repo, "waiting": len(waiting), "min_prs": config.batch.min_prs},
+                )
+                return Defer(oldest, "fewer merges than min_prs; reviewed alone at max_wait")
         prs = [PrRef.model_validate(w.data) for w in waiting]
         draft = config.mode == "draft_pr"
-        report, source = self._review(api, default, prs, config, problem, edits=draft)
+        # The code as the batch's last merge left it: a merge that landed after it (its webhook
+        # still on the way) is not reviewed as "existing code"; it comes with its own batch.
+        last = max(prs, key=lambda p: (p.merged_at, p.number)).merge_sha
+        report, source = self._review(
+            api, default, prs, config, problem, head_sha=last, edits=draft
+        )
         if config.mode == "dry-run":
             log.info("dry run: nothing published", extra={"findings": len(report.findings)})
         else:
