@@ -337,4 +337,32 @@ def test_a_lone_merge_is_reviewed_once_it_has_waited_max_wait(world: World) -> N
     world.clock.advance(24 * 3600)  # ... until max_wait_minutes (a day by default)
     world.drain()
     assert world.store.waiting_merges(REPO) == []
-    assert any("#3" in issue["title"] for issue in world.issues())
+    [issue] = world.issues()  # #3's copy joined the open issue of the other two
+    assert "#3" in issue["title"]
+
+
+def test_a_third_copy_grows_the_open_issue_and_keeps_its_history(world: World) -> None:
+    (n1, b1, f1, t1, a1), (n2, b2, f2, t2, a2), third = THREE_PRS
+    world.merge(n1, b1, f1, t1, a1)
+    world.merge(n2, b2, f2, t2, a2)
+    world.clock.advance(QUIET)
+    world.drain()
+    [first] = world.issues()
+    assert "(#1, #2)" in first["title"]
+
+    world.merge(*third)  # a later batch adds a third copy of what the open issue names
+    world.merge(4, "docs", {"docs/notes.md": "notes\n"}, "Notes", "agent-d")
+    world.clock.advance(QUIET)
+    world.drain()
+    [grown] = world.issues()  # the same issue, updated in place: never a second one
+    assert grown["number"] == first["number"]
+    assert grown["state"] == "open"
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[-2].strip()
+        for line in grown["body"].splitlines()
+        if line.startswith("| `")
+    }
+    assert rows["`slugify_title`"].startswith("#3 ")
+    # #1 and #2 predate this batch, but the issue said who wrote them: that history stays.
+    assert rows["`slugify`"].split()[0] == "#1"
+    assert rows["`make_url_name`"].split()[0] == "#2"

@@ -12,7 +12,7 @@ from app.github.client import GitHubApp, GitHubError, GitHubSource, git_blob_sha
 from app.service.commands import Command, find_command, parse_command
 from app.service.worker import Worker, web_url
 from app.settings import Settings
-from app.store.records import NewJob
+from app.store.records import NewJob, PublishedIssue
 from app.store.sqlite import AppStore
 from tests.app_harness import REPO, World, app_key, running_world
 from tests.github_standin import APP_ID, make_key
@@ -421,3 +421,22 @@ def test_readiness_reports_the_database_the_queue_and_the_key(tmp_path: Path) ->
             assert "not a PEM private key" in checks["app_credentials"]
     finally:
         store.close()
+
+
+def test_published_issues_recorded_before_origins_were_kept_still_read(store: AppStore) -> None:
+    import sqlite3
+
+    store.record_published(
+        PublishedIssue(
+            "a/b", "idd-1", 7, "open", (("p.py", "f"), ("q.py", "g")), (("p.py", "f", "#2"),)
+        ),
+        now=1,
+    )
+    with sqlite3.connect(store.path) as db:  # a row as the previous version wrote it
+        db.execute(
+            "INSERT INTO published_issues (repo, finding_id, number, state, members, updated_at)"
+            " VALUES ('a/b', 'idd-0', 5, 'open', '[[\"x.py\", \"h\"]]', 0)"
+        )
+    old, new = store.published("a/b")
+    assert (old.members, old.origins) == ((("x.py", "h"),), ())
+    assert new.origins == (("p.py", "f", "#2"),)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from analyzers import Finding
@@ -81,6 +81,31 @@ def members_of(finding: Finding) -> tuple[tuple[str, str], ...]:
     return tuple((m.unit.path, m.unit.qualname) for m in finding.members)
 
 
+def _same_concept(
+    finding: Finding, records: Sequence[PublishedIssue], numbers: set[int]
+) -> PublishedIssue | None:
+    """The issue (among ``numbers``) already about some of ``finding``'s members: the same
+    redundancy, grown or shrunk by a later batch (a third copy joins the two the issue names).
+    It is treated as the finding's own: updated, reopened, or left dismissed."""
+    mine = set(members_of(finding))
+    for record in records:
+        if record.number in numbers and mine & set(record.members):
+            return record
+    return None
+
+
+def _with_history(finding: Finding, origins: dict[tuple[str, str], str]) -> Finding:
+    """``finding`` with each member's origin as an earlier issue stated it: #2's copy stays
+    #2's when a later batch sees it as older code."""
+    members = tuple(
+        replace(m, introduced_by=origins.get((m.unit.path, m.unit.qualname), m.introduced_by))
+        if m.introduced_by is None
+        else m
+        for m in finding.members
+    )
+    return replace(finding, members=members)
+
+
 def publish(
     api: IssueAPI,
     store: AppState,
@@ -114,15 +139,27 @@ def publish(
     unchanged: list[IssueLink] = []
     reopened: list[IssueLink] = []
     dismissed: list[IssueLink] = []
+    by_listed = {issue.number: issue for issue in listed}
+    claimed: set[int] = set()  # issues this review spoke for: none of them is closed below
     for finding in report.findings:
-        text = unification_issue(report, finding, web_url=web_url)
         found_issue = existing.get(finding.id)
+        earlier = recorded.get(finding.id)
+        if found_issue is None:
+            earlier = _same_concept(finding, list(recorded.values()), set(by_listed) - claimed)
+            found_issue = by_listed.get(earlier.number) if earlier else None
+        origins = {(p, q): who for p, q, who in earlier.origins} if earlier else {}
+        finding = _with_history(finding, origins)
+        for m in finding.members:
+            if m.introduced_by is not None:
+                origins.setdefault((m.unit.path, m.unit.qualname), m.introduced_by)
+        text = unification_issue(report, finding, web_url=web_url)
         if found_issue is None:
             issue = api.create_issue(text.title, text.body, labels)
             opened.append(_link(finding.id, issue))
             log.info("opened issue", extra={"issue": issue.number, "finding": finding.id})
         elif found_issue.state == "closed" and found_issue.state_reason == "not_planned":
             dismissed.append(_link(finding.id, found_issue))
+            claimed.add(found_issue.number)
             continue
         elif found_issue.state == "closed":
             issue = api.update_issue(
@@ -135,23 +172,29 @@ def publish(
         else:
             issue = found_issue
             unchanged.append(_link(finding.id, issue))
+        claimed.add(issue.number)
         store.record_published(
-            PublishedIssue(report.repo, finding.id, issue.number, "open", members_of(finding)),
+            PublishedIssue(
+                report.repo,
+                finding.id,
+                issue.number,
+                "open",
+                members_of(finding),
+                tuple((p, q, who) for (p, q), who in sorted(origins.items())),
+            ),
             now,
         )
     closed: list[IssueLink] = []
     found = {f.id for f in report.findings}
     for ident, issue in existing.items():
-        if ident in found or issue.state != "open":
+        if ident in found or issue.state != "open" or issue.number in claimed:
             continue
         known = recorded.get(ident)
         if known is None or still_there(known):
             continue  # without its members it cannot be re-checked: never close blindly
         api.comment(issue.number, gone_comment(report, known))
         issue = api.update_issue(issue.number, state="closed", state_reason="completed")
-        store.record_published(
-            PublishedIssue(report.repo, ident, issue.number, "closed", known.members), now
-        )
+        store.record_published(replace(known, state="closed"), now)
         closed.append(_link(ident, issue))
         log.info("closed issue", extra={"issue": issue.number, "finding": ident})
     return Published(

@@ -104,6 +104,9 @@ class PublishedIssue:
     number: int
     state: str
     members: tuple[tuple[str, str], ...]
+    # Who introduced each member, as the issue first said it ((path, qualname) -> "#2"): a later
+    # batch sees #2's code as older, but the issue's history does not change.
+    origins: tuple[tuple[str, str, str], ...] = ()
 
 
 def encode_scan(scan: ModuleScan) -> bytes:

@@ -531,10 +531,21 @@ class AppStore(Store):
                 " WHERE repo = ? ORDER BY number",
                 (repo,),
             ).fetchall()
-        return [
-            PublishedIssue(r[0], r[1], r[2], r[3], tuple(tuple(m) for m in json.loads(r[4])))
-            for r in rows
-        ]
+        out = []
+        for repo_, finding_id, number, state, members in rows:
+            # Each member is [path, qualname] or, since origins are kept, [path, qualname, who].
+            listed = json.loads(members)
+            out.append(
+                PublishedIssue(
+                    repo_,
+                    finding_id,
+                    number,
+                    state,
+                    tuple((m[0], m[1]) for m in listed),
+                    tuple((m[0], m[1], m[2]) for m in listed if len(m) > 2 and m[2]),
+                )
+            )
+        return out
 
     def record_published(self, issue: PublishedIssue, now: float) -> None:
         """Remember (or update) the issue that carries a finding."""
@@ -547,7 +558,12 @@ class AppStore(Store):
                     issue.finding_id,
                     issue.number,
                     issue.state,
-                    json.dumps([list(m) for m in issue.members]),
+                    json.dumps(
+                        [
+                            [p, q, dict(((a, b), w) for a, b, w in issue.origins).get((p, q))]
+                            for p, q in issue.members
+                        ]
+                    ),
                     now,
                 ),
             )
