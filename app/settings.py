@@ -67,7 +67,10 @@ class Settings(BaseModel):
     data_dir: Path
     llm: LlmSettings = LlmSettings()  # the model: key, endpoint, budgets (CLI, App, worker)
     # Worker tuning; the defaults suit GitHub (a review takes seconds to minutes).
-    job_lease_seconds: float = Field(default=300.0, gt=0)
+    # Short, and renewed every third of it while the job runs: a worker killed without a word
+    # holds its repository's queue for this long at most (less: a worker starting on the same
+    # machine reclaims it at once).
+    job_lease_seconds: float = Field(default=30.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1)
     job_backoff_seconds: float = Field(default=30.0, ge=0)
     worker_poll_seconds: float = Field(default=1.0, gt=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -440,3 +441,38 @@ def test_published_issues_recorded_before_origins_were_kept_still_read(store: Ap
     old, new = store.published("a/b")
     assert (old.members, old.origins) == ((("x.py", "h"),), ())
     assert new.origins == (("p.py", "f", "#2"),)
+
+
+def test_a_starting_worker_reclaims_the_jobs_of_a_killed_one_at_once(
+    tmp_path: Path, store: AppStore
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    settings = Settings.from_env({"IDEALDIFF_DATA_DIR": str(tmp_path)}, env_file=None)
+    assert settings.job_lease_seconds == 30  # short by default
+    store.enqueue(NewJob("command", {"n": 1}, scope="acme/demo"), now=0)
+    store.enqueue(NewJob("command", {"n": 2}, scope="acme/demo"), now=0)
+    # A worker that was kill -9'd: its process is gone, its lease still runs.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    killed = f"{socket.gethostname()}:{int(dead.stdout)}:abc123"
+    assert store.claim(killed, now=10, lease_seconds=30) is not None
+    assert store.claim("other:1:x", now=10, lease_seconds=30) is None  # its repository waits
+    alive = f"{socket.gethostname()}:{os.getpid()}:def456"  # this process: alive
+    store.enqueue(NewJob("batch", {"n": 3}, scope="acme/other"), now=0)
+    assert store.claim(alive, now=10, lease_seconds=30) is not None
+
+    def no_github(installation: int, repo: str) -> object:
+        raise AssertionError("not called")
+
+    worker = Worker(settings, store, no_github, clock=lambda: 11.0)  # type: ignore[arg-type]
+    reclaimed = worker.reclaim()
+    assert len(reclaimed) == 1  # the killed worker's job, not the live one's
+    rows = {row.id: row for row in store.jobs()}
+    assert rows[reclaimed[0]].state == "queued"
+    taken = store.claim("next:2:y", now=11, lease_seconds=30)
+    assert taken is not None  # the repository's queue runs again 1 second after the kill, not 30
+    assert taken.payload["n"] in (1, 2)

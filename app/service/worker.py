@@ -112,9 +112,32 @@ class Worker:
         if self._thread is not None:
             self._thread.join()
 
+    def reclaim(self) -> list[int]:
+        """Requeue the jobs of workers on this machine whose process is gone (``kill -9``, an
+        out-of-memory kill): their repositories' queues do not wait for the lease to expire."""
+        host = socket.gethostname()
+
+        def gone(owner: str) -> bool:
+            parts = owner.split(":")
+            if owner == self.owner or len(parts) < 3 or parts[0] != host or not parts[1].isdigit():
+                return False
+            try:
+                os.kill(int(parts[1]), 0)
+            except ProcessLookupError:
+                return True
+            except OSError:  # alive, owned by another user
+                return False
+            return False
+
+        ids = self.store.reclaim_leases(gone, self.clock())
+        if ids:
+            log.warning("reclaimed the jobs of a worker that is gone", extra={"jobs": ids})
+        return ids
+
     def run(self) -> None:
         """Take and run jobs until ``stop``; sleep between polls when the queue is empty."""
         log.info("worker started", extra={"owner": self.owner})
+        self.reclaim()
         pruned_at = 0.0
         while not self._stop.is_set():
             try:

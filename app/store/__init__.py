@@ -7,7 +7,7 @@ local run, ``idealdiff serve`` and ``idealdiff worker``) name a backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from analyzers import ModuleScan
@@ -83,6 +83,10 @@ class Queue(Protocol):
 
     def extend_lease(self, job: Job, now: float, lease_seconds: float) -> bool:
         """Keep a running job's lease; False when it was lost."""
+        ...
+
+    def reclaim_leases(self, gone: Callable[[str], bool], now: float) -> list[int]:
+        """Requeue at once the running jobs whose lease owner is ``gone``; their ids."""
         ...
 
     def finish(self, job: Job, now: float) -> bool:

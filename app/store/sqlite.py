@@ -7,7 +7,7 @@ import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -349,6 +349,23 @@ class AppStore(Store):
             attempts=taken[5],
             lease_owner=owner,
         )
+
+    def reclaim_leases(self, gone: Callable[[str], bool], now: float) -> list[int]:
+        """Put back in the queue, at once, the running jobs whose lease owner is ``gone`` (a
+        worker killed without a word); their try still counts. Returns their ids."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            rows = self._db.execute(
+                "SELECT id, lease_owner FROM jobs WHERE state = 'running'"
+            ).fetchall()
+            ids = [job_id for job_id, owner in rows if owner is not None and gone(owner)]
+            for job_id in ids:
+                self._db.execute(
+                    "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
+                    " run_after = ?, updated_at = ? WHERE id = ? AND state = 'running'",
+                    (now, now, job_id),
+                )
+        return ids
 
     def extend_lease(self, job: Job, now: float, lease_seconds: float) -> bool:
         """Keep a running job's lease; False when the lease was lost to another worker."""
