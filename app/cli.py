@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument("--no-worker", action="store_true", help="serve webhooks only")
     sub.add_parser("worker", help="run App jobs beside `idealdiff serve` on the same database")
+    sub.add_parser(
+        "reconcile",
+        help="record the merges whose webhook never reached the App (after an outage), once",
+    )
     return parser
 
 
@@ -106,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.service.worker import run_worker
 
             return run_worker()
+        if args.command == "reconcile":
+            from app.service.worker import run_reconcile
+
+            return run_reconcile()
     except IdealdiffError as exc:
         sys.stderr.write(f"idealdiff: error: {exc}\n")
         return EXIT_ERROR

@@ -366,3 +366,47 @@ def test_a_third_copy_grows_the_open_issue_and_keeps_its_history(world: World) -
     # #1 and #2 predate this batch, but the issue said who wrote them: that history stays.
     assert rows["`slugify`"].split()[0] == "#1"
     assert rows["`make_url_name`"].split()[0] == "#2"
+
+
+def test_merges_made_while_the_app_was_down_are_reconciled_exactly_once(world: World) -> None:
+    from app.service.reconcile import reconcile
+    from tests.webhook_payloads import example, merged_pr
+
+    installed = example("installation.created")
+    installed["installation"]["id"] = 42
+    installed["repositories"] = [
+        {"id": 1, "node_id": "R_1", "name": "demo", "full_name": REPO, "private": False}
+    ]
+    assert world.deliver("installation", installed).status_code == 200
+    (n1, b1, f1, t1, a1), (n2, b2, f2, t2, a2), (n3, b3, f3, t3, a3) = THREE_PRS
+    world.merge(n1, b1, f1, t1, a1)
+    world.clock.advance(QUIET)
+    world.drain()  # one merge, below min_prs: it waits in the ledger
+    # The App is down: #2 and #3 are merged on GitHub and their webhooks are lost for good.
+    for number, branch, files, title, author in ((n2, b2, f2, t2, a2), (n3, b3, f3, t3, a3)):
+        world.builder.branch(branch, files, author=author)
+        head = world.builder.git("rev-parse", branch)
+        sha = world.builder.merge_pr(number, branch, title)
+        world.standin.add_pull(
+            REPO,
+            number,
+            title=title,
+            author=author,
+            merge_sha=sha,
+            head_sha=head,
+            merged_at=f"2026-11-20T10:{number:02d}:00Z",
+        )
+    github = world.worker.github
+    assert reconcile(world.store, github, world.clock()) == {REPO: [2, 3]}
+    assert reconcile(world.store, github, world.clock()) == {}  # once
+    world.clock.advance(QUIET)
+    world.drain()
+    [issue] = world.issues()
+    for who in ("#1", "#2", "#3"):
+        assert who in issue["title"]
+    assert world.store.waiting_merges(REPO) == []
+    # #3's webhook turning up late (GitHub's manual redelivery) adds nothing to the ledger.
+    at = "2026-11-20T10:03:00Z"
+    late = merged_pr(REPO, 3, title=t3, author=a3, merge_sha=world.builder.head(), merged_at=at)
+    world.deliver("pull_request", late)
+    assert [m.number for m in world.store.merged(REPO)] == [1, 2, 3]

@@ -37,7 +37,7 @@ from app.github.events import (
     PullRequestEvent,
 )
 from app.service.commands import find_command
-from app.service.jobs import BatchJob, CommandJob, PrRef
+from app.service.jobs import BatchJob, CommandJob, merged_entry
 from app.service.metrics import Metrics
 from app.settings import Settings
 from app.store import AppState
@@ -165,15 +165,7 @@ def _plan(
             return accept(f"merged into {pr.base.ref}, not the default branch")
         if pr.merge_commit_sha is None:
             return accept("merged, but GitHub named no merge commit")
-        merged = MergedPR(
-            repo=repo.full_name,
-            number=pr.number,
-            installation_id=pr_event.installation.id,
-            data=PrRef.from_pull(pr).model_dump(exclude={"parent"}),
-            merged_at=pr.merged_at or "",
-            received_at=now,
-            reviewed_at=None,
-        )
+        merged = merged_entry(repo.full_name, pr_event.installation.id, pr, now)
         job = BatchJob(installation_id=pr_event.installation.id, repo=repo.full_name)
         return accept(merged=merged, jobs=(job.new_job(),))
     if event == "issue_comment":

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.errors import ConfigError
 from app.github.events import PullRequest
-from app.store.records import Job, NewJob
+from app.store.records import Job, MergedPR, NewJob
 
 JobKind = Literal["batch", "command"]
 
@@ -72,6 +72,19 @@ def read_job(job: Job) -> BatchJob | CommandJob:
         return model.model_validate(job.payload)
     except ValueError as exc:
         raise ConfigError(f"a {job.kind} job's payload does not validate: {exc}") from None
+
+
+def merged_entry(repo: str, installation_id: int, pull: PullRequest, now: float) -> MergedPR:
+    """The ledger entry of a merged pull request, however it was learnt (webhook or reconcile)."""
+    return MergedPR(
+        repo=repo,
+        number=pull.number,
+        installation_id=installation_id,
+        data=PrRef.from_pull(pull).model_dump(exclude={"parent"}),
+        merged_at=pull.merged_at or "",
+        received_at=now,
+        reviewed_at=None,
+    )
 
 
 class PrRef(_Contract):

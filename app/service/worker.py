@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -43,6 +44,7 @@ from app.review.source import CodeReader
 from app.service.commands import Command, help_text, parse_command
 from app.service.jobs import BatchJob, CommandJob, PrRef, read_job
 from app.service.metrics import Metrics
+from app.service.reconcile import reconcile
 from app.settings import Settings
 from app.store import AppState
 from app.store.records import Job, PublishedIssue
@@ -53,6 +55,7 @@ log = logging.getLogger("idealdiff.worker")
 WRITERS = ("admin", "maintain", "write")
 MAX_BACKOFF = 3600.0
 PRUNE_EVERY = 3600.0
+RECONCILE_EVERY = 900.0  # missed webhooks are looked for at start and every 15 minutes
 KEEP_SECONDS = 30 * 86400.0  # deliveries and finished jobs are kept 30 days
 GitHubFactory = Callable[[int, str], RepoAPI]
 
@@ -138,12 +141,15 @@ class Worker:
         """Take and run jobs until ``stop``; sleep between polls when the queue is empty."""
         log.info("worker started", extra={"owner": self.owner})
         self.reclaim()
-        pruned_at = 0.0
+        pruned_at = reconciled_at = 0.0
         while not self._stop.is_set():
             try:
                 if self.clock() - pruned_at > PRUNE_EVERY:
                     pruned_at = self.clock()
                     self.store.prune(pruned_at - KEEP_SECONDS)
+                if self.clock() - reconciled_at > RECONCILE_EVERY:
+                    reconciled_at = self.clock()
+                    reconcile(self.store, self.github, reconciled_at)
                 busy = self.run_once()
             except Exception:  # the loop must outlive a broken database moment
                 log.exception("worker loop error")
@@ -577,6 +583,27 @@ def pulls_summary(pulls: list[PullResult]) -> str:
         return ""
     lines = [f"- {p.action}: {p.url} ({'draft' if p.draft else 'ready for review'})" for p in shown]
     return "\n\nPull requests carrying out the unifications:\n" + "\n".join(lines)
+
+
+def run_reconcile(env_file: str | None = ".env") -> int:
+    """``idealdiff reconcile``: record the merges whose webhook never came, then exit."""
+    from pathlib import Path
+
+    from app.github.client import GitHubApp
+
+    logs.configure()
+    settings = Settings.from_env(env_file=Path(env_file) if env_file else None)
+    logs.add_secrets(settings.secrets())
+    store = AppStore(settings.database_path())
+    try:
+        added = reconcile(store, GitHubApp(settings).repo, time.time())
+    finally:
+        store.close()
+    for repo, numbers in sorted(added.items()):
+        sys.stdout.write(f"{repo}: recorded {', '.join(f'#{n}' for n in numbers)}\n")
+    if not added:
+        sys.stdout.write("every merge of the installed repositories is in the ledger\n")
+    return 0
 
 
 def run_worker(env_file: str | None = ".env") -> int:

@@ -141,6 +141,10 @@ class Ledger(Protocol):
         """An installation, if recorded."""
         ...
 
+    def installations(self) -> list[InstallationRecord]:
+        """Every recorded installation, with its repositories."""
+        ...
+
     def published(self, repo: str) -> list[PublishedIssue]:
         """The issues recorded as published for a repository."""
         ...

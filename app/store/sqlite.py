@@ -526,6 +526,14 @@ class AppStore(Store):
             (inst.id, inst.account, json.dumps(sorted(set(kept))), int(inst.active), now),
         )
 
+    def installations(self) -> list[InstallationRecord]:
+        """Every recorded installation, with its repositories."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, account, repos, active FROM installations ORDER BY id"
+            ).fetchall()
+        return [InstallationRecord(r[0], r[1], json.loads(r[2]), bool(r[3])) for r in rows]
+
     def installation(self, ident: int) -> InstallationRecord | None:
         """An installation, if recorded (its repositories always listed)."""
         with self._lock:
