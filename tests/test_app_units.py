@@ -476,3 +476,24 @@ def test_a_starting_worker_reclaims_the_jobs_of_a_killed_one_at_once(
     taken = store.claim("next:2:y", now=11, lease_seconds=30)
     assert taken is not None  # the repository's queue runs again 1 second after the kill, not 30
     assert taken.payload["n"] in (1, 2)
+
+
+def test_a_second_fly_machine_on_sqlite_refuses_to_start(tmp_path: Path) -> None:
+    import socket
+
+    from app.service.fleet import check_single_machine
+
+    settings = Settings.from_env({"IDEALDIFF_DATA_DIR": str(tmp_path)}, env_file=None)
+
+    def machines(*addresses: str) -> object:
+        def resolve(host: str, port: object, family: int) -> list[tuple[object, ...]]:
+            assert (host, family) == ("idealdiff.internal", socket.AF_INET6)
+            return [(family, 1, 6, "", (a, 0, 0, 0)) for a in addresses]
+
+        return resolve
+
+    fly = {"FLY_APP_NAME": "idealdiff"}
+    check_single_machine(settings, fly, machines("fdaa::2"))  # type: ignore[arg-type]
+    check_single_machine(settings, {}, machines("fdaa::2", "fdaa::3"))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="fly scale count 1"):
+        check_single_machine(settings, fly, machines("fdaa::2", "fdaa::3"))  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -37,6 +38,7 @@ from app.github.events import (
     PullRequestEvent,
 )
 from app.service.commands import find_command
+from app.service.fleet import check_single_machine
 from app.service.jobs import BatchJob, CommandJob, merged_entry
 from app.service.metrics import Metrics
 from app.settings import Settings
@@ -541,6 +543,7 @@ def serve(host: str, port: int, *, worker: bool = True, env_file: str | None = "
     settings = Settings.from_env(env_file=Path(env_file) if env_file else None)
     settings.require_webhook_secret()
     logs.add_secrets(settings.secrets())
+    check_single_machine(settings, os.environ)
     store = AppStore(settings.database_path())
     metrics = Metrics()
     runner = None

@@ -42,6 +42,7 @@ from app.review.pipeline import Scanner, review
 from app.review.report import Report
 from app.review.source import CodeReader
 from app.service.commands import Command, help_text, parse_command
+from app.service.fleet import check_single_machine
 from app.service.jobs import BatchJob, CommandJob, PrRef, read_job
 from app.service.metrics import Metrics
 from app.service.reconcile import reconcile
@@ -616,6 +617,7 @@ def run_worker(env_file: str | None = ".env") -> int:
     logs.configure()
     settings = Settings.from_env(env_file=Path(env_file) if env_file else None)
     logs.add_secrets(settings.secrets())
+    check_single_machine(settings, os.environ)
     store = AppStore(settings.database_path())
     worker = Worker(settings, store, GitHubApp(settings).repo)
 
