@@ -318,7 +318,7 @@ def test_deploy_files_agree_with_the_server() -> None:
     assert manifest["hook_attributes"]["url"].endswith("/webhook")
     assert manifest["default_events"] == ["pull_request", "issue_comment"]
     assert manifest["default_permissions"] == {
-        "contents": "read",
+        "contents": "write",  # mode draft_pr and /idealize pr push a branch
         "issues": "write",
         "pull_requests": "write",
         "metadata": "read",
