@@ -115,6 +115,47 @@ def make_key() -> tuple[str, Any]:
 # The description is parsed once per path prefix (about a second each) and shared by every
 # stand-in: requests are validated as if sent to this host, whatever port served them.
 SPEC_HOST = "http://standin.invalid"
+
+_LEVELS = ("none", "read", "write")
+_R = "/repos/{owner}/{repo}"
+# The installation permission each endpoint needs, as GitHub's REST docs list them.
+_NEEDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("GET", _R): ("metadata", "read"),
+    ("GET", _R + "/git/ref/{ref:path}"): ("contents", "read"),
+    ("POST", _R + "/git/refs"): ("contents", "write"),
+    ("PATCH", _R + "/git/refs/{ref:path}"): ("contents", "write"),
+    ("GET", _R + "/git/commits/{commit_sha}"): ("contents", "read"),
+    ("POST", _R + "/git/commits"): ("contents", "write"),
+    ("GET", _R + "/git/trees/{tree_sha}"): ("contents", "read"),
+    ("POST", _R + "/git/trees"): ("contents", "write"),
+    ("GET", _R + "/git/blobs/{file_sha}"): ("contents", "read"),
+    ("POST", _R + "/git/blobs"): ("contents", "write"),
+    ("GET", _R + "/tarball/{ref}"): ("contents", "read"),
+    ("GET", _R + "/compare/{basehead}"): ("contents", "read"),
+    ("GET", _R + "/contents/{path:path}"): ("contents", "read"),
+    ("GET", _R + "/pulls"): ("pull_requests", "read"),
+    ("POST", _R + "/pulls"): ("pull_requests", "write"),
+    ("GET", _R + "/pulls/{pull_number}"): ("pull_requests", "read"),
+    ("PATCH", _R + "/pulls/{pull_number}"): ("pull_requests", "write"),
+    ("GET", _R + "/collaborators/{username}/permission"): ("metadata", "read"),
+    ("GET", _R + "/issues"): ("issues", "read"),
+    ("POST", _R + "/issues"): ("issues", "write"),
+    ("PATCH", _R + "/issues/{issue_number}"): ("issues", "write"),
+    # Comments and reactions on a pull request's conversation: pull requests write does.
+    ("POST", _R + "/issues/{issue_number}/comments"): ("pull_requests", "write"),
+    ("POST", _R + "/issues/comments/{comment_id}/reactions"): ("pull_requests", "write"),
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _manifest_permissions() -> tuple[tuple[str, str], ...]:
+    """The permissions ``app.yml`` asks for: what an installation of the App grants."""
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "app.yml").read_text())
+    return tuple(sorted(manifest["default_permissions"].items()))
+
+
 _SPEC_LOCK = threading.Lock()
 
 
@@ -159,6 +200,9 @@ class GitHubStandin:
         self.prefix = prefix
         self.repos: dict[str, StandinRepo] = {}
         self.tokens: dict[str, int] = {}
+        # The installation's permissions: the manifest's, unless a test lowers one.
+        self.app_permissions: dict[str, str] = dict(_manifest_permissions())
+        self.refused: list[str] = []  # calls answered 403 for a missing permission
         self.requests: list[tuple[str, str, int]] = []
         self.problems: list[str] = []
         self.failures: list[tuple[str, str, int, dict[str, str]]] = []
@@ -312,7 +356,7 @@ class GitHubStandin:
             if response is None:
                 response = self._injected_failure(request)
             if response is None and not template.startswith("/app/"):
-                response = self._authorize(request)
+                response = self._authorize(request, template)
             if response is None:
                 repo = None
                 if "owner" in params:
@@ -373,11 +417,25 @@ class GitHubStandin:
                     return JSONResponse({"message": message}, status, headers=headers)
         return None
 
-    def _authorize(self, request: Request) -> Response | None:
+    def _authorize(self, request: Request, template: str) -> Response | None:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() not in ("token", "bearer") or token not in self.tokens:
             return JSONResponse({"message": "Bad credentials"}, 401)
+        scope, level = _NEEDS[(request.method, template)]
+        granted = self.app_permissions.get(scope, "none")
+        if _LEVELS.index(granted) < _LEVELS.index(level):
+            # GitHub's answer to an installation token missing a permission.
+            with self.lock:
+                self.refused.append(f"{request.method} {template} needs {scope}: {level}")
+            return JSONResponse(
+                {
+                    "message": "Resource not accessible by integration",
+                    "documentation_url": "https://docs.github.com/rest",
+                    "status": "403",
+                },
+                403,
+            )
         return None
 
     # -- handlers ------------------------------------------------------------------------------
@@ -403,7 +461,7 @@ class GitHubStandin:
             {
                 "token": token,
                 "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)),
-                "permissions": {"contents": "read", "issues": "write", "pull_requests": "write"},
+                "permissions": dict(self.app_permissions),
                 "repository_selection": "all",
             },
             201,

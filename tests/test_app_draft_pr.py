@@ -169,3 +169,17 @@ def test_a_model_edit_that_leaves_a_dangling_import_opens_no_pull_request(
     assert "did not pass validation" in comment["body"]
     assert "pkg/cli.py imports `fmt_bytes` from pkg/progress.py" in comment["body"]
     assert world.standin.written["commits"] == 0  # nothing was even written to GitHub
+
+
+def test_an_installation_without_contents_write_gets_its_issue_and_is_told_why_no_draft(
+    world: World,
+) -> None:
+    world.standin.app_permissions["contents"] = "read"  # installed with issues only
+    _merge_copy(world)
+    world.clock.advance(QUIET)
+    world.drain()
+    [issue] = world.issues()  # the unification issue is published all the same
+    assert _opened_pulls(world) == []
+    assert any("contents: write" in refused for refused in world.standin.refused)
+    said = [c["body"] for c in world.repo.comments if c["issue_number"] == issue["number"]]
+    assert any("contents: write" in body for body in said)

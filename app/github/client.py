@@ -134,6 +134,10 @@ class PullRequestExists(GitHubError):
     """GitHub refused a pull request: one is already open for this head and base (422)."""
 
 
+class MissingPermission(GitHubError):
+    """GitHub refused a call the App's installation was not granted the permission for (403)."""
+
+
 class RefExists(GitHubError):
     """GitHub refused creating a ref: it already exists (422)."""
 
@@ -210,6 +214,11 @@ class RepoAPI:
             if missing and status == 404:
                 return None
             message = _message(exc)
+            if status == 403 and "not accessible by integration" in message:
+                raise MissingPermission(
+                    f"the App's installation on {self.full_name} may not do {what}: its "
+                    "permissions lack it"
+                ) from None
             if refused is not None:
                 refused(status, message)
             raise GitHubError(

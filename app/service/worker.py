@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from analyzers import FileChange
 from app import logs
 from app.errors import ConfigError, IdealdiffError, UsageError
-from app.github.client import GitHubError, GitHubSource, RepoAPI
+from app.github.client import GitHubError, GitHubSource, MissingPermission, RepoAPI
 from app.github.events import PullRequest
 from app.idealize.changes import plan_changes
 from app.idealize.idealizer import DiffIdealizer, make_idealizer
@@ -430,6 +430,11 @@ class Worker:
                     continue
                 except ChangeRefused as exc:
                     problem = str(exc)
+                except MissingPermission:
+                    problem = (
+                        "the App's installation may not push a branch here: grant it "
+                        "`contents: write` (and `pull_requests: write`) for draft pull requests"
+                    )
             if issue is None or problem is None:
                 continue
             # One explanation per finding and reason: a later review with the same outcome
