@@ -21,7 +21,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.service.http import verify_signature
-from app.store.sqlite import AppStore, NewJob
+from app.store.records import NewJob
+from app.store.sqlite import AppStore
 
 
 def bare_app() -> FastAPI:

@@ -3,6 +3,8 @@
     python bench/intake/run.py                 # load, then the crash soak (~6 min)
     python bench/intake/run.py --only load     # deliveries/s and latency, peers included
     python bench/intake/run.py --only soak     # kill -9 while delivering; count lost/duplicated
+    python bench/intake/run.py --only flood --targets idealdiff@REV,idealdiff
+                                               # 80 unsigned 24 MB requests at once: peak memory
 
 The server is the real ``idealdiff serve`` process on loopback with a fresh data directory. Its
 worker is off (``--no-worker``) unless a target says otherwise, so jobs stay queued and nothing
@@ -612,6 +614,63 @@ def soak(seconds: float, kills: int, senders: int, stamp: str, drain_jobs: bool)
 # -- the report ---------------------------------------------------------------------------------
 
 
+def _unsigned(port: int, size: int, answers: list[str]) -> None:
+    """One unsigned request declaring (and sending) ``size`` bytes; its status line kept."""
+    import socket
+
+    head = (
+        f"POST /webhook HTTP/1.1\r\nHost: localhost\r\nX-GitHub-Event: push\r\n"
+        f"X-GitHub-Delivery: flood\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    ).encode()
+    chunk = b" " * 65536
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
+            conn.sendall(head)
+            try:
+                for _ in range(size // len(chunk)):
+                    conn.sendall(chunk)
+            except OSError:
+                pass  # refused before the body: the server closed the connection
+            answers.append(conn.recv(64).decode(errors="replace").split("\r\n")[0])
+    except OSError as exc:
+        answers.append(f"error: {type(exc).__name__}")
+
+
+def flood(targets: list[str], stamp: str, senders: int = 80, size: int = 24 * 1024 * 1024) -> dict[str, Any]:
+    """``senders`` unsigned requests of ``size`` bytes at once, per target: the server's peak
+    resident memory (VmHWM) and what it answered."""
+    import threading
+    from collections import Counter
+
+    out: dict[str, Any] = {}
+    for target in targets:
+        server = Server(target, WORK / stamp / f"flood-{target.replace('@', '-')}")
+        server.start()
+        assert server.proc is not None
+        answers: list[str] = []
+        started = time.monotonic()
+        threads = [
+            threading.Thread(target=_unsigned, args=(server.port, size, answers))
+            for _ in range(senders)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.monotonic() - started
+        status = Path(f"/proc/{server.proc.pid}/status").read_text()
+        peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+        server.stop()
+        out[target] = {
+            "peak_rss_mb": round(peak_kb / 1024, 1),
+            "answers": dict(Counter(answers)),
+            "seconds": round(seconds, 2),
+        }
+        say(f"flood {target}: {json.dumps(out[target])}")
+    return out
+
+
 def machine() -> dict[str, Any]:
     """Where and what was measured."""
     import importlib.metadata as md
@@ -661,7 +720,7 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; results in ``bench/work/intake/<stamp>/results.json``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", choices=["load", "soak"])
+    parser.add_argument("--only", choices=["load", "soak", "flood"])
     parser.add_argument("--levels", default="1,8,32,64,128,256", help="wrk connections")
     parser.add_argument("--seconds", type=float, default=10, help="per load level (after 2 s)")
     parser.add_argument(
@@ -675,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--senders", type=int, default=16, help="concurrent soak requests")
     parser.add_argument("--no-drain", action="store_true", help="skip the job-runner kill phase")
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None and args.only != "soak":
+    if shutil.which("wrk") is None and args.only not in ("soak", "flood"):
         sys.stderr.write("wrk is needed for the load test: apt-get install -y wrk\n")
         return 2
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -689,6 +748,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
         levels = [int(n) for n in args.levels.split(",")]
         out["load"] = load(targets, levels, args.seconds, manifest, stamp)
+    if args.only in (None, "flood"):
+        out["flood"] = flood([t for t in args.targets.split(",") if t], stamp)
     if args.only in (None, "soak"):
         out["soak"] = soak(args.soak_seconds, args.kills, args.senders, stamp, not args.no_drain)
     path = WORK / stamp / "results.json"
