@@ -74,6 +74,9 @@ class Settings(BaseModel):
     job_max_attempts: int = Field(default=5, ge=1)
     job_backoff_seconds: float = Field(default=30.0, ge=0)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # On SIGTERM a running job may finish for this long, then goes back to the queue (below
+    # Fly's kill_timeout of 60 s, after which the process is killed).
+    shutdown_grace_seconds: float = Field(default=45.0, ge=0)
     github_retry_seconds: float = Field(default=1.0, ge=0)  # first wait after a GitHub 5xx
     run_worker: bool = True  # `idealdiff serve` runs a worker thread beside the server
     # Bytes of webhook bodies held in memory at once; past it a delivery is refused with a 503
@@ -131,6 +134,7 @@ class Settings(BaseModel):
             "job_max_attempts": "IDEALDIFF_JOB_MAX_ATTEMPTS",
             "job_backoff_seconds": "IDEALDIFF_JOB_BACKOFF_SECONDS",
             "worker_poll_seconds": "IDEALDIFF_WORKER_POLL_SECONDS",
+            "shutdown_grace_seconds": "IDEALDIFF_SHUTDOWN_GRACE_SECONDS",
             "github_retry_seconds": "IDEALDIFF_GITHUB_RETRY_SECONDS",
             "run_worker": "IDEALDIFF_RUN_WORKER",
             "intake_budget_mb": "IDEALDIFF_INTAKE_BUDGET_MB",

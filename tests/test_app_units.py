@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -497,3 +498,30 @@ def test_a_second_fly_machine_on_sqlite_refuses_to_start(tmp_path: Path) -> None
     check_single_machine(settings, {}, machines("fdaa::2", "fdaa::3"))  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="fly scale count 1"):
         check_single_machine(settings, fly, machines("fdaa::2", "fdaa::3"))  # type: ignore[arg-type]
+
+
+def test_a_worker_shutting_down_gives_its_job_back_at_once(tmp_path: Path, store: AppStore) -> None:
+    import threading
+
+    settings = Settings.from_env({"IDEALDIFF_DATA_DIR": str(tmp_path)}, env_file=None)
+    store.enqueue(
+        NewJob("batch", {"installation_id": 1, "repo": "acme/demo"}, scope="acme/demo"), now=0
+    )
+    inside, leave = threading.Event(), threading.Event()
+
+    def slow_github(installation: int, repo: str) -> object:
+        inside.set()  # the job is running: a review that takes long
+        leave.wait(10)
+        raise GitHubError("gone", transient=True)
+
+    worker = Worker(settings, store, slow_github, clock=time.time)  # type: ignore[arg-type]
+    worker.start()
+    assert inside.wait(10)
+    [running] = store.jobs()
+    assert (running.state, running.attempts) == ("running", 1)
+    worker.stop(grace=0.2)  # SIGTERM: the job is still in hand after the grace
+    [back] = store.jobs()
+    assert (back.state, back.attempts) == ("queued", 0)  # given back, its try not counted
+    taken = store.claim("another:1:z", now=time.time(), lease_seconds=30)
+    assert taken is not None  # another worker takes it now, not after the lease
+    leave.set()

@@ -97,6 +97,7 @@ class Worker:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._current: Job | None = None  # the job being run, for a shutdown to give back
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -110,11 +111,17 @@ class Worker:
         """Ask the loop to stop after the current job (safe from a signal handler)."""
         self._stop.set()
 
-    def stop(self) -> None:
-        """Ask the loop to stop after the current job, and wait for it."""
+    def stop(self, grace: float | None = None) -> None:
+        """Ask the loop to stop after the current job, and wait for it; after ``grace`` seconds
+        a job still running is given back to the queue at once (its lease released, its try not
+        counted) so another worker takes it now rather than when the lease runs out."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._thread is None:
+            return
+        self._thread.join(self.settings.shutdown_grace_seconds if grace is None else grace)
+        job = self._current
+        if self._thread.is_alive() and job is not None and self.store.release(job, self.clock()):
+            log.warning("shutting down: job given back to the queue", extra={"job": job.id})
 
     def reclaim(self) -> list[int]:
         """Requeue the jobs of workers on this machine whose process is gone (``kill -9``, an
@@ -173,6 +180,7 @@ class Worker:
                 log.error("job dead", extra={"kind": job.kind, "error": error})
                 return True
             log.info("job started", extra={"kind": job.kind, "attempt": job.attempts})
+            self._current = job
             beat = threading.Event()
             heart = threading.Thread(target=self._heartbeat, args=(job, beat), daemon=True)
             heart.start()
@@ -191,6 +199,7 @@ class Worker:
                 else:
                     log.warning("job finished after its lease was lost", extra={"kind": job.kind})
             finally:
+                self._current = None
                 beat.set()
                 heart.join()
         return True
@@ -626,11 +635,17 @@ def run_worker(env_file: str | None = ".env") -> int:
     store = AppStore(settings.database_path())
     worker = Worker(settings, store, GitHubApp(settings).repo)
 
+    stopping = threading.Event()
+
     def _stop(signum: int, frame: object) -> None:
-        worker.request_stop()
+        stopping.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    worker.run()
+    worker.start()
+    stopping.wait()
+    # The job in hand may finish within the grace; past it, it goes back to the queue before
+    # the process exits, so no lease outlives the worker.
+    worker.stop(grace=settings.shutdown_grace_seconds)
     store.close()
     return 0

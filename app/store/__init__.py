@@ -85,6 +85,10 @@ class Queue(Protocol):
         """Keep a running job's lease; False when it was lost."""
         ...
 
+    def release(self, job: Job, now: float) -> bool:
+        """Give a running job back at once, its try not counted."""
+        ...
+
     def reclaim_leases(self, gone: Callable[[str], bool], now: float) -> list[int]:
         """Requeue at once the running jobs whose lease owner is ``gone``; their ids."""
         ...

@@ -350,6 +350,17 @@ class AppStore(Store):
             lease_owner=owner,
         )
 
+    def release(self, job: Job, now: float) -> bool:
+        """Give a running job back at once, its try not counted (a worker shutting down)."""
+        with self._lock, self._db:
+            cur = self._db.execute(
+                "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
+                " attempts = MAX(attempts - 1, 0), run_after = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                (now, now, job.id, job.lease_owner),
+            )
+        return cur.rowcount == 1
+
     def reclaim_leases(self, gone: Callable[[str], bool], now: float) -> list[int]:
         """Put back in the queue, at once, the running jobs whose lease owner is ``gone`` (a
         worker killed without a word); their try still counts. Returns their ids."""
