@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import os
 import secrets
@@ -575,7 +576,12 @@ class GitHubStandin:
             items.sort(key=lambda p: p["updated_at"], reverse=True)
         page = int(request.query_params.get("page", "1"))
         per = int(request.query_params.get("per_page", "30"))
-        return JSONResponse(items[(page - 1) * per : page * per])
+        listed = items[(page - 1) * per : page * per]
+        # A conditional request as GitHub answers it: 304 with no body when nothing changed.
+        etag = '"' + hashlib.sha1(json.dumps(listed, sort_keys=True).encode()).hexdigest() + '"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return JSONResponse(listed, headers={"ETag": etag})
 
     def _get_pull(self, request: Request, repo: StandinRepo | None, params: dict[str, str]) -> Any:
         assert repo is not None

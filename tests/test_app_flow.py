@@ -398,7 +398,12 @@ def test_merges_made_while_the_app_was_down_are_reconciled_exactly_once(world: W
         )
     github = world.worker.github
     assert reconcile(world.store, github, world.clock()) == {REPO: [2, 3]}
+    before = len(world.standin.requests)
     assert reconcile(world.store, github, world.clock()) == {}  # once
+    # Nothing merged since: the second look is one conditional request, answered 304.
+    assert [r for r in world.standin.requests[before:] if "/repos/" in r[1]] == [
+        ("GET", "/api/v3/repos/acme/demo/pulls", 304)
+    ]
     world.clock.advance(QUIET)
     world.drain()
     [issue] = world.issues()

@@ -201,17 +201,19 @@ class RepoAPI:
         fn: Any,
         *args: Any,
         missing: bool = False,
+        unchanged: bool = False,
         refused: Callable[[int, str], None] | None = None,
         **kwargs: Any,
     ) -> Any:
         """``fn(owner, name, ...)``, its failures translated into ``GitHubError`` (no URL, no
-        token: only what was done and the status). With ``missing``, a 404 answers None;
+        token: only what was done and the status). With ``missing``, a 404 answers None, with
+        ``unchanged`` a 304 (a conditional request's "not modified");
         ``refused(status, message)`` may raise a more precise error first."""
         try:
             return fn(self.owner, self.name, *args, **kwargs)
         except RequestFailed as exc:
             status = exc.response.status_code
-            if missing and status == 404:
+            if (missing and status == 404) or (unchanged and status == 304):
                 return None
             message = _message(exc)
             if status == 403 and "not accessible by integration" in message:
@@ -315,6 +317,25 @@ class RepoAPI:
         if stop_before is not None:
             found = [p for p in found if (p.merged_at or "") > stop_before]
         return found[:limit]
+
+    def pulls_changed(self, base: str, etag: str | None) -> str | None:
+        """The ETag of the recently updated closed pull requests into ``base``, or None when it
+        is still ``etag`` (a conditional request: GitHub answers 304, which costs no rate
+        limit)."""
+        resp = self._call(
+            "listing pull requests",
+            self.gh.rest.pulls.list,
+            state="closed",
+            base=base,
+            sort="updated",
+            direction="desc",
+            per_page=100,
+            headers={"If-None-Match": etag} if etag else {},
+            unchanged=True,
+        )
+        if resp is None or resp.status_code == 304:
+            return None
+        return str(resp.headers.get("etag") or "")
 
     def permission(self, username: str) -> str:
         """``admin``, ``maintain``, ``write``, ``triage``, ``read`` or ``none``."""

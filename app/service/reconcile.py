@@ -5,6 +5,7 @@ their webhook had come (once: the ledger keeps one entry per pull request, whoev
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 
@@ -51,10 +52,18 @@ def reconcile(
 
 def _reconcile_repo(store: AppState, api: RepoAPI, installation_id: int, now: float) -> list[int]:
     repo = api.full_name
+    # What the last reconcile saw: the default branch and the ETag of its closed pull requests.
+    # Unchanged, an idle repository costs one conditional request (a 304).
+    seen_key = f"reconcile:{repo}"
+    cached = store.get_value(seen_key)
+    seen = json.loads(cached) if cached else {}
+    default = seen.get("default") or api.default_branch()
+    etag = api.pulls_changed(default, seen.get("etag"))
+    if etag is None:
+        return []
     known = store.merged(repo)
     have = {m.number for m in known}
     newest = max(m.merged_at for m in known)
-    default = api.default_branch()
     added = []
     for pull in reversed(api.merged_pulls(default, MAX_LISTED, stop_before=newest)):
         if pull.number in have or pull.merge_commit_sha is None:
@@ -70,4 +79,5 @@ def _reconcile_repo(store: AppState, api: RepoAPI, installation_id: int, now: fl
             merged=merged_entry(repo, installation_id, pull, now),
         )
         added.append(pull.number)
+    store.put_value(seen_key, json.dumps({"default": default, "etag": etag}).encode())
     return added
