@@ -525,3 +525,4 @@ def test_a_worker_shutting_down_gives_its_job_back_at_once(tmp_path: Path, store
     taken = store.claim("another:1:z", now=time.time(), lease_seconds=30)
     assert taken is not None  # another worker takes it now, not after the lease
     leave.set()
+    worker.stop(grace=10)  # the abandoned review ends before the store is closed

@@ -47,8 +47,10 @@ class Store:
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Close the connection; under the lock, so a thread still at work (a job a shutdown
+        gave back) gets an error from the closed database, never a half-closed one."""
+        with self._lock:
+            self._db.close()
 
     def get_scans(self, wanted: Mapping[str, str]) -> dict[str, ModuleScan]:
         """Cached scans for ``{cache key: path}``; keys not in the cache are absent."""
@@ -314,8 +316,9 @@ class AppStore(Store):
 
     def close(self) -> None:
         """Close the connections."""
-        if self._checkpointer is not None:
-            self._checkpointer.close()
+        with self._lock:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
         super().close()
 
     # -- the queue -----------------------------------------------------------------------------
