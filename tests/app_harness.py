@@ -95,8 +95,11 @@ class World:
         files: Mapping[str, str | bytes | None],
         title: str,
         author: str,
+        *,
+        webhook: bool = True,
     ) -> str:
-        """Build a branch, merge it the way GitHub does, record the PR and deliver the webhook."""
+        """Build a branch, merge it the way GitHub does, record the PR and deliver the webhook
+        (``webhook=False``: the delivery is lost, as during an outage of the App)."""
         self.builder.branch(branch, files, author=author)
         head = self.builder.git("rev-parse", branch)
         sha = self.builder.merge_pr(number, branch, title)
@@ -111,6 +114,8 @@ class World:
             head_sha=head,
             merged_at=merged_at,
         )
+        if not webhook:
+            return sha
         payload = merged_pr(
             REPO, number, title=title, author=author, merge_sha=sha, merged_at=merged_at
         )

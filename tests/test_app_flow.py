@@ -383,19 +383,8 @@ def test_merges_made_while_the_app_was_down_are_reconciled_exactly_once(world: W
     world.clock.advance(QUIET)
     world.drain()  # one merge, below min_prs: it waits in the ledger
     # The App is down: #2 and #3 are merged on GitHub and their webhooks are lost for good.
-    for number, branch, files, title, author in ((n2, b2, f2, t2, a2), (n3, b3, f3, t3, a3)):
-        world.builder.branch(branch, files, author=author)
-        head = world.builder.git("rev-parse", branch)
-        sha = world.builder.merge_pr(number, branch, title)
-        world.standin.add_pull(
-            REPO,
-            number,
-            title=title,
-            author=author,
-            merge_sha=sha,
-            head_sha=head,
-            merged_at=f"2026-11-20T10:{number:02d}:00Z",
-        )
+    world.merge(n2, b2, f2, t2, a2, webhook=False)
+    world.merge(n3, b3, f3, t3, a3, webhook=False)
     github = world.worker.github
     assert reconcile(world.store, github, world.clock()) == {REPO: [2, 3]}
     before = len(world.standin.requests)

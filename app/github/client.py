@@ -299,16 +299,7 @@ class RepoAPI:
         """
         found: list[PullRequest] = []
         for page in range(1, 11):  # 1,000 recently updated pull requests are plenty
-            resp = self._call(
-                "listing pull requests",
-                self.gh.rest.pulls.list,
-                state="closed",
-                base=base,
-                sort="updated",
-                direction="desc",
-                per_page=100,
-                page=page,
-            )
+            resp = self._recently_closed(base, page)
             items = [PullRequest.model_validate(p) for p in resp.json()]
             found.extend(p for p in items if p.merged_at)
             if len(items) < 100:
@@ -322,7 +313,15 @@ class RepoAPI:
         """The ETag of the recently updated closed pull requests into ``base``, or None when it
         is still ``etag`` (a conditional request: GitHub answers 304, which costs no rate
         limit)."""
-        resp = self._call(
+        resp = self._recently_closed(base, 1, etag)
+        if resp is None or resp.status_code == 304:
+            return None
+        return str(resp.headers.get("etag") or "")
+
+    def _recently_closed(self, base: str, page: int, etag: str | None = None) -> Any:
+        """One page of the closed pull requests into ``base``, most recently updated first; None
+        when ``etag`` still matches it."""
+        return self._call(
             "listing pull requests",
             self.gh.rest.pulls.list,
             state="closed",
@@ -330,12 +329,10 @@ class RepoAPI:
             sort="updated",
             direction="desc",
             per_page=100,
+            page=page,
             headers={"If-None-Match": etag} if etag else {},
-            unchanged=True,
+            unchanged=etag is not None,
         )
-        if resp is None or resp.status_code == 304:
-            return None
-        return str(resp.headers.get("etag") or "")
 
     def permission(self, username: str) -> str:
         """``admin``, ``maintain``, ``write``, ``triage``, ``read`` or ``none``."""
