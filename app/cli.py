@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true", help="serve webhooks only")
     sub.add_parser("worker", help="run App jobs beside `idealdiff serve` on the same database")
     sub.add_parser(
+        "migrate", help="bring the App's database to this version's schema (serve does it too)"
+    )
+    sub.add_parser(
         "reconcile",
         help="record the merges whose webhook never reached the App (after an outage), once",
     )
@@ -110,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.service.worker import run_worker
 
             return run_worker()
+        if args.command == "migrate":
+            from app.service.worker import run_migrate
+
+            return run_migrate()
         if args.command == "reconcile":
             from app.service.worker import run_reconcile
 

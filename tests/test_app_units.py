@@ -526,3 +526,38 @@ def test_a_worker_shutting_down_gives_its_job_back_at_once(tmp_path: Path, store
     assert taken is not None  # another worker takes it now, not after the lease
     leave.set()
     worker.stop(grace=10)  # the abandoned review ends before the store is closed
+
+
+def test_a_database_of_the_previous_schema_is_upgraded_and_keeps_its_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from app.cli import main
+    from app.store.sqlite import APP_MIGRATIONS, SCHEMA
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:  # as the releases before schema versions made it
+        old.executescript(SCHEMA + APP_MIGRATIONS[0])
+        old.execute(
+            "INSERT INTO merged_prs (repo, number, installation_id, data, merged_at, received_at)"
+            " VALUES ('acme/demo', 7, 42, '{\"number\": 7}', '2026-11-20T10:07:00Z', 1.0)"
+        )
+        assert old.execute("PRAGMA user_version").fetchone()[0] == 0
+    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", f"sqlite:///{path}")
+    assert main(["migrate"]) == 0
+    assert "upgraded from 1" in capsys.readouterr().out
+    store = AppStore(path)
+    try:
+        assert store.schema == (len(APP_MIGRATIONS), len(APP_MIGRATIONS))
+        assert [m.number for m in store.merged("acme/demo")] == [7]  # nothing lost
+        store.record_reconcile("acme/demo", "main", '"etag-1"', now=2)
+        assert store.reconcile_seen("acme/demo") == ("main", '"etag-1"')
+    finally:
+        store.close()
+    assert main(["migrate"]) == 0
+    assert "already current" in capsys.readouterr().out
+    with sqlite3.connect(path) as newer:
+        newer.execute(f"PRAGMA user_version = {len(APP_MIGRATIONS) + 1}")
+    with pytest.raises(ConfigError, match="newer than this idealdiff"):
+        AppStore(path)

@@ -5,7 +5,6 @@ their webhook had come (once: the ledger keeps one entry per pull request, whoev
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
@@ -54,11 +53,9 @@ def _reconcile_repo(store: AppState, api: RepoAPI, installation_id: int, now: fl
     repo = api.full_name
     # What the last reconcile saw: the default branch and the ETag of its closed pull requests.
     # Unchanged, an idle repository costs one conditional request (a 304).
-    seen_key = f"reconcile:{repo}"
-    cached = store.get_value(seen_key)
-    seen = json.loads(cached) if cached else {}
-    default = seen.get("default") or api.default_branch()
-    etag = api.pulls_changed(default, seen.get("etag"))
+    seen = store.reconcile_seen(repo)
+    default = seen[0] if seen else api.default_branch()
+    etag = api.pulls_changed(default, seen[1] if seen else None)
     if etag is None:
         return []
     known = store.merged(repo)
@@ -79,5 +76,5 @@ def _reconcile_repo(store: AppState, api: RepoAPI, installation_id: int, now: fl
             merged=merged_entry(repo, installation_id, pull, now),
         )
         added.append(pull.number)
-    store.put_value(seen_key, json.dumps({"default": default, "etag": etag}).encode())
+    store.record_reconcile(repo, default, etag, now)
     return added

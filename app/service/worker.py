@@ -600,6 +600,21 @@ def pulls_summary(pulls: list[PullResult]) -> str:
     return "\n\nPull requests carrying out the unifications:\n" + "\n".join(lines)
 
 
+def run_migrate(env_file: str | None = ".env") -> int:
+    """``idealdiff migrate``: upgrade the App's database to this version's schema, then exit."""
+    from pathlib import Path
+
+    settings = Settings.from_env(env_file=Path(env_file) if env_file else None)
+    store = AppStore(settings.database_path())
+    before, after = store.schema
+    store.close()
+    sys.stdout.write(
+        f"{settings.database_path()}: schema version {after}"
+        + (f" (upgraded from {before})\n" if before != after else " (already current)\n")
+    )
+    return 0
+
+
 def run_reconcile(env_file: str | None = ".env") -> int:
     """``idealdiff reconcile``: record the merges whose webhook never came, then exit."""
     from pathlib import Path

@@ -149,6 +149,14 @@ class Ledger(Protocol):
         """Every recorded installation, with its repositories."""
         ...
 
+    def reconcile_seen(self, repo: str) -> tuple[str, str] | None:
+        """(default branch, ETag) the last reconcile of ``repo`` saw, or None."""
+        ...
+
+    def record_reconcile(self, repo: str, default_branch: str, etag: str, now: float) -> None:
+        """Remember what a reconcile of ``repo`` saw."""
+        ...
+
     def published(self, repo: str) -> list[PublishedIssue]:
         """The issues recorded as published for a repository."""
         ...

@@ -13,6 +13,7 @@ from typing import Any
 
 from analyzers import ModuleScan
 from analyzers.scan import paused_gc
+from app.errors import ConfigError
 from app.store.records import (
     DeliveryRecord,
     InstallationRecord,
@@ -160,6 +161,53 @@ CREATE TABLE IF NOT EXISTS app_marks (
 );
 """
 
+# The App's schema, one script per version (``PRAGMA user_version``): a database is upgraded at
+# start, or by ``idealdiff migrate``, one version at a time, each in one transaction. Never edit
+# a published version: add the next.
+APP_MIGRATIONS: tuple[str, ...] = (
+    APP_SCHEMA,  # 1: the tables of the first releases (which set no version)
+    # 2: what reconciling last saw of a repository (its default branch and the ETag of its
+    # closed pull requests): App state, not a cache.
+    """
+    CREATE TABLE IF NOT EXISTS reconcile_state (
+        repo TEXT PRIMARY KEY,
+        default_branch TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
+)
+
+
+def migrate(db: sqlite3.Connection) -> tuple[int, int]:
+    """Bring the App's tables to the newest schema version; (version before, version after).
+
+    A database made before versions were kept (``user_version`` 0 with the deliveries table)
+    is version 1. A database newer than this code is refused, never written.
+    """
+    before = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if (
+        before == 0
+        and db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'"
+        ).fetchone()
+    ):
+        before = 1
+        db.execute("PRAGMA user_version = 1")
+    if before > len(APP_MIGRATIONS):
+        raise ConfigError(
+            f"the database's schema is version {before}, newer than this idealdiff knows "
+            f"({len(APP_MIGRATIONS)}): run the newer idealdiff, or point "
+            "IDEALDIFF_DATABASE_URL elsewhere"
+        )
+    for version in range(before + 1, len(APP_MIGRATIONS) + 1):
+        db.executescript(
+            f"BEGIN IMMEDIATE;\n{APP_MIGRATIONS[version - 1]}\n"
+            f"PRAGMA user_version = {version};\nCOMMIT;"
+        )
+    return before, len(APP_MIGRATIONS)
+
+
 JOB_STATES = ("queued", "running", "done", "dead")
 WAL_TRUNCATE_FRAMES = 8192  # ~32 MB of WAL at SQLite's 4 kB pages
 
@@ -169,7 +217,11 @@ class AppStore(Store):
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
-        self._db.executescript(APP_SCHEMA)
+        try:
+            self.schema = migrate(self._db)  # (version found, version now)
+        except ConfigError:
+            self._db.close()
+            raise
         self._checkpointer: sqlite3.Connection | None = None
 
     # -- deliveries and enqueueing -------------------------------------------------------------
@@ -539,6 +591,23 @@ class AppStore(Store):
             " VALUES (?, ?, ?, ?, ?)",
             (inst.id, inst.account, json.dumps(sorted(set(kept))), int(inst.active), now),
         )
+
+    def reconcile_seen(self, repo: str) -> tuple[str, str] | None:
+        """(default branch, ETag) the last reconcile of ``repo`` saw, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT default_branch, etag FROM reconcile_state WHERE repo = ?", (repo,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def record_reconcile(self, repo: str, default_branch: str, etag: str, now: float) -> None:
+        """Remember what a reconcile of ``repo`` saw."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO reconcile_state (repo, default_branch, etag, updated_at)"
+                " VALUES (?, ?, ?, ?)",
+                (repo, default_branch, etag, now),
+            )
 
     def installations(self) -> list[InstallationRecord]:
         """Every recorded installation, with its repositories."""
