@@ -404,3 +404,21 @@ def test_merges_made_while_the_app_was_down_are_reconciled_exactly_once(world: W
     late = merged_pr(REPO, 3, title=t3, author=a3, merge_sha=world.builder.head(), merged_at=at)
     world.deliver("pull_request", late)
     assert [m.number for m in world.store.merged(REPO)] == [1, 2, 3]
+
+
+def test_a_lost_webhook_before_one_that_arrived_is_still_reconciled(world: World) -> None:
+    from app.service.reconcile import reconcile
+    from tests.webhook_payloads import example
+
+    installed = example("installation.created")
+    installed["installation"]["id"] = 42
+    installed["repositories"] = [
+        {"id": 1, "node_id": "R_1", "name": "demo", "full_name": REPO, "private": False}
+    ]
+    world.deliver("installation", installed)
+    (n1, b1, f1, t1, a1), (n2, b2, f2, t2, a2), third = THREE_PRS
+    world.merge(n1, b1, f1, t1, a1)
+    world.merge(n2, b2, f2, t2, a2, webhook=False)  # lost while the App was down ...
+    world.merge(*third)  # ... and the next one delivered once it was back
+    assert reconcile(world.store, world.worker.github, world.clock()) == {REPO: [2]}
+    assert [m.number for m in world.store.merged(REPO)] == [1, 2, 3]

@@ -1,7 +1,8 @@
 """Missed webhooks recovered: GitHub does not redeliver a failed delivery by itself, so a deploy,
 a crash or an outage would lose every merge made meanwhile. Reconciling lists, for each installed
-repository, the pull requests merged since the ledger's newest and records the missing ones as if
-their webhook had come (once: the ledger keeps one entry per pull request, whoever adds it)."""
+repository, the pull requests merged since the ledger's newest reviewed merge and records the
+missing ones as if their webhook had come (once: the ledger keeps one entry per pull request,
+whoever adds it)."""
 
 from __future__ import annotations
 
@@ -60,9 +61,12 @@ def _reconcile_repo(store: AppState, api: RepoAPI, installation_id: int, now: fl
         return []
     known = store.merged(repo)
     have = {m.number for m in known}
-    newest = max(m.merged_at for m in known)
+    # From the newest merge a review covered: a lost webhook may sit before one that arrived
+    # (the App back up, a merge delivered, the lost ones earlier), never before a review.
+    reviewed = [m.merged_at for m in known if m.reviewed_at is not None]
+    since = max(reviewed) if reviewed else min(m.merged_at for m in known)
     added = []
-    for pull in reversed(api.merged_pulls(default, MAX_LISTED, stop_before=newest)):
+    for pull in reversed(api.merged_pulls(default, MAX_LISTED, stop_before=since)):
         if pull.number in have or pull.merge_commit_sha is None:
             continue
         # The delivery id names the pull request: a second reconcile, or its webhook arriving
