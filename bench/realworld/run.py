@@ -59,6 +59,7 @@ _TITLES = {
     "held-out-16": "held-out set 16 (fetched after round 12, measured with the final code)",
     "held-out-17": "held-out set 17 (fourth session: fetched before any change, measured with it)",
     "held-out-18": "held-out set 18 (fourth session: fetched before any change, measured with it)",
+    "held-out-19": "held-out set 19 (fetched at the end of the fourth session, measured with its final code)",
 }
 
 

@@ -105,6 +105,10 @@ REPOS = (
     ("cookiecutter/cookiecutter", "main", (), "held-out-18"),
     ("python-babel/babel", "master", (), "held-out-18"),
     ("pytest-dev/pytest-django", "main", (), "held-out-18"),
+    ("marshmallow-code/apispec", "dev", (), "held-out-19"),
+    ("pytest-dev/pytest-mock", "main", (), "held-out-19"),
+    ("jazzband/django-debug-toolbar", "main", (), "held-out-19"),
+    ("pypa/cibuildwheel", "main", (), "held-out-19"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
