@@ -42,3 +42,26 @@ def store(settings: Settings) -> Iterator[AppStore]:
     db = AppStore(settings.database_path())
     yield db
     db.close()
+
+
+@pytest.fixture(autouse=True)
+def _loggers_as_they_were() -> Iterator[None]:
+    """``serve``, ``worker`` and the log tests configure the process's loggers: undo it, so a
+    later test's ``caplog`` still sees what is logged whatever order the tests run in."""
+    import logging
+
+    names = ("idealdiff", "uvicorn", "uvicorn.error", "uvicorn.access")
+    saved = {
+        n: (
+            list(logging.getLogger(n).handlers),
+            logging.getLogger(n).propagate,
+            logging.getLogger(n).level,
+        )
+        for n in names
+    }
+    yield
+    for name, (handlers, propagate, level) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+        logger.setLevel(level)

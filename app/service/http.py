@@ -366,6 +366,14 @@ def create_app(
     stats = metrics or Metrics()
     commits = GroupCommit(store)
     budget = BodyBudget(settings.intake_budget_mb * 1024 * 1024)
+    # The App's credentials do not change while it runs: checked once, reported by /readyz.
+    app_credentials: str | None = None
+    if settings.run_worker:
+        try:
+            settings.require_app()
+            app_credentials = "ok"
+        except ConfigError as exc:
+            app_credentials = str(exc)
     metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
 
     checkpointer = Checkpointer(store)
@@ -501,12 +509,8 @@ def create_app(
             )
         except Exception as exc:  # the probe must answer, and say why
             checks["database"] = f"unavailable ({type(exc).__name__})"
-        if settings.run_worker:
-            try:
-                settings.require_app()
-                checks["app_credentials"] = "ok"
-            except ConfigError as exc:
-                checks["app_credentials"] = str(exc)
+        if app_credentials is not None:
+            checks["app_credentials"] = app_credentials
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},

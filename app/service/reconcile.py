@@ -13,6 +13,7 @@ from app.errors import IdealdiffError
 from app.github.client import RepoAPI
 from app.service.jobs import BatchJob, merged_entry
 from app.store import AppState
+from app.store.records import MergedPR
 
 log = logging.getLogger("idealdiff.reconcile")
 
@@ -36,9 +37,8 @@ def reconcile(
             if not known:
                 continue
             try:
-                numbers = _reconcile_repo(
-                    store, github(installation.id, repo), installation.id, now
-                )
+                api = github(installation.id, repo)
+                numbers = _reconcile_repo(store, api, installation.id, known, now)
             except IdealdiffError as exc:  # one repository's trouble does not stop the others
                 log.warning("reconcile failed", extra={"repo": repo, "error": str(exc)})
                 continue
@@ -50,7 +50,9 @@ def reconcile(
     return added
 
 
-def _reconcile_repo(store: AppState, api: RepoAPI, installation_id: int, now: float) -> list[int]:
+def _reconcile_repo(
+    store: AppState, api: RepoAPI, installation_id: int, known: list[MergedPR], now: float
+) -> list[int]:
     repo = api.full_name
     # What the last reconcile saw: the default branch and the ETag of its closed pull requests.
     # Unchanged, an idle repository costs one conditional request (a 304).
@@ -59,7 +61,6 @@ def _reconcile_repo(store: AppState, api: RepoAPI, installation_id: int, now: fl
     etag = api.pulls_changed(default, seen[1] if seen else None)
     if etag is None:
         return []
-    known = store.merged(repo)
     have = {m.number for m in known}
     # From the newest merge a review covered: a lost webhook may sit before one that arrived
     # (the App back up, a merge delivered, the lost ones earlier), never before a review.
