@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -63,7 +64,10 @@ class Settings(BaseModel):
     github_private_key: SecretStr | None = None
     github_webhook_secret: SecretStr | None = None
     github_api_url: str = DEFAULT_API_URL
-    database_url: str | None = None
+    # sqlite:///path, or postgresql://user:password@host/db (a secret: it may hold a password)
+    database_url: SecretStr | None = None
+    shared_cache: bool = False  # on PostgreSQL, the analysis and answer caches there too
+    database_pool_size: int = Field(default=10, ge=2)  # connections per process (PostgreSQL)
     data_dir: Path
     llm: LlmSettings = LlmSettings()  # the model: key, endpoint, budgets (CLI, App, worker)
     # Worker tuning; the defaults suit GitHub (a review takes seconds to minutes).
@@ -139,6 +143,8 @@ class Settings(BaseModel):
             "run_worker": "IDEALDIFF_RUN_WORKER",
             "intake_budget_mb": "IDEALDIFF_INTAKE_BUDGET_MB",
             "queue_stall_seconds": "IDEALDIFF_QUEUE_STALL_SECONDS",
+            "shared_cache": "IDEALDIFF_SHARED_CACHE",
+            "database_pool_size": "IDEALDIFF_DATABASE_POOL_SIZE",
         }
         for field, name in tuning.items():
             if env.get(name):
@@ -150,20 +156,39 @@ class Settings(BaseModel):
             problems = validation_problems(exc, names)
             raise ConfigError(f"invalid settings: {problems}") from None
 
+    def postgres_url(self) -> str | None:
+        """The PostgreSQL URL of ``IDEALDIFF_DATABASE_URL``, or None when the database is SQLite.
+
+        Raises ``ConfigError`` for any other scheme, naming the scheme (never the URL).
+        """
+        url = self.database_url.get_secret_value() if self.database_url else None
+        if url is None or "://" not in url:
+            return None
+        scheme = url.split("://", 1)[0].lower()
+        if scheme in ("postgresql", "postgres"):
+            return url
+        if scheme == "sqlite":
+            return None
+        raise ConfigError(
+            f"IDEALDIFF_DATABASE_URL uses {scheme!r}; idealdiff stores its tables in SQLite "
+            "(sqlite:///path/to/file.sqlite3) or PostgreSQL (postgresql://user:password@host/db)"
+        )
+
     def database_path(self) -> Path:
         """The SQLite file: ``IDEALDIFF_DATABASE_URL`` (``sqlite:///path``) or the data dir's."""
-        url = self.database_url
+        if self.postgres_url() is not None:
+            raise ConfigError("IDEALDIFF_DATABASE_URL names a PostgreSQL database, not a file")
+        url = self.database_url.get_secret_value() if self.database_url else None
         if url is None:
             return self.data_dir / "idealdiff.sqlite3"
-        if url.startswith("sqlite:///"):
-            return Path(url.removeprefix("sqlite:///"))
-        if "://" not in url:
-            return Path(url)
-        scheme = url.split("://", 1)[0]
-        raise ConfigError(
-            f"IDEALDIFF_DATABASE_URL uses {scheme!r}; this version stores its tables in SQLite "
-            "only (sqlite:///path/to/file.sqlite3)"
-        )
+        return Path(url.removeprefix("sqlite:///"))
+
+    def cache_path(self) -> Path:
+        """The SQLite file of this machine's caches: the database itself when it is SQLite,
+        else one in the data dir (the caches stay local unless ``IDEALDIFF_SHARED_CACHE``)."""
+        if self.postgres_url() is not None:
+            return self.data_dir / "cache.sqlite3"
+        return self.database_path()
 
     def require_app(self) -> tuple[str, str]:
         """(app id, private key), or a ``ConfigError`` saying which variable is missing."""
@@ -207,7 +232,12 @@ class Settings(BaseModel):
             self.llm.api_key,
             self.metrics_token,
         ]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        out = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        if self.database_url is not None:
+            password = urlsplit(self.database_url.get_secret_value()).password
+            if password:
+                out.append(password)
+        return out
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -17,7 +17,8 @@ from app.local.build import RepoBuilder
 from app.service.http import create_app
 from app.service.worker import Worker
 from app.settings import Settings
-from app.store.sqlite import AppStore
+from app.store import AppState
+from app.store.open import open_state
 from tests.github_standin import APP_ID, GitHubStandin, make_key
 from tests.test_redundancy import SLUGIFY, SLUGIFY_NEAR_MISS, SLUGIFY_RENAMED
 from tests.webhook_payloads import SECRET, headers, merged_pr, pr_comment
@@ -69,7 +70,7 @@ class World:
     builder: RepoBuilder
     env: dict[str, str]
     settings: Settings
-    store: AppStore
+    store: AppState
     client: TestClient
     worker: Worker
     clock: Clock
@@ -165,16 +166,16 @@ def make_world(tmp: Path, prefix: str = "/api/v3", **env: str) -> World:
         **env,
     }
     settings = Settings.from_env(full_env, env_file=None)
-    store = AppStore(settings.database_path())
+    store = open_state(settings)
     clock = Clock()
     worker = Worker(settings, store, GitHubApp(settings).repo, clock=clock)
     client = TestClient(create_app(settings, store, clock=clock))
     return World(tmp, standin, builder, full_env, settings, store, client, worker, clock)
 
 
-def running_world(tmp_path: Path, prefix: str = "/api/v3") -> Iterator[World]:
+def running_world(tmp_path: Path, prefix: str = "/api/v3", **env: str) -> Iterator[World]:
     """A world for one test, torn down after it; fails if any request broke GitHub's spec."""
-    w = make_world(tmp_path, prefix=prefix)
+    w = make_world(tmp_path, prefix=prefix, **env)
     yield w
     w.client.close()
     w.standin.stop()

@@ -9,7 +9,9 @@ import pytest
 
 from app.local.build import RepoBuilder
 from app.settings import Settings
-from app.store.sqlite import AppStore
+from app.store import AppState
+from app.store.open import open_state
+from tests.pg_cluster import PgCluster, server_binaries
 from tests.webhook_payloads import SECRET
 
 
@@ -27,19 +29,45 @@ def repo(tmp_path: Path) -> RepoBuilder:
     return RepoBuilder(tmp_path / "repo")
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One throwaway PostgreSQL server for the session (a fresh database per test)."""
+    if server_binaries() is None:
+        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not on this machine")
+    cluster = PgCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The App's database for one test, on each backend: nothing (the data dir's SQLite file),
+    or ``IDEALDIFF_DATABASE_URL`` naming a fresh database of the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return {}
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return {"IDEALDIFF_DATABASE_URL": cluster.new_database()}
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings with a webhook secret and a database in the test's temp dir."""
+def settings(tmp_path: Path, backend_env: dict[str, str]) -> Settings:
+    """Settings with a webhook secret and a fresh database (SQLite in the test's temp dir, or
+    PostgreSQL)."""
     return Settings.from_env(
-        {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_DATA_DIR": str(tmp_path / "data")},
+        {
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+            "IDEALDIFF_DATA_DIR": str(tmp_path / "data"),
+            **backend_env,
+        },
         env_file=None,
     )
 
 
 @pytest.fixture
-def store(settings: Settings) -> Iterator[AppStore]:
-    """The App's store on a fresh SQLite file."""
-    db = AppStore(settings.database_path())
+def store(settings: Settings) -> Iterator[AppState]:
+    """The App's store on the test's fresh database."""
+    db = open_state(settings)
     yield db
     db.close()
 

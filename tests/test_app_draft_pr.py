@@ -12,7 +12,7 @@ import pytest
 
 from app.publish.issue import finding_id_in
 from tests.anthropic_standin import KEY, Reply, good_answer, serve
-from tests.app_harness import THREE_PRS, World, make_world
+from tests.app_harness import THREE_PRS, World, running_world
 from tests.test_unify import CALLER, SIZE, SIZE_SAME_PARAMS
 
 QUIET = 31 * 60
@@ -28,18 +28,9 @@ class SizeTest(unittest.TestCase):
 """
 
 
-def _world(tmp_path: Path, **env: str) -> Iterator[World]:
-    w = make_world(tmp_path, **env)
-    yield w
-    w.client.close()
-    w.standin.stop()
-    w.store.close()
-    assert w.standin.problems == [], "requests GitHub's OpenAPI description does not allow"
-
-
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    yield from _world(tmp_path)
+def world(tmp_path: Path, backend_env: dict[str, str]) -> Iterator[World]:
+    yield from running_world(tmp_path, **backend_env)
 
 
 def _opened_pulls(world: World) -> list[dict[str, Any]]:
@@ -143,7 +134,7 @@ def test_a_finding_without_a_sound_change_gets_a_comment_and_no_pull_request(
 @pytest.fixture
 def model_world(tmp_path: Path) -> Iterator[tuple[World, Any]]:
     with serve() as anthropic:
-        for w in _world(tmp_path, ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=anthropic.url):
+        for w in running_world(tmp_path, ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=anthropic.url):
             yield w, anthropic
 
 

@@ -16,9 +16,10 @@ QUIET = 31 * 60  # just past the default batch.quiet_minutes
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    """A running stand-in (under a GHES-style /api/v3 prefix) and the App wired to it."""
-    yield from running_world(tmp_path)
+def world(tmp_path: Path, backend_env: dict[str, str]) -> Iterator[World]:
+    """A running stand-in (under a GHES-style /api/v3 prefix) and the App wired to it, on
+    each backend."""
+    yield from running_world(tmp_path, **backend_env)
 
 
 def merge_three(world: World) -> None:

@@ -16,9 +16,10 @@ from tests.app_harness import REPO, THREE_PRS, World, running_world
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    """The stand-in and the App's database; workers run as separate processes."""
-    yield from running_world(tmp_path, prefix="")
+def world(tmp_path: Path, backend_env: dict[str, str]) -> Iterator[World]:
+    """The stand-in and the App's database (each backend); workers run as separate
+    processes."""
+    yield from running_world(tmp_path, prefix="", **backend_env)
 
 
 def start_worker(world: World) -> subprocess.Popen[bytes]:

@@ -14,6 +14,7 @@ from app.github.client import GitHubApp, GitHubError, GitHubSource, git_blob_sha
 from app.service.commands import Command, find_command, parse_command
 from app.service.worker import Worker, web_url
 from app.settings import Settings
+from app.store import AppState
 from app.store.records import NewJob, PublishedIssue
 from app.store.sqlite import AppStore
 from tests.app_harness import REPO, World, app_key, running_world
@@ -160,15 +161,7 @@ def test_only_a_line_starting_with_the_command_counts() -> None:
 # -- the durable queue -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[AppStore]:
-    """A fresh queue database."""
-    db = AppStore(tmp_path / "q.sqlite3")
-    yield db
-    db.close()
-
-
-def test_a_leased_job_is_invisible_until_its_lease_expires(store: AppStore) -> None:
+def test_a_leased_job_is_invisible_until_its_lease_expires(store: AppState) -> None:
     store.enqueue(NewJob("command", {"n": 1}), now=100)
     job = store.claim("a", now=100, lease_seconds=30)
     assert job is not None
@@ -183,7 +176,7 @@ def test_a_leased_job_is_invisible_until_its_lease_expires(store: AppStore) -> N
     assert [j.state for j in store.jobs()] == ["done"]
 
 
-def test_keyed_jobs_are_debounced_and_deferral_is_not_a_try(store: AppStore) -> None:
+def test_keyed_jobs_are_debounced_and_deferral_is_not_a_try(store: AppState) -> None:
     first = store.enqueue(NewJob("batch", {"repo": "a/b"}, key="batch:a/b"), now=0)
     second = store.enqueue(NewJob("batch", {"repo": "a/b"}, key="batch:a/b", run_after=50), 10)
     assert first == second
@@ -209,7 +202,7 @@ def test_keyed_jobs_are_debounced_and_deferral_is_not_a_try(store: AppStore) -> 
     ],
 )
 def test_a_job_this_version_cannot_read_ends_at_once(
-    tmp_path: Path, store: AppStore, kind: str, payload: dict[str, object]
+    tmp_path: Path, store: AppState, kind: str, payload: dict[str, object]
 ) -> None:
     settings = Settings.from_env({"IDEALDIFF_DATA_DIR": str(tmp_path)}, env_file=None)
     store.enqueue(NewJob(kind, payload), now=0)
@@ -224,7 +217,7 @@ def test_a_job_this_version_cannot_read_ends_at_once(
     assert "ConfigError" in (row.last_error or "")
 
 
-def test_a_job_that_keeps_killing_its_worker_ends_dead(tmp_path: Path, store: AppStore) -> None:
+def test_a_job_that_keeps_killing_its_worker_ends_dead(tmp_path: Path, store: AppState) -> None:
     settings = Settings.from_env(
         {"IDEALDIFF_DATA_DIR": str(tmp_path), "IDEALDIFF_JOB_MAX_ATTEMPTS": "2"}, env_file=None
     )
@@ -339,7 +332,7 @@ def test_serve_refuses_to_start_without_a_webhook_secret(
     assert "GITHUB_WEBHOOK_SECRET" in capsys.readouterr().err
 
 
-def test_jobs_of_one_repository_never_run_at_once(store: AppStore) -> None:
+def test_jobs_of_one_repository_never_run_at_once(store: AppState) -> None:
     store.enqueue(NewJob("command", {"n": 1}, scope="acme/demo"), now=0)
     store.enqueue(NewJob("command", {"n": 2}, scope="acme/demo"), now=0)
     store.enqueue(NewJob("command", {"n": 3}, scope="acme/other"), now=0)
@@ -355,7 +348,7 @@ def test_jobs_of_one_repository_never_run_at_once(store: AppStore) -> None:
     assert second.payload["n"] == 2
 
 
-def test_old_deliveries_and_finished_jobs_are_pruned_dead_ones_kept(store: AppStore) -> None:
+def test_old_deliveries_and_finished_jobs_are_pruned_dead_ones_kept(store: AppState) -> None:
     store.accept_delivery("old", "ping", None, now=0, jobs=[NewJob("command", {})])
     store.enqueue(NewJob("command", {"dies": True}), now=0)
     done = store.claim("w", now=1, lease_seconds=10)
@@ -425,9 +418,10 @@ def test_readiness_reports_the_database_the_queue_and_the_key(tmp_path: Path) ->
         store.close()
 
 
-def test_published_issues_recorded_before_origins_were_kept_still_read(store: AppStore) -> None:
+def test_published_issues_recorded_before_origins_were_kept_still_read(tmp_path: Path) -> None:
     import sqlite3
 
+    store = AppStore(tmp_path / "old.sqlite3")  # rows of that format exist only in SQLite
     store.record_published(
         PublishedIssue(
             "a/b", "idd-1", 7, "open", (("p.py", "f"), ("q.py", "g")), (("p.py", "f", "#2"),)
@@ -440,12 +434,13 @@ def test_published_issues_recorded_before_origins_were_kept_still_read(store: Ap
             " VALUES ('a/b', 'idd-0', 5, 'open', '[[\"x.py\", \"h\"]]', 0)"
         )
     old, new = store.published("a/b")
+    store.close()
     assert (old.members, old.origins) == ((("x.py", "h"),), ())
     assert new.origins == (("p.py", "f", "#2"),)
 
 
 def test_a_starting_worker_reclaims_the_jobs_of_a_killed_one_at_once(
-    tmp_path: Path, store: AppStore
+    tmp_path: Path, store: AppState
 ) -> None:
     import socket
     import subprocess
@@ -500,7 +495,7 @@ def test_a_second_fly_machine_on_sqlite_refuses_to_start(tmp_path: Path) -> None
         check_single_machine(settings, fly, machines("fdaa::2", "fdaa::3"))  # type: ignore[arg-type]
 
 
-def test_a_worker_shutting_down_gives_its_job_back_at_once(tmp_path: Path, store: AppStore) -> None:
+def test_a_worker_shutting_down_gives_its_job_back_at_once(tmp_path: Path, store: AppState) -> None:
     import threading
 
     settings = Settings.from_env({"IDEALDIFF_DATA_DIR": str(tmp_path)}, env_file=None)

@@ -11,6 +11,7 @@ import pytest
 
 from app.cli import main
 from app.local.build import RepoBuilder
+from tests.pg_cluster import PgCluster
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED, UNIQUE
 
 
@@ -128,5 +129,28 @@ def test_the_cli_reads_the_database_url_as_the_app_does(
     monkeypatch.setenv("IDEALDIFF_DATABASE_URL", f"sqlite:///{cache}")
     assert main(["review", str(repo.root), "--since", base]) == 0
     assert cache.exists()
-    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", "postgresql://u:pw@db/x")
+    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", "mysql://u:pw@db/x")
     assert main(["review", str(repo.root), "--since", base]) == 2  # said, not silently ignored
+
+
+def test_beside_postgresql_the_cli_caches_on_this_machine_unless_told_to_share(
+    repo: RepoBuilder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pg_cluster: PgCluster,
+) -> None:
+    import psycopg
+
+    base = repo.commit("Initial", {"pkg/__init__.py": "", "pkg/text.py": SLUGIFY})
+    repo.branch("other", {"pkg/other.py": UNIQUE})
+    repo.merge_pr(1, "other", "Unrelated")
+    url = pg_cluster.new_database()
+    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", url)
+    assert main(["review", str(repo.root), "--since", base]) == 0
+    assert (tmp_path / "data" / "cache.sqlite3").exists()  # local: no round trip per scan
+    monkeypatch.setenv("IDEALDIFF_SHARED_CACHE", "1")
+    assert main(["review", str(repo.root), "--since", base]) == 0
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM analysis_cache").fetchone()
+    assert row is not None
+    assert row[0] > 0  # the scans, for every worker of the fleet

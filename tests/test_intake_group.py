@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from app.github.events import IssueCommentEvent, PullRequestEvent
 from app.service.http import Checkpointer, create_app, parse_fast
 from app.settings import Settings
+from app.store import AppState
 from app.store.records import DeliveryRecord, NewJob
 from app.store.sqlite import AppStore
 from tests.webhook_payloads import headers, merged_pr, pr_comment
@@ -28,7 +30,7 @@ def _merged(number: int) -> dict[str, object]:
     )
 
 
-def test_one_failing_delivery_leaves_the_others_of_its_group_commit_in(store: AppStore) -> None:
+def test_one_failing_delivery_leaves_the_others_of_its_group_commit_in(store: AppState) -> None:
     good = NewJob("command", {"n": 1})
     bad = NewJob("command", {"n": object()})  # not JSON: its savepoint is rolled back
     results = store.accept_deliveries(
@@ -66,7 +68,7 @@ def test_parse_fast_reads_what_the_general_path_reads(
 
 
 def test_concurrent_deliveries_are_all_recorded_and_a_bad_one_is_refused_alone(
-    settings: Settings, store: AppStore
+    settings: Settings, store: AppState
 ) -> None:
     app = create_app(settings, store)
     bodies = [(f"d-{n}", json.dumps(_merged(n)).encode()) for n in range(1, 41)]
@@ -95,16 +97,17 @@ def test_concurrent_deliveries_are_all_recorded_and_a_bad_one_is_refused_alone(
     assert [j.kind for j in store.jobs()] == ["batch"]  # debounced into one review
 
 
-def test_the_checkpointer_copies_the_whole_wal_into_the_database(
-    settings: Settings, store: AppStore
-) -> None:
+def test_the_checkpointer_copies_the_whole_wal_into_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "wal.sqlite3"  # SQLite's own upkeep: PostgreSQL checkpoints by itself
+    store = AppStore(path)
     checkpointer = Checkpointer(store, every=0.01)
     checkpointer.start()
     for n in range(200):
         store.accept_deliveries([DeliveryRecord(f"c-{n}", "ping", None, 1.0)])
     checkpointer.stop()
     # The database file alone (without its WAL) holds every delivery: the checkpoints ran.
-    alone = settings.database_path().parent / "copy.sqlite3"
-    alone.write_bytes(settings.database_path().read_bytes())
+    alone = tmp_path / "copy.sqlite3"
+    alone.write_bytes(path.read_bytes())
+    store.close()
     with sqlite3.connect(alone) as db:
         assert db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 200

@@ -141,12 +141,16 @@ def test_no_two_classes_share_a_name() -> None:
     assert {name: where for name, where in seen.items() if len(where) > 1} == {}
 
 
-def test_only_the_composition_roots_name_the_storage_backend() -> None:
-    # The rest reaches storage through app.store's protocols, so a second backend slots in.
-    roots = {"app.local.run", "app.service.http", "app.service.worker"}
+def test_only_the_store_chooses_the_storage_backend() -> None:
+    # The rest reaches storage through app.store's protocols and opens it with app.store.open,
+    # so the backends are interchangeable; psycopg is imported only when PostgreSQL is named.
+    backends = {"app.store.sqlite", "app.store.postgres"}
     naming = {
-        m
+        m: sorted(backends & imported)
         for m, imported in graph().items()
-        if "app.store.sqlite" in imported and not m.startswith("app.store")
+        if backends & imported and not m.startswith("app.store")
     }
-    assert naming <= roots
+    assert naming == {}
+    assert {m for m, imported in graph().items() if "app.store.postgres" in imported} <= {
+        "app.store.open"
+    }

@@ -20,6 +20,7 @@ from app import logs
 from app.errors import ConfigError
 from app.service.http import MAX_BODY, create_app, verify_signature
 from app.settings import Settings
+from app.store import AppState
 from app.store.sqlite import AppStore
 from tests.webhook_payloads import SECRET, example, headers, merged_pr, pr_comment, sign, validate
 
@@ -27,7 +28,7 @@ SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
 
 @pytest.fixture
-def client(settings: Settings, store: AppStore) -> Iterator[TestClient]:
+def client(settings: Settings, store: AppState) -> Iterator[TestClient]:
     """The real FastAPI app, driven in process (no worker: only intake is under test)."""
     with TestClient(create_app(settings, store)) as test_client:
         yield test_client
@@ -79,7 +80,7 @@ def test_signature_is_sha256_hmac_of_the_raw_body() -> None:
     ],
 )
 def test_bad_signatures_get_401_and_nothing_is_recorded(
-    client: TestClient, store: AppStore, mutate: object
+    client: TestClient, store: AppState, mutate: object
 ) -> None:
     body = json.dumps(merged()).encode()
     hdrs = headers("pull_request", "d-bad", body)
@@ -118,7 +119,7 @@ def test_sha1_signature_is_refused_by_name(client: TestClient) -> None:
     ],
 )
 def test_malformed_payloads_get_400_and_nothing_is_enqueued(
-    client: TestClient, store: AppStore, event: str, body: bytes
+    client: TestClient, store: AppState, event: str, body: bytes
 ) -> None:
     response = client.post("/webhook", content=body, headers=headers(event, "d-bad", body))
     assert response.status_code == 400
@@ -126,7 +127,7 @@ def test_malformed_payloads_get_400_and_nothing_is_enqueued(
     assert store.counts()["deliveries"] == 0
 
 
-def test_bodies_above_25_mb_get_413(client: TestClient, store: AppStore) -> None:
+def test_bodies_above_25_mb_get_413(client: TestClient, store: AppState) -> None:
     body = b" " * (MAX_BODY + 1)
     response = client.post("/webhook", content=body, headers=headers("push", "d-big", body))
     assert response.status_code == 413
@@ -134,7 +135,7 @@ def test_bodies_above_25_mb_get_413(client: TestClient, store: AppStore) -> None
 
 
 def test_a_merge_is_recorded_and_enqueued_before_the_answer(
-    client: TestClient, store: AppStore
+    client: TestClient, store: AppState
 ) -> None:
     started = time.perf_counter()
     response = post(client, "pull_request", merged(7))
@@ -154,7 +155,7 @@ def test_a_merge_is_recorded_and_enqueued_before_the_answer(
 
 
 def test_a_redelivery_is_acknowledged_but_not_processed_twice(
-    client: TestClient, store: AppStore
+    client: TestClient, store: AppState
 ) -> None:
     first = post(client, "pull_request", merged(7), delivery="same-id")
     again = post(client, "pull_request", merged(7), delivery="same-id")
@@ -165,7 +166,7 @@ def test_a_redelivery_is_acknowledged_but_not_processed_twice(
     assert store.counts()["deliveries"] == 1
 
 
-def test_merges_in_a_row_share_one_waiting_batch_job(client: TestClient, store: AppStore) -> None:
+def test_merges_in_a_row_share_one_waiting_batch_job(client: TestClient, store: AppState) -> None:
     for number in (1, 2, 3):
         post(client, "pull_request", merged(number), delivery=f"d-{number}")
     assert [j.kind for j in store.jobs()] == ["batch"]
@@ -173,7 +174,7 @@ def test_merges_in_a_row_share_one_waiting_batch_job(client: TestClient, store: 
 
 
 def test_merges_elsewhere_and_closes_without_merge_are_ignored(
-    client: TestClient, store: AppStore
+    client: TestClient, store: AppState
 ) -> None:
     response = post(client, "pull_request", merged(4, base="release"), delivery="d-rel")
     assert response.json()["status"] == "ignored"  # type: ignore[attr-defined]
@@ -184,7 +185,7 @@ def test_merges_elsewhere_and_closes_without_merge_are_ignored(
     assert store.waiting_merges("acme/demo") == []
 
 
-def test_an_idealize_comment_enqueues_a_command_job(client: TestClient, store: AppStore) -> None:
+def test_an_idealize_comment_enqueues_a_command_job(client: TestClient, store: AppState) -> None:
     payload = pr_comment("acme/demo", 12, "Thanks!\n/idealize --last 3", user="maintainer")
     assert post(client, "issue_comment", payload).status_code == 202  # type: ignore[attr-defined]
     [job] = store.jobs()
@@ -202,7 +203,7 @@ def test_an_idealize_comment_enqueues_a_command_job(client: TestClient, store: A
     ],
 )
 def test_comments_that_are_not_commands_enqueue_nothing(
-    client: TestClient, store: AppStore, body: str, user_type: str, user: str
+    client: TestClient, store: AppState, body: str, user_type: str, user: str
 ) -> None:
     payload = pr_comment("acme/demo", 12, body, user=user, user_type=user_type)
     response = post(client, "issue_comment", payload)
@@ -211,7 +212,7 @@ def test_comments_that_are_not_commands_enqueue_nothing(
 
 
 def test_ping_is_answered_and_unknown_events_acknowledged(
-    client: TestClient, store: AppStore
+    client: TestClient, store: AppState
 ) -> None:
     ping = validate(example("ping", 1), "ping$event")
     response = post(client, "ping", ping, delivery="d-ping")
@@ -224,7 +225,7 @@ def test_ping_is_answered_and_unknown_events_acknowledged(
     assert store.jobs() == []
 
 
-def test_installations_are_recorded(client: TestClient, store: AppStore) -> None:
+def test_installations_are_recorded(client: TestClient, store: AppState) -> None:
     created = validate(example("installation.created"), "installation$created")
     post(client, "installation", created, delivery="d-inst")
     ident = created["installation"]["id"]
@@ -322,7 +323,7 @@ def _recorded_examples() -> list[Any]:
 
 @pytest.mark.parametrize(("name", "definition", "index"), _recorded_examples())
 def test_every_recorded_example_is_accepted_or_ignored_never_refused(
-    client: TestClient, store: AppStore, name: str, definition: str | None, index: int
+    client: TestClient, store: AppState, name: str, definition: str | None, index: int
 ) -> None:
     import jsonschema
 
@@ -392,7 +393,7 @@ def _raw_request(port: int, sent: dict[str, str], length: int, first: bytes) -> 
     return conn
 
 
-def test_bodies_in_flight_share_a_byte_budget_and_past_it_get_503(store: AppStore) -> None:
+def test_bodies_in_flight_share_a_byte_budget_and_past_it_get_503(store: AppState) -> None:
     settings = Settings.from_env(
         {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_INTAKE_BUDGET_MB": "40"}, env_file=None
     )
@@ -435,7 +436,7 @@ def test_pathologically_nested_json_is_a_400(client: TestClient) -> None:
     assert "deep" in response.json()["error"]
 
 
-def test_metrics_can_want_a_bearer_token(tmp_path: Path, store: AppStore) -> None:
+def test_metrics_can_want_a_bearer_token(tmp_path: Path, store: AppState) -> None:
     settings = Settings.from_env(
         {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_METRICS_TOKEN": "m-token-123"}, env_file=None
     )

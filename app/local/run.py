@@ -28,7 +28,7 @@ from app.review.report import ChangeRecord, Changes, Report
 from app.review.source import CodeReader
 from app.settings import Settings
 from app.store import Cache
-from app.store.sqlite import Store
+from app.store.open import open_cache
 
 
 def read_repo_config(repo: GitRepo, rev: str) -> tuple[RepoConfig, str | None]:
@@ -176,7 +176,7 @@ def run_review(
             base_name = "HEAD"
     batch = type(batch)(base_name, batch.head_sha, batch.since, batch.branches)
     settings = Settings.from_env()
-    store = Store(settings.database_path()) if use_cache else None
+    store = open_cache(settings) if use_cache else None
     bar = ProgressBar()
     try:
         idealizer = make_idealizer(settings.llm, store, mode=llm, model=model, edits=apply or None)

@@ -22,7 +22,8 @@ def check_single_machine(
     app_name = environ.get("FLY_APP_NAME")
     if not app_name:
         return  # not on Fly: one process per database is the operator's to keep
-    settings.database_path()  # SQLite (anything else is refused there, naming the variable)
+    if settings.postgres_url() is not None:
+        return  # a shared database: as many machines as the load needs
     try:
         found = resolve(f"{app_name}.internal", None, socket.AF_INET6)
     except OSError:
@@ -31,6 +32,6 @@ def check_single_machine(
     if len(machines) > 1:
         raise ConfigError(
             f"{len(machines)} machines run this App, but its database is SQLite, which one "
-            "machine owns: run `fly scale count 1` (or set IDEALDIFF_DATABASE_URL to a shared "
-            "database, once PostgreSQL is supported)"
+            "machine owns: run `fly scale count 1`, or set IDEALDIFF_DATABASE_URL to a PostgreSQL "
+            "database they share"
         )

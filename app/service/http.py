@@ -43,8 +43,8 @@ from app.service.jobs import BatchJob, CommandJob, merged_entry
 from app.service.metrics import Metrics
 from app.settings import Settings
 from app.store import AppState
+from app.store.open import open_state
 from app.store.records import DeliveryRecord, InstallationRecord, MergedPR, NewJob
-from app.store.sqlite import AppStore
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 METRIC_EVENTS = frozenset(
@@ -548,7 +548,7 @@ def serve(host: str, port: int, *, worker: bool = True, env_file: str | None = "
     settings.require_webhook_secret()
     logs.add_secrets(settings.secrets())
     check_single_machine(settings, os.environ)
-    store = AppStore(settings.database_path())
+    store = open_state(settings)
     metrics = Metrics()
     runner = None
     if worker and settings.run_worker:

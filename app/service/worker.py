@@ -48,8 +48,8 @@ from app.service.metrics import Metrics
 from app.service.reconcile import reconcile
 from app.settings import Settings
 from app.store import AppState
+from app.store.open import open_state
 from app.store.records import Job, PublishedIssue
-from app.store.sqlite import AppStore
 
 log = logging.getLogger("idealdiff.worker")
 
@@ -96,6 +96,9 @@ class Worker:
         self.metrics = metrics
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stop = threading.Event()
+        # Set when a job may be ready (this process enqueued one, or another did: NOTIFY on
+        # PostgreSQL), so an idle worker starts it now rather than at its next poll.
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._current: Job | None = None  # the job being run, for a shutdown to give back
 
@@ -110,12 +113,14 @@ class Worker:
     def request_stop(self) -> None:
         """Ask the loop to stop after the current job (safe from a signal handler)."""
         self._stop.set()
+        self._wake.set()
 
     def stop(self, grace: float | None = None) -> None:
         """Ask the loop to stop after the current job, and wait for it; after ``grace`` seconds
         a job still running is given back to the queue at once (its lease released, its try not
         counted) so another worker takes it now rather than when the lease runs out."""
         self._stop.set()
+        self._wake.set()
         if self._thread is None:
             return
         self._thread.join(self.settings.shutdown_grace_seconds if grace is None else grace)
@@ -148,6 +153,7 @@ class Worker:
     def run(self) -> None:
         """Take and run jobs until ``stop``; sleep between polls when the queue is empty."""
         log.info("worker started", extra={"owner": self.owner})
+        self.store.subscribe(self._wake.set)
         self.reclaim()
         pruned_at = reconciled_at = 0.0
         while not self._stop.is_set():
@@ -158,12 +164,13 @@ class Worker:
                 if self.clock() - reconciled_at > RECONCILE_EVERY:
                     reconciled_at = self.clock()
                     reconcile(self.store, self.github, reconciled_at)
+                self._wake.clear()  # a wake-up from here on is for a job this claim missed
                 busy = self.run_once()
             except Exception:  # the loop must outlive a broken database moment
                 log.exception("worker loop error")
                 busy = False
             if not busy:
-                self._stop.wait(self.settings.worker_poll_seconds)
+                self._wake.wait(self.settings.worker_poll_seconds)
         log.info("worker stopped", extra={"owner": self.owner})
 
     def run_once(self) -> bool:
@@ -605,11 +612,12 @@ def run_migrate(env_file: str | None = ".env") -> int:
     from pathlib import Path
 
     settings = Settings.from_env(env_file=Path(env_file) if env_file else None)
-    store = AppStore(settings.database_path())
+    store = open_state(settings)
     before, after = store.schema
+    where = store.where
     store.close()
     sys.stdout.write(
-        f"{settings.database_path()}: schema version {after}"
+        f"{where}: schema version {after}"
         + (f" (upgraded from {before})\n" if before != after else " (already current)\n")
     )
     return 0
@@ -624,7 +632,7 @@ def run_reconcile(env_file: str | None = ".env") -> int:
     logs.configure()
     settings = Settings.from_env(env_file=Path(env_file) if env_file else None)
     logs.add_secrets(settings.secrets())
-    store = AppStore(settings.database_path())
+    store = open_state(settings)
     try:
         added = reconcile(store, GitHubApp(settings).repo, time.time())
     finally:
@@ -647,7 +655,7 @@ def run_worker(env_file: str | None = ".env") -> int:
     settings = Settings.from_env(env_file=Path(env_file) if env_file else None)
     logs.add_secrets(settings.secrets())
     check_single_machine(settings, os.environ)
-    store = AppStore(settings.database_path())
+    store = open_state(settings)
     worker = Worker(settings, store, GitHubApp(settings).repo)
 
     stopping = threading.Event()

@@ -1,8 +1,9 @@
 """Everything idealdiff keeps: what the rest of the program may ask of it (``Cache``, ``Queue``,
-``Ledger``), the records it keeps (``records``), and the SQLite backend (``sqlite``, WAL mode).
+``Ledger``), the records it keeps (``records``), and two backends: SQLite in WAL mode
+(``sqlite``, one machine, nothing to install) and PostgreSQL (``postgres``, any number of
+machines). ``open`` picks one from the settings.
 
-Code outside this package is typed against the protocols; only the composition roots (the CLI's
-local run, ``idealdiff serve`` and ``idealdiff worker``) name a backend.
+Code outside this package is typed against the protocols and opens storage through ``open``.
 """
 
 from __future__ import annotations
@@ -177,6 +178,14 @@ class Ledger(Protocol):
 class AppState(Cache, Queue, Ledger, Protocol):
     """Everything the App's server and worker keep, in one database."""
 
+    where: str  # the database, for messages (a PostgreSQL URL without its password)
+    schema: tuple[int, int]  # (schema version found at opening, version now)
+
+    def subscribe(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` whenever a job may have become ready (enqueued, or given back): in
+        this process, and on PostgreSQL from any process (``LISTEN``)."""
+        ...
+
     def defer_checkpoints(self, deferred: bool = True) -> None:
         """Leave the log's copy into the database to ``checkpoint`` (off the commit path); a
         backend that does its own upkeep does nothing."""
@@ -185,3 +194,19 @@ class AppState(Cache, Queue, Ledger, Protocol):
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the database without blocking; or nothing (above)."""
         ...
+
+
+class Wakeups:
+    """The in-process side of ``AppState.subscribe``, for a backend to inherit: it calls
+    ``_woken_if(True)`` after a commit that made a job ready."""
+
+    _wakers: list[Callable[[], None]]
+
+    def subscribe(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` whenever this process enqueues or gives back a job."""
+        self._wakers.append(wake)
+
+    def _woken_if(self, ready: bool) -> None:
+        if ready:
+            for wake in list(self._wakers):
+                wake()

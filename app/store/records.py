@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -176,3 +176,74 @@ def decode_scan(blob: bytes, path: str) -> ModuleScan:
         for row in payload["units"]
     )
     return ModuleScan(path=path, units=units)
+
+
+# -- row codecs: how a record is spread over columns, the same for every backend --------------
+
+
+def decode_scans(
+    rows: Iterable[tuple[str, bytes]], wanted: Mapping[str, str]
+) -> dict[str, ModuleScan]:
+    """The scans of cache rows ``(key, value)``, each at ``wanted[key]``; a damaged entry is left
+    out (and so recomputed)."""
+    found: dict[str, ModuleScan] = {}
+    for key, value in rows:
+        try:
+            found[key] = decode_scan(bytes(value), wanted[key])
+        except (ValueError, KeyError, IndexError, TypeError, zlib.error):
+            continue
+    return found
+
+
+MERGED_COLUMNS = "repo, number, installation_id, data, merged_at, received_at, reviewed_at"
+
+
+def merged_row(merged: MergedPR) -> tuple[Any, ...]:
+    """The columns of a ledger entry, without ``reviewed_at`` (a new entry is not reviewed)."""
+    return (
+        merged.repo,
+        merged.number,
+        merged.installation_id,
+        json.dumps(merged.data),
+        merged.merged_at,
+        merged.received_at,
+    )
+
+
+def merged_from_row(row: Sequence[Any]) -> MergedPR:
+    """A ledger entry from its ``MERGED_COLUMNS``."""
+    return MergedPR(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
+
+
+def installation_repos(inst: InstallationRecord, stored: str | None) -> str:
+    """The repositories column of an installation: the event's list, else the one recorded."""
+    kept = inst.repos if inst.repos is not None else (json.loads(stored) if stored else [])
+    return json.dumps(sorted(set(kept)))
+
+
+def installation_from_row(row: Sequence[Any]) -> InstallationRecord:
+    """An installation from ``id, account, repos, active``."""
+    return InstallationRecord(int(row[0]), row[1], json.loads(row[2]), bool(row[3]))
+
+
+PUBLISHED_COLUMNS = "repo, finding_id, number, state, members"
+
+
+def published_members(issue: PublishedIssue) -> str:
+    """The members column: ``[path, qualname, who introduced it or null]`` per member."""
+    origins = {(a, b): who for a, b, who in issue.origins}
+    return json.dumps([[p, q, origins.get((p, q))] for p, q in issue.members])
+
+
+def published_from_row(row: Sequence[Any]) -> PublishedIssue:
+    """A published issue from its ``PUBLISHED_COLUMNS``."""
+    # Each member is [path, qualname] or, since origins are kept, [path, qualname, who].
+    listed = json.loads(row[4])
+    return PublishedIssue(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        tuple((m[0], m[1]) for m in listed),
+        tuple((m[0], m[1], m[2]) for m in listed if len(m) > 2 and m[2]),
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,10 @@ from typing import Any
 from analyzers import ModuleScan
 from analyzers.scan import paused_gc
 from app.errors import ConfigError
+from app.store import Wakeups
 from app.store.records import (
+    MERGED_COLUMNS,
+    PUBLISHED_COLUMNS,
     DeliveryRecord,
     InstallationRecord,
     Job,
@@ -23,7 +25,13 @@ from app.store.records import (
     MergedPR,
     NewJob,
     PublishedIssue,
-    decode_scan,
+    decode_scans,
+    installation_from_row,
+    installation_repos,
+    merged_from_row,
+    merged_row,
+    published_from_row,
+    published_members,
 )
 
 SCHEMA = """
@@ -66,11 +74,7 @@ class Store:
                 rows = self._db.execute(
                     f"SELECT key, value FROM analysis_cache WHERE key IN ({marks})", chunk
                 ).fetchall()
-                for key, value in rows:
-                    try:
-                        found[key] = decode_scan(value, wanted[key])
-                    except (ValueError, KeyError, IndexError, TypeError, zlib.error):
-                        continue  # a damaged entry is simply recomputed
+                found.update(decode_scans(rows, wanted))
         return found
 
     def get_value(self, key: str) -> bytes | None:
@@ -212,7 +216,7 @@ JOB_STATES = ("queued", "running", "done", "dead")
 WAL_TRUNCATE_FRAMES = 8192  # ~32 MB of WAL at SQLite's 4 kB pages
 
 
-class AppStore(Store):
+class AppStore(Store, Wakeups):
     """The store with the App's tables: one module, so a move to PostgreSQL changes only this."""
 
     def __init__(self, path: str | Path) -> None:
@@ -223,6 +227,9 @@ class AppStore(Store):
             self._db.close()
             raise
         self._checkpointer: sqlite3.Connection | None = None
+        self.where = self.path
+        # One process owns a SQLite database: no other can make a job ready behind its back.
+        self._wakers = []
 
     # -- deliveries and enqueueing -------------------------------------------------------------
 
@@ -266,6 +273,7 @@ class AppStore(Store):
                     self._db.execute("ROLLBACK TO delivery")
                     results.append(exc)
                 self._db.execute("RELEASE delivery")
+        self._woken_if(any(results))
         return results
 
     def _accept(self, record: DeliveryRecord) -> list[int] | None:
@@ -274,19 +282,11 @@ class AppStore(Store):
         ).fetchone()
         if seen:
             return None
-        merged = record.merged
-        if merged is not None:
+        if record.merged is not None:
             self._db.execute(
-                "INSERT OR IGNORE INTO merged_prs (repo, number, installation_id, data,"
-                " merged_at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    merged.repo,
-                    merged.number,
-                    merged.installation_id,
-                    json.dumps(merged.data),
-                    merged.merged_at,
-                    merged.received_at,
-                ),
+                f"INSERT OR IGNORE INTO merged_prs ({MERGED_COLUMNS.removesuffix(', reviewed_at')})"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                merged_row(record.merged),
             )
         if record.installation is not None:
             self._record_installation(record.installation, now=record.now)
@@ -329,7 +329,9 @@ class AppStore(Store):
     def enqueue(self, job: NewJob, now: float, delivery_id: str | None = None) -> int:
         """Enqueue one job outside a delivery (a follow-up a handler schedules)."""
         with self._lock, self._db:
-            return self._enqueue(job, delivery_id, now)
+            ident = self._enqueue(job, delivery_id, now)
+        self._woken_if(True)
+        return ident
 
     def delivery_seen(self, delivery_id: str) -> bool:
         """Whether a delivery with this id was accepted."""
@@ -414,6 +416,7 @@ class AppStore(Store):
                 " WHERE id = ? AND state = 'running' AND lease_owner = ?",
                 (now, now, job.id, job.lease_owner),
             )
+        self._woken_if(cur.rowcount == 1)
         return cur.rowcount == 1
 
     def reclaim_leases(self, gone: Callable[[str], bool], now: float) -> list[int]:
@@ -431,6 +434,7 @@ class AppStore(Store):
                     " run_after = ?, updated_at = ? WHERE id = ? AND state = 'running'",
                     (now, now, job_id),
                 )
+        self._woken_if(bool(ids))
         return ids
 
     def extend_lease(self, job: Job, now: float, lease_seconds: float) -> bool:
@@ -565,11 +569,10 @@ class AppStore(Store):
     def _merged(self, where: str, args: tuple[Any, ...]) -> list[MergedPR]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT repo, number, installation_id, data, merged_at, received_at, reviewed_at"
-                f" FROM merged_prs {where} ORDER BY merged_at, number",
+                f"SELECT {MERGED_COLUMNS} FROM merged_prs {where} ORDER BY merged_at, number",
                 args,
             ).fetchall()
-        return [MergedPR(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+        return [merged_from_row(r) for r in rows]
 
     def mark_reviewed(self, repo: str, numbers: Iterable[int], now: float) -> None:
         """Mark ledger entries as covered by a review."""
@@ -585,11 +588,16 @@ class AppStore(Store):
         row = self._db.execute(
             "SELECT repos FROM installations WHERE id = ?", (inst.id,)
         ).fetchone()
-        kept = inst.repos if inst.repos is not None else (json.loads(row[0]) if row else [])
         self._db.execute(
             "INSERT OR REPLACE INTO installations (id, account, repos, active, updated_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (inst.id, inst.account, json.dumps(sorted(set(kept))), int(inst.active), now),
+            (
+                inst.id,
+                inst.account,
+                installation_repos(inst, row and row[0]),
+                int(inst.active),
+                now,
+            ),
         )
 
     def reconcile_seen(self, repo: str) -> tuple[str, str] | None:
@@ -615,19 +623,15 @@ class AppStore(Store):
             rows = self._db.execute(
                 "SELECT id, account, repos, active FROM installations ORDER BY id"
             ).fetchall()
-        return [InstallationRecord(r[0], r[1], json.loads(r[2]), bool(r[3])) for r in rows]
+        return [installation_from_row(r) for r in rows]
 
     def installation(self, ident: int) -> InstallationRecord | None:
         """An installation, if recorded (its repositories always listed)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT account, repos, active FROM installations WHERE id = ?", (ident,)
+                "SELECT id, account, repos, active FROM installations WHERE id = ?", (ident,)
             ).fetchone()
-        return (
-            None
-            if row is None
-            else InstallationRecord(ident, row[0], json.loads(row[1]), bool(row[2]))
-        )
+        return None if row is None else installation_from_row(row)
 
     # -- published issues and one-shot marks ---------------------------------------------------
 
@@ -635,43 +639,23 @@ class AppStore(Store):
         """The issues recorded as published for a repository."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT repo, finding_id, number, state, members FROM published_issues"
-                " WHERE repo = ? ORDER BY number",
+                f"SELECT {PUBLISHED_COLUMNS} FROM published_issues WHERE repo = ? ORDER BY number",
                 (repo,),
             ).fetchall()
-        out = []
-        for repo_, finding_id, number, state, members in rows:
-            # Each member is [path, qualname] or, since origins are kept, [path, qualname, who].
-            listed = json.loads(members)
-            out.append(
-                PublishedIssue(
-                    repo_,
-                    finding_id,
-                    number,
-                    state,
-                    tuple((m[0], m[1]) for m in listed),
-                    tuple((m[0], m[1], m[2]) for m in listed if len(m) > 2 and m[2]),
-                )
-            )
-        return out
+        return [published_from_row(r) for r in rows]
 
     def record_published(self, issue: PublishedIssue, now: float) -> None:
         """Remember (or update) the issue that carries a finding."""
         with self._lock, self._db:
             self._db.execute(
-                "INSERT OR REPLACE INTO published_issues (repo, finding_id, number, state,"
-                " members, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO published_issues ({PUBLISHED_COLUMNS}, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     issue.repo,
                     issue.finding_id,
                     issue.number,
                     issue.state,
-                    json.dumps(
-                        [
-                            [p, q, dict(((a, b), w) for a, b, w in issue.origins).get((p, q))]
-                            for p, q in issue.members
-                        ]
-                    ),
+                    published_members(issue),
                     now,
                 ),
             )

@@ -1,0 +1,123 @@
+"""A throwaway PostgreSQL server for the tests and benchmarks: ``initdb`` in a temporary
+directory, ``pg_ctl start`` on a free loopback port, removed at the end. Nothing is mocked: the
+App's PostgreSQL backend talks to a real server."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+
+def server_binaries() -> Path | None:
+    """The folder of ``initdb`` and ``pg_ctl``: on PATH, else Debian's layout; None if absent."""
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return Path(os.path.realpath(found)).parent
+    for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
+            return Path(folder)
+    return None
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PgCluster:
+    """A PostgreSQL server of its own, with trust authentication on loopback only."""
+
+    def __init__(self) -> None:
+        binaries = server_binaries()
+        if binaries is None:
+            raise RuntimeError("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+        self.bin = binaries
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="idealdiff-pg-"))
+        self.data = self.root / "data"
+        self._names = itertools.count(1)
+        # The server refuses to run as root: run it as the postgres user (or nobody) then.
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            user = "postgres" if _user_exists("postgres") else "nobody"
+            shutil.chown(self.root, user)
+            self._as = ["runuser", "-u", user, "--"]
+
+    def start(self) -> None:
+        """initdb, then start the server and wait until it accepts connections."""
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "idealdiff",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root}"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            " -c max_connections=300"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "start",
+        )
+
+    def stop(self) -> None:
+        """Stop the server at once and remove its files."""
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        """A URL for one database of the cluster."""
+        return f"postgresql://idealdiff@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """A fresh, empty database; its URL."""
+        name = f"t{next(self._names)}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def _run(self, program: str, *args: str) -> None:
+        done = subprocess.run(
+            [*self._as, str(self.bin / program), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{program} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
