@@ -185,7 +185,14 @@ class PgStore(Wakeups):
     them in this database, shared by every worker.
     """
 
-    def __init__(self, url: str, *, cache: Cache | None = None, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache: Cache | None = None,
+        pool_size: int = 10,
+        connect_timeout: float = 15.0,
+    ) -> None:
         self.url = url
         self.where = display_url(url)
         self._cache = cache
@@ -198,14 +205,14 @@ class PgStore(Wakeups):
             name="idealdiff",
         )
         try:
-            self._pool.open(wait=True, timeout=15)
+            self._pool.open(wait=True, timeout=connect_timeout)
             with self._pool.connection() as conn:
                 self.schema = migrate(conn)
         except PoolTimeout:
             self._pool.close()
             raise ConfigError(
-                f"cannot connect to PostgreSQL at {self.where} within 15 s: is it running, and "
-                "are the host, user and password of IDEALDIFF_DATABASE_URL right?"
+                f"cannot connect to PostgreSQL at {self.where} within {connect_timeout:g} s: is it "
+                "running, and are the host, user and password of IDEALDIFF_DATABASE_URL right?"
             ) from None
         except BaseException:
             self._pool.close()

@@ -1,0 +1,189 @@
+"""What the PostgreSQL backend owes a fleet: several processes on one database, each with its
+own store (its own pool), racing for the same rows. Against the session's real server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from app.errors import ConfigError
+from app.store.postgres import PG_MIGRATIONS, PgStore, display_url, migrate
+from app.store.records import DeliveryRecord, MergedPR, NewJob
+from tests.pg_cluster import PgCluster
+
+
+@pytest.fixture
+def url(pg_cluster: PgCluster) -> str:
+    """A fresh database of the session's server."""
+    return pg_cluster.new_database()
+
+
+@pytest.fixture
+def two(url: str) -> Iterator[tuple[PgStore, PgStore]]:
+    """Two stores on one database, as two machines of the App hold them."""
+    first, second = PgStore(url), PgStore(url)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_workers_on_two_machines_never_run_two_jobs_of_one_repository_at_once(
+    two: tuple[PgStore, PgStore],
+) -> None:
+    repos = [f"acme/r{n}" for n in range(4)]
+    for n in range(40):
+        two[0].enqueue(NewJob("batch", {"n": n}, scope=repos[n % 4]), now=time.time())
+    running: Counter[str] = Counter()
+    most: Counter[str] = Counter()
+    ran: list[int] = []
+    guard = threading.Lock()
+
+    def work(store: PgStore, name: str) -> None:
+        idle_since = time.monotonic()
+        while time.monotonic() - idle_since < 1.0:
+            job = store.claim(name, time.time(), lease_seconds=30)
+            if job is None:
+                time.sleep(0.005)
+                continue
+            idle_since = time.monotonic()
+            scope = repos[job.payload["n"] % 4]
+            with guard:
+                running[scope] += 1
+                most[scope] = max(most[scope], running[scope])
+                ran.append(job.payload["n"])
+            time.sleep(0.01)  # the review
+            with guard:
+                running[scope] -= 1
+            assert store.finish(job, time.time())
+
+    threads = [
+        threading.Thread(target=work, args=(two[n % 2], f"host{n % 2}:{n}:w")) for n in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(ran) == list(range(40))  # every job ran, once
+    assert set(most.values()) == {1}  # and never two of one repository at once
+    assert {row.state for row in two[1].jobs()} == {"done"}
+
+
+def test_a_delivery_given_to_two_servers_at_once_is_recorded_once(
+    two: tuple[PgStore, PgStore],
+) -> None:
+    merged = MergedPR("acme/demo", 7, 42, {"number": 7}, "2026-11-20T10:07:00Z", 1.0, None)
+    job = NewJob("batch", {"repo": "acme/demo"}, key="batch:acme/demo", scope="acme/demo")
+    results: list[object] = []
+    start = threading.Barrier(8)
+
+    def deliver(store: PgStore) -> None:
+        record = DeliveryRecord("same-guid", "pull_request", "closed", 1.0, (job,), merged)
+        start.wait()
+        results.append(store.accept_deliveries([record])[0])
+
+    threads = [threading.Thread(target=deliver, args=(two[n % 2],)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([r for r in results if r is not None]) == 1  # one server recorded it
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert len(two[0].jobs()) == 1
+    assert [m.number for m in two[1].merged("acme/demo")] == [7]
+    assert two[0].counts()["deliveries"] == 1
+
+
+def test_a_job_enqueued_on_another_machine_wakes_an_idle_worker(
+    two: tuple[PgStore, PgStore],
+) -> None:
+    woken = threading.Event()
+    two[0].subscribe(woken.set)
+    time.sleep(0.3)  # the listener's connection is up
+    woken.clear()
+    two[1].enqueue(NewJob("command", {"n": 1}), now=time.time())
+    assert woken.wait(5), "NOTIFY never reached the other store's listener"
+
+
+def test_a_debounced_job_keeps_one_row_whoever_enqueues_it(two: tuple[PgStore, PgStore]) -> None:
+    ids = {
+        two[n % 2].enqueue(NewJob("batch", {"n": n}, key="batch:acme/demo"), now=float(n))
+        for n in range(6)
+    }
+    assert len(ids) == 1
+    (row,) = two[0].jobs()
+    assert row.run_after == 5.0  # the newest request's time
+    taken = two[0].claim("a:1:x", now=10, lease_seconds=30)
+    assert taken is not None
+    assert taken.payload == {"n": 5}  # and its payload
+    two[1].enqueue(NewJob("batch", {"n": 9}, key="batch:acme/demo"), now=11)
+    # The running one fails: its queued twin will do the work, so it is not queued twice.
+    assert two[0].retry_later(taken, now=12, run_after=99, error="boom")
+    assert sorted(r.state for r in two[0].jobs()) == ["done", "queued"]
+
+
+def test_a_database_of_the_previous_schema_is_upgraded_and_keeps_its_rows(
+    url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.cli import main
+
+    with psycopg.connect(url) as conn:
+        assert migrate(conn, upto=len(PG_MIGRATIONS) - 1) == (0, len(PG_MIGRATIONS) - 1)
+        conn.execute(
+            "INSERT INTO merged_prs (repo, number, installation_id, data, merged_at, received_at)"
+            " VALUES ('acme/demo', 7, 42, '{\"number\": 7}', '2026-11-20T10:07:00Z', 1.0)"
+        )
+    with_password = url.replace("idealdiff@", "idealdiff:s3cret-pw@")  # trust auth ignores it
+    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", with_password)
+    assert main(["migrate"]) == 0
+    out = capsys.readouterr().out
+    assert f"upgraded from {len(PG_MIGRATIONS) - 1}" in out
+    assert "s3cret-pw" not in out
+    assert display_url(with_password) in out
+    store = PgStore(url)
+    try:
+        assert store.schema == (len(PG_MIGRATIONS), len(PG_MIGRATIONS))
+        assert [m.number for m in store.merged("acme/demo")] == [7]  # nothing lost
+        store.record_reconcile("acme/demo", "main", '"etag-1"', now=2)
+        assert store.reconcile_seen("acme/demo") == ("main", '"etag-1"')
+    finally:
+        store.close()
+    assert main(["migrate"]) == 0
+    assert "already current" in capsys.readouterr().out
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO idealdiff_schema VALUES (%s)", (len(PG_MIGRATIONS) + 1,))
+    with pytest.raises(ConfigError, match="newer than this idealdiff"):
+        PgStore(url)
+
+
+def test_instances_starting_at_once_migrate_once(url: str) -> None:
+    stores: list[PgStore] = []
+    start = threading.Barrier(4)
+
+    def open_one() -> None:
+        start.wait()
+        stores.append(PgStore(url))
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(s.schema[0] for s in stores) == [0, 2, 2, 2]
+    for store in stores:
+        store.close()
+
+
+def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
+    from tests.pg_cluster import free_port
+
+    url = f"postgresql://app:hunter2-secret@127.0.0.1:{free_port()}/idealdiff?connect_timeout=1"
+    with pytest.raises(ConfigError) as caught:
+        PgStore(url, connect_timeout=2)
+    assert "cannot connect to PostgreSQL" in str(caught.value)
+    assert "hunter2-secret" not in str(caught.value)
