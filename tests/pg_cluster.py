@@ -38,7 +38,9 @@ def free_port() -> int:
 class PgCluster:
     """A PostgreSQL server of its own, with trust authentication on loopback only."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        # Tests want speed (no fsync); benchmarks want the server as deployed (durable=True).
+        self.durable = durable
         binaries = server_binaries()
         if binaries is None:
             raise RuntimeError("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
@@ -69,10 +71,10 @@ class PgCluster:
             "--locale=C",
         )
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            " -c max_connections=300"
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c max_connections=300"
         )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             "pg_ctl",
             "-D",

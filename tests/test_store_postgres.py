@@ -187,3 +187,42 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path:
         PgStore(url, connect_timeout=2)
     assert "cannot connect to PostgreSQL" in str(caught.value)
     assert "hunter2-secret" not in str(caught.value)
+
+
+def test_group_commits_of_two_servers_over_the_same_rows_never_deadlock(
+    two: tuple[PgStore, PgStore],
+) -> None:
+    import random
+
+    repos = [f"acme/r{n}" for n in range(4)]
+
+    def record(n: int) -> DeliveryRecord:
+        repo = repos[n % 4]
+        job = NewJob("batch", {"repo": repo}, key=f"batch:{repo}", scope=repo)
+        return DeliveryRecord(f"d-{n}", "pull_request", "closed", float(n), (job,))
+
+    failures: list[BaseException] = []
+    accepted: Counter[str] = Counter()
+    guard = threading.Lock()
+
+    def server(store: PgStore, seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(15):
+            # Each server gets every delivery too (a retry), in its own order, 16 at a time.
+            group = [record(n) for n in rng.sample(range(64), 16)]
+            try:
+                results = store.accept_deliveries(group)
+            except BaseException as exc:  # a deadlock would fail the whole group
+                failures.append(exc)
+                continue
+            with guard:
+                accepted.update(r.delivery_id for r, out in zip(group, results, strict=True) if out)
+
+    threads = [threading.Thread(target=server, args=(two[n % 2], n)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert set(accepted.values()) == {1}  # a delivery's effects were written once
+    assert len(two[0].jobs()) == 4  # one waiting batch per repository

@@ -18,6 +18,7 @@ The analysis and answer caches stay in a local SQLite file per machine unless
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -295,11 +296,31 @@ class PgStore(Wakeups):
     ) -> list[list[int] | Exception | None]:
         """Record several deliveries in one transaction (a group commit), each in a savepoint:
         one that fails is left out, with its exception, and the others stay in."""
+        for attempt in range(3):
+            try:
+                return self._accept_all(records)
+            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
+                # Nothing was committed; the ordered locks below make this rare (a writer
+                # outside intake), and the group is simply written again.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _accept_all(self, records: Sequence[DeliveryRecord]) -> list[list[int] | Exception | None]:
         results: list[list[int] | Exception | None] = []
         with self._pool.connection() as conn, conn.transaction():
+            # Two servers' groups touch the same rows (a delivery sent to both, the waiting job
+            # of one repository) in their own orders: taken row by row, that deadlocks. Every
+            # group first takes an advisory lock per thing it will write, in one global order,
+            # so a group waits for another instead.
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY"
+                " AS t(k, i) ORDER BY i",
+                (_lock_ids(records),),
+            )
             for record in records:
                 try:
-                    with conn.transaction():  # a savepoint inside the pool's transaction
+                    with conn.transaction():  # a savepoint inside the group's transaction
                         results.append(self._accept(conn, record))
                 except (psycopg.DataError, psycopg.IntegrityError, ValueError, TypeError) as exc:
                     results.append(exc)
@@ -719,3 +740,20 @@ class PgStore(Wakeups):
         with self._pool.connection() as conn:
             row = conn.execute("SELECT value FROM app_marks WHERE key = %s", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+
+def _lock_ids(records: Sequence[DeliveryRecord]) -> list[int]:
+    """The advisory lock ids of what a group of deliveries writes, sorted: delivery ids, job
+    keys, ledger entries and installations, each hashed to a signed 64-bit id."""
+    names = set()
+    for record in records:
+        names.add(f"delivery:{record.delivery_id}")
+        names.update(f"job:{job.key}" for job in record.jobs if job.key is not None)
+        if record.merged is not None:
+            names.add(f"merged:{record.merged.repo}#{record.merged.number}")
+        if record.installation is not None:
+            names.add(f"installation:{record.installation.id}")
+    return sorted(
+        int.from_bytes(hashlib.blake2b(n.encode(), digest_size=8).digest(), "big", signed=True)
+        for n in names
+    )

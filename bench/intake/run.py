@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,9 @@ from tests.webhook_payloads import merged_pr, pr_comment, sign  # noqa: E402
 SECRET = "bench-webhook-secret"
 REPOS = tuple(f"bench-org/service-{k}" for k in range(4))
 # (name, command line): the peers show what the stack costs without idealdiff's work.
-TARGETS = ("bare", "durable", "idealdiff", "idealdiff+worker")
+# idealdiff-pg: one server on PostgreSQL; idealdiff-pg-x2: two servers on one PostgreSQL database,
+# each given half the connections (a load balancer's split).
+TARGETS = ("bare", "durable", "idealdiff", "idealdiff+worker", "idealdiff-pg", "idealdiff-pg-x2")
 
 
 def say(text: str) -> None:
@@ -162,6 +165,7 @@ class Server:
     # hides httptools and uvloop, so uvicorn falls back to h11 and asyncio.
     target: str
     run_dir: Path
+    database_url: str | None = None  # PostgreSQL (else the run dir's SQLite file)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
@@ -212,6 +216,8 @@ class Server:
             # Nothing listens there: a worker that runs anyway fails fast and backs off.
             GITHUB_API_URL=f"http://127.0.0.1:{free_port()}",
         )
+        if self.database_url is not None:
+            env["IDEALDIFF_DATABASE_URL"] = self.database_url
         if self.kind == "idealdiff+worker":
             env.update(GITHUB_APP_ID="1", GITHUB_PRIVATE_KEY=throwaway_key())
         else:
@@ -298,39 +304,96 @@ def load(
     """Every target at every concurrency level, a fresh server and database for each.
 
     Targets take turns at each level, so that load from elsewhere on the machine hits them alike.
+    PostgreSQL targets share one server started for the run (durable: fsync and synchronous
+    commits on, as deployed), a fresh database each.
     """
+    cluster = None
+    if any(t.startswith("idealdiff-pg") for t in targets):
+        from tests.pg_cluster import PgCluster
+
+        cluster = PgCluster(durable=True)
+        cluster.start()
     rows = []
-    for level in levels:
-        for target in targets:
-            run_dir = WORK / stamp / "load" / f"{target}-c{level}"
-            shutil.rmtree(run_dir, ignore_errors=True)
-            server = Server(target, run_dir)
-            server.start()
-            try:
-                wrk(server.url, manifest, level, 2, f"warm-{target}-{level}")
-                cpu0 = server.cpu_seconds()
-                result = wrk(server.url, manifest, level, seconds, f"m-{target}-{level}")
-                result["server_cpu_s"] = server.cpu_seconds() - cpu0
-            finally:
-                server.stop()
-            if target != "bare":
-                store = AppStore(server.db)
-                try:
-                    recorded = store.counts()["deliveries"]
-                finally:
-                    store.close()
-                result["recorded"] = recorded
-            result.update(target=target, connections=level, loadavg=os.getloadavg()[0])
-            rows.append(result)
-            say(
-                f"{target:17s} c={level:<4d} {result['rps']:8.0f}/s  p50 "
-                f"{result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:7.2f} ms  "
-                f"non2xx {result['non2xx']}  errors "
-                f"{result['connect_errors'] + result['read_errors'] + result['timeouts']}  "
-                f"cpu {result['server_cpu_s'] / max(result['requests'], 1) * 1e6:5.0f} us/req  "
-                f"load {result['loadavg']:.1f}"
-            )
+    try:
+        for level in levels:
+            for target in targets:
+                rows.append(_load_one(target, level, seconds, manifest, stamp, cluster))
+    finally:
+        if cluster is not None:
+            cluster.stop()
     return rows
+
+
+def _load_one(
+    target: str, level: int, seconds: float, manifest: Path, stamp: str, cluster: Any
+) -> dict[str, Any]:
+    run_dir = WORK / stamp / "load" / f"{target}-c{level}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    url = cluster.new_database() if target.startswith("idealdiff-pg") else None
+    copies = 2 if target.endswith("-x2") else 1
+    servers = [Server(target, run_dir / f"s{n}", database_url=url) for n in range(copies)]
+    # The connections split between the servers, as a load balancer would spread them.
+    shares = [level // copies + (1 if n < level % copies else 0) for n in range(copies)]
+    for server in servers:
+        server.start()
+    try:
+        for server, share in zip(servers, shares, strict=True):
+            wrk(server.url, manifest, max(share, 1), 2, f"warm-{target}-{level}-{server.port}")
+        cpu0 = [server.cpu_seconds() for server in servers]
+        with ThreadPoolExecutor(len(servers)) as pool:
+            parts = list(
+                pool.map(
+                    lambda pair: wrk(
+                        pair[0].url,
+                        manifest,
+                        max(pair[1], 1),
+                        seconds,
+                        f"m-{target}-{level}-{pair[0].port}",
+                    ),
+                    zip(servers, shares, strict=True),
+                )
+            )
+        cpu = sum(server.cpu_seconds() - c for server, c in zip(servers, cpu0, strict=True))
+    finally:
+        for server in servers:
+            server.stop()
+    result = dict(parts[0])
+    if len(parts) > 1:
+        # Two wrk runs at once: their throughputs add; a tail is the worse of the two (the
+        # merged distribution is not in wrk's summary).
+        for key in ("requests", "non2xx", "connect_errors", "read_errors", "timeouts"):
+            result[key] = sum(p[key] for p in parts)
+        result["rps"] = sum(p["rps"] for p in parts)
+        for key in ("p50_us", "p99_us"):
+            result[key] = max(p[key] for p in parts)
+        result["parts"] = parts
+    result["server_cpu_s"] = cpu
+    if target != "bare":
+        result["recorded"] = recorded_deliveries(servers[0])
+    result.update(target=target, connections=level, loadavg=os.getloadavg()[0])
+    say(
+        f"{target:17s} c={level:<4d} {result['rps']:8.0f}/s  p50 "
+        f"{result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:7.2f} ms  "
+        f"non2xx {result['non2xx']}  errors "
+        f"{result['connect_errors'] + result['read_errors'] + result['timeouts']}  "
+        f"cpu {result['server_cpu_s'] / max(result['requests'], 1) * 1e6:5.0f} us/req  "
+        f"load {result['loadavg']:.1f}"
+    )
+    return result
+
+
+def recorded_deliveries(server: Server) -> int:
+    """How many deliveries the server's database holds."""
+    if server.database_url is not None:
+        from app.store.postgres import PgStore
+
+        store: Any = PgStore(server.database_url)
+    else:
+        store = AppStore(server.db)
+    try:
+        return int(store.counts()["deliveries"])
+    finally:
+        store.close()
 
 
 # -- crash soak ---------------------------------------------------------------------------------
@@ -637,7 +700,9 @@ def _unsigned(port: int, size: int, answers: list[str]) -> None:
         answers.append(f"error: {type(exc).__name__}")
 
 
-def flood(targets: list[str], stamp: str, senders: int = 80, size: int = 24 * 1024 * 1024) -> dict[str, Any]:
+def flood(
+    targets: list[str], stamp: str, senders: int = 80, size: int = 24 * 1024 * 1024
+) -> dict[str, Any]:
     """``senders`` unsigned requests of ``size`` bytes at once, per target: the server's peak
     resident memory (VmHWM) and what it answered."""
     import threading
@@ -660,7 +725,9 @@ def flood(targets: list[str], stamp: str, senders: int = 80, size: int = 24 * 10
             thread.join()
         seconds = time.monotonic() - started
         status = Path(f"/proc/{server.proc.pid}/status").read_text()
-        peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+        peak_kb = int(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+        )
         server.stop()
         out[target] = {
             "peak_rss_mb": round(peak_kb / 1024, 1),
@@ -694,7 +761,14 @@ def machine() -> dict[str, Any]:
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "app/service/http.py", "app/store/sqlite.py", "bench/intake"],
+        [
+            "git",
+            "status",
+            "--porcelain",
+            "app/service/http.py",
+            "app/store/sqlite.py",
+            "bench/intake",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
