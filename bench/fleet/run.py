@@ -92,9 +92,9 @@ def queue(cluster: PgCluster, jobs: int, repos: int, peer: str | None) -> list[d
     rows = []
     for workers in (1, 3, 6):
         if peer is not None:
+            script = str(HERE / "procrastinate_peer.py")
             done = subprocess.run(
-                [peer, str(HERE / "procrastinate_peer.py"), cluster.new_database()]
-                + [str(jobs), str(workers)],
+                [peer, script, cluster.new_database(), str(jobs), str(workers)],
                 capture_output=True,
                 text=True,
                 check=True,
