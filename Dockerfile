@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# The idealdiff GitHub App: `idealdiff serve` (webhook server + worker), run as a non-root user.
+# The idealdiff GitHub App, run as a non-root user: `idealdiff serve` (webhook server + worker
+# thread) by default, or `idealdiff worker` (jobs only) given as the command, e.g.
+#   docker run -e IDEALDIFF_DATABASE_URL=postgresql://... IMAGE idealdiff worker
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,7 +19,7 @@ WORKDIR /opt/idealdiff
 COPY pyproject.toml README.md ./
 RUN mkdir -p app analyzers prompts \
     && touch app/__init__.py analyzers/__init__.py prompts/__init__.py \
-    && pip install . && pip uninstall -y idealdiff && rm -rf app analyzers prompts build
+    && pip install '.[postgres]' && pip uninstall -y idealdiff && rm -rf app analyzers prompts build
 # Every package pyproject installs (tests/test_deploy.py holds the two to each other).
 COPY app ./app
 COPY analyzers ./analyzers
@@ -25,7 +27,7 @@ COPY prompts ./prompts
 # A regular install (the templates ship inside the wheel); the sources are removed after it, so
 # the image runs exactly what was installed.
 RUN pip install --no-deps . && rm -rf app analyzers prompts build \
-    && cd / && python -c "import app.service.http, app.service.worker, prompts"
+    && cd / && python -c "import app.service.http, app.service.worker, app.store.postgres, prompts"
 
 # Volumes (Fly's among them) are mounted owned by root: the entrypoint, started as root, gives
 # the data directory to the idealdiff user, then drops to it (uid 10001) with setpriv, so the

@@ -319,6 +319,21 @@ def test_deploy_files_agree_with_the_server() -> None:
     }
     for secret in ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET"):
         assert secret in (ROOT / "fly.toml").read_text()
+    # Both shapes from one image: `app` machines serve on the checked port, `worker` machines run
+    # `idealdiff worker`; the image can run PostgreSQL (its extra installed and imported).
+    processes = fly["processes"]
+    assert processes["app"].split()[:2] == ["idealdiff", "serve"]
+    assert f"--port {port}" in processes["app"]
+    assert processes["worker"] == "idealdiff worker"
+    assert fly["http_service"]["processes"] == ["app"]
+    assert "pip install '.[postgres]'" in docker
+    assert "app.store.postgres" in docker
+    from app.cli import main
+
+    for command in ("serve", "worker", "migrate"):  # the commands the two shapes run
+        with pytest.raises(SystemExit) as exited:
+            main([command, "--help"])
+        assert exited.value.code == 0
 
 
 def test_serve_refuses_to_start_without_a_webhook_secret(
