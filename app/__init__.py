@@ -6,7 +6,7 @@ imports nothing from here. ``tests/test_layout.py`` checks both, and that no imp
 
 - ``errors``, ``logs``: the exception tree; structured logs.
 - ``settings``: the environment and ``.env``, read once.
-- ``store``: everything kept on disk (SQLite in WAL mode).
+- ``store``: everything kept (SQLite in WAL mode, or PostgreSQL for a fleet), behind protocols.
 - ``review``: the one review flow, source-agnostic (batch, code source, repository config, report
   data, pipeline, the idealizer protocol it asks).
 - ``render``: the report's JSON and SARIF formats; the jinja2 environment over ``prompts/``;

@@ -226,3 +226,37 @@ def test_group_commits_of_two_servers_over_the_same_rows_never_deadlock(
     assert failures == []
     assert set(accepted.values()) == {1}  # a delivery's effects were written once
     assert len(two[0].jobs()) == 4  # one waiting batch per repository
+
+
+def test_caches_stay_on_each_machine_unless_shared(url: str, tmp_path: Path) -> None:
+    from app.settings import Settings
+    from app.store.open import open_state
+
+    def machine(name: str, **env: str) -> Settings:
+        return Settings.from_env(
+            {"IDEALDIFF_DATABASE_URL": url, "IDEALDIFF_DATA_DIR": str(tmp_path / name), **env},
+            env_file=None,
+        )
+
+    first, second = open_state(machine("a")), open_state(machine("b"))
+    first.put_value("answer:1", b"kept here")
+    assert second.get_value("answer:1") is None  # another machine's cache
+    assert (tmp_path / "a" / "cache.sqlite3").exists()
+    first.close()
+    second.close()
+    shared = [open_state(machine(n, IDEALDIFF_SHARED_CACHE="true")) for n in ("a", "b")]
+    shared[0].put_value("answer:2", b"for the fleet")
+    assert shared[1].get_value("answer:2") == b"for the fleet"
+    for store in shared:
+        store.close()
+
+
+def test_the_database_password_is_a_secret_of_the_settings(url: str) -> None:
+    from app.settings import Settings
+
+    settings = Settings.from_env(
+        {"IDEALDIFF_DATABASE_URL": url.replace("idealdiff@", "idealdiff:pw-7f3a9c@")},
+        env_file=None,
+    )
+    assert "pw-7f3a9c" in settings.secrets()  # scrubbed from every log line
+    assert "pw-7f3a9c" not in repr(settings)
