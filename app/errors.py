@@ -35,6 +35,13 @@ class ConfigError(IdealdiffError):
     """A configuration file or setting is invalid."""
 
 
+class StoreUnavailable(IdealdiffError):
+    """The database does not answer (PostgreSQL down or unreachable, SQLite locked past its
+    timeout): nothing was written; asking again later may succeed."""
+
+    transient = True
+
+
 def validation_problems(
     exc: ValidationError, names: Mapping[str, str] | None = None, limit: int = 8
 ) -> str:

@@ -49,6 +49,7 @@ class PgCluster:
         self.root = Path(tempfile.mkdtemp(prefix="idealdiff-pg-"))
         self.data = self.root / "data"
         self._names = itertools.count(1)
+        self._options = ""
         # The server refuses to run as root: run it as the postgres user (or nobody) then.
         self._as: list[str] = []
         if os.geteuid() == 0:
@@ -75,12 +76,21 @@ class PgCluster:
         )
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self._options = options
+        self.resume()
+
+    def halt(self) -> None:
+        """Stop the server (its files kept): the database goes away, as in an outage."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the halted server again on the same port."""
         self._run(
             "pg_ctl",
             "-D",
             str(self.data),
             "-o",
-            options,
+            self._options,
             "-l",
             str(self.root / "log"),
             "-w",

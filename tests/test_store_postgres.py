@@ -260,3 +260,40 @@ def test_the_database_password_is_a_secret_of_the_settings(url: str) -> None:
     )
     assert "pw-7f3a9c" in settings.secrets()  # scrubbed from every log line
     assert "pw-7f3a9c" not in repr(settings)
+
+
+def test_while_the_database_is_down_a_delivery_gets_503_and_nothing_is_lost(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from app.service.http import create_app
+    from app.settings import Settings
+    from tests.webhook_payloads import SECRET, headers
+
+    cluster = PgCluster(durable=True)  # a server of its own, to stop (commits kept on a crash)
+    cluster.start()
+    try:
+        url = cluster.url()
+        settings = Settings.from_env(
+            {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_DATABASE_URL": url}, env_file=None
+        )
+        store = PgStore(url)
+        body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
+        with TestClient(create_app(settings, store)) as client:
+            cluster.halt()
+            started = time.monotonic()
+            down = client.post("/webhook", content=body, headers=headers("ping", "p-1", body))
+            assert down.status_code == 503
+            assert down.headers["Retry-After"] == "5"
+            assert time.monotonic() - started < 9  # within GitHub's 10 s
+            assert client.get("/healthz").status_code == 503
+            cluster.resume()
+            again = client.post("/webhook", content=body, headers=headers("ping", "p-1", body))
+            assert again.status_code == 200  # the redelivery is recorded now
+        assert store.delivery_seen("p-1")
+        store.close()
+    finally:
+        cluster.stop()

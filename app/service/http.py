@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import logs
-from app.errors import ConfigError, validation_problems
+from app.errors import ConfigError, StoreUnavailable, validation_problems
 from app.github.events import (
     InstallationEvent,
     InstallationRepositoriesEvent,
@@ -465,6 +465,19 @@ def create_app(
                 return _error(400, "body nests too deeply"), "malformed"
             if not isinstance(payload, dict):
                 return _error(400, "body is not a JSON object"), "malformed"
+        try:
+            return await _record(event, delivery, payload)
+        except StoreUnavailable as exc:
+            # Nothing was recorded: GitHub shows the delivery failed, a redelivery (or the
+            # reconcile pass, for a merge) brings it back once the database answers.
+            log.error("database unavailable", extra={"error": str(exc)})
+            response = _error(503, "database unavailable; redeliver later")
+            response.headers["Retry-After"] = "5"
+            return response, "unavailable"
+
+    async def _record(
+        event: str, delivery: str, payload: dict[str, Any] | Parsed
+    ) -> tuple[Response, str]:
         if event == "ping":
             await commits.accept(DeliveryRecord(delivery, event, None, clock()))
             return JSONResponse({"msg": "pong"}), "pong"

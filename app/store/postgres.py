@@ -32,7 +32,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from analyzers import ModuleScan
 from analyzers.scan import paused_gc
-from app.errors import ConfigError
+from app.errors import ConfigError, StoreUnavailable
 from app.store import Cache, Wakeups
 from app.store.records import (
     DeliveryRecord,
@@ -203,6 +203,7 @@ class PgStore(Wakeups):
             max_size=pool_size,
             open=False,
             check=ConnectionPool.check_connection,  # a server restart costs one retry, no error
+            timeout=5.0,  # waiting for a connection: a webhook must be answered within 10 s
             name="idealdiff",
         )
         try:
@@ -304,6 +305,10 @@ class PgStore(Wakeups):
                 # outside intake), and the group is simply written again.
                 if attempt == 2:
                     raise
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                raise StoreUnavailable(
+                    f"PostgreSQL at {self.where} does not answer ({type(exc).__name__})"
+                ) from None
         raise AssertionError("unreachable")
 
     def _accept_all(self, records: Sequence[DeliveryRecord]) -> list[list[int] | Exception | None]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from analyzers import ModuleScan
 from analyzers.scan import paused_gc
-from app.errors import ConfigError
+from app.errors import ConfigError, StoreUnavailable
 from app.store import Wakeups
 from app.store.records import (
     MERGED_COLUMNS,
@@ -262,6 +262,14 @@ class AppStore(Store, Wakeups):
         kept it out: each delivery is a savepoint, so one that fails leaves the others in. The
         commit covers them all: none is recorded unless it succeeds (then the exception is raised).
         """
+        try:
+            results = self._accept_all(records)
+        except sqlite3.OperationalError as exc:  # locked past the timeout, disk full, I/O
+            raise StoreUnavailable(f"the SQLite database does not answer ({exc})") from None
+        self._woken_if(any(results))
+        return results
+
+    def _accept_all(self, records: Sequence[DeliveryRecord]) -> list[list[int] | Exception | None]:
         results: list[list[int] | Exception | None] = []
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
@@ -273,7 +281,6 @@ class AppStore(Store, Wakeups):
                     self._db.execute("ROLLBACK TO delivery")
                     results.append(exc)
                 self._db.execute("RELEASE delivery")
-        self._woken_if(any(results))
         return results
 
     def _accept(self, record: DeliveryRecord) -> list[int] | None:
