@@ -34,6 +34,7 @@ from analyzers.relations import (
     Hierarchy,
     base_name,
     calls,
+    colourless,
     is_dunder,
     not_redundancy,
 )
@@ -134,12 +135,31 @@ class StreamCache:
             self.texts[path] = None if text is None else _LINE.findall(text)
         return self.texts[path]
 
+    def node(self, unit: Unit) -> DefNode | None:
+        """The unit's definition: parsed from its own lines, else found in its module."""
+        lines = self.lines(unit.path)
+        if lines is None:
+            return None
+        found = parse_unit(lines, unit)
+        if found is not None:
+            return found
+        entry = self._nodes(unit.path).get(unit.start_line)
+        return None if entry is None else entry[0]
+
     def from_module(self, unit: Unit) -> Streams | None:
         """The unit's streams from a parse of its whole module (the reference)."""
-        nodes = self.modules.get(unit.path)
+        found = self._nodes(unit.path).get(unit.start_line)
+        if found is None:
+            return None
+        node, walker = found
+        return token_streams(walker, node)
+
+    def _nodes(self, path: str) -> dict[int, tuple[DefNode, Walker]]:
+        """A module's definitions by first line (decorators included), parsed once."""
+        nodes = self.modules.get(path)
         if nodes is None:
             nodes = {}
-            lines = self.lines(unit.path)
+            lines = self.lines(path)
             tree = _parse("".join(lines)) if lines is not None else None
             if tree is not None:
                 walker = new_walker()
@@ -147,12 +167,8 @@ class StreamCache:
                     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                         start = min([node.lineno] + [d.lineno for d in node.decorator_list])
                         nodes[start] = (node, walker)
-            self.modules[unit.path] = nodes
-        found = nodes.get(unit.start_line)
-        if found is None:
-            return None
-        node, walker = found
-        return token_streams(walker, node)
+            self.modules[path] = nodes
+        return nodes
 
 
 def _parse(text: str) -> ast.Module | None:
@@ -342,6 +358,21 @@ def _concept_score(
 
 
 _PRIOR_UNITS = 200
+# Statement shapes two functions alone share (no third has them) that make a block of specific
+# logic rather than a template: see _Detector.rare_block.
+RARE_BLOCK = 3
+
+
+def _called(func: ast.expr) -> str:
+    """The called name: ``read`` for ``self.unreader.read()``; empty for other callees."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _plain(name: str) -> str:
+    """A called name without its underscores and async/sync words (``_read_async`` -> ``read``)."""
+    return colourless(name).strip("_").lower()
 
 
 class _Structure:
@@ -401,6 +432,7 @@ class _Detector:
         self.pairs: dict[tuple[Key, Key], Pair] = {}
         self.copies: dict[Key, list[IndexedUnit]] = defaultdict(list)
         self._verified: dict[tuple[Key, Key], Pair | None] = {}
+        self._awaited: dict[Key, frozenset[str]] = {}
 
     def add(self, pair: Pair) -> None:
         ident = (min(pair.a, pair.b), max(pair.a, pair.b))
@@ -425,7 +457,7 @@ class _Detector:
             return False  # two programs, each self-contained on purpose (CI action, release)
         if self.distribution(ux.path) != self.distribution(uy.path):
             return False  # two distributions of a monorepo: a copy is how one avoids the other
-        if clone_type != "type-1" and self.side_by_side(ux, uy):
+        if clone_type != "type-1" and self.side_by_side(ux, uy) and not self.rare_block(x, y):
             return False
         return not_redundancy(x, y, clone_type, self.hierarchy) is None
 
@@ -439,6 +471,44 @@ class _Detector:
         """
         change = self.introduced.get(a.key)
         return change is not None and a.path == b.path and change == self.introduced.get(b.key)
+
+    def rare_block(self, x: IndexedUnit, y: IndexedUnit) -> bool:
+        """The pair shares several statement shapes no other function of the repository has: a
+        block of specific logic written twice, not one template filled in two ways.
+
+        Variants one change writes side by side share the template of their job (sibling
+        validators, per-draft walkers, ``request``/``stream``: at most one shape of their own
+        in real history); a copied parsing routine carries its rare lines along, and the next
+        fix to them must find both (alembic's two ``Config`` list getters share three).
+        """
+        return self.structure.shared(x.features, y.features)[2] >= RARE_BLOCK
+
+    def ported(self, x: IndexedUnit, y: IndexedUnit) -> bool:
+        """One is a coroutine that awaits calls the other makes synchronously: its async port.
+
+        Each side does its own I/O, so what they share is the port's, not a routine to call
+        from both (gunicorn's ``AsyncRequest._parse`` awaits the reads ``Request.parse``
+        runs). A coroutine awaiting none of the other's calls runs the same work behind an
+        async signature (a hook that waits on an event at its end): it may still re-implement.
+        """
+        if x.unit.kind.startswith("async") == y.unit.kind.startswith("async"):
+            return False
+        coroutine, function = (x, y) if x.unit.kind.startswith("async") else (y, x)
+        made = {_plain(call.rsplit(".", 1)[-1]) for call in function.features.calls}
+        return bool(self.awaited(coroutine.unit) & made)
+
+    def awaited(self, unit: Unit) -> frozenset[str]:
+        """The names of the calls a coroutine awaits, without underscores or async words."""
+        found = self._awaited.get(unit.key)
+        if found is None:
+            node = self.streams.node(unit)
+            found = frozenset(
+                _plain(_called(n.value.func))
+                for n in (ast.walk(node) if node is not None else ())
+                if isinstance(n, ast.Await) and isinstance(n.value, ast.Call)
+            ) - {""}
+            self._awaited[unit.key] = found
+        return found
 
     def distribution(self, path: str) -> str:
         """The folder of the packaging manifest (``pyproject.toml``, ``setup.py``,
@@ -637,7 +707,7 @@ class _Detector:
         if (self.copied(x) and self.predates(y)) or (self.copied(y) and self.predates(x)):
             return None
         small, big = sorted((x.features.tokens, y.features.tokens))
-        if small / big < MIN_CONCEPT_SIZE_RATIO:
+        if small / big < MIN_CONCEPT_SIZE_RATIO or self.ported(x, y):
             return None
         score, matched = _concept_score(x.features, y.features, self.concept, self.options)
         if score < self.concept_bar(ux, uy) * (1.0 if threshold is None else threshold):

@@ -806,3 +806,84 @@ def test_the_bytes_and_text_entry_points_of_one_operation_are_variants() -> None
 
     assert opposed(unit("_get_root_and_type_from_bytes"), unit("_get_root_and_type_from_text"))
     assert not opposed(unit("_get_root_from_text"), unit("_get_root_from_html"))
+
+
+_GETTER = '''
+    def get_{opt}_list(self):
+        """The {opt} option as a list."""
+        raw = self.get_main_option("{opt}")
+        if raw is None:
+            return self.toml_options.get("{opt}", [])
+        separator = self.get_main_option("{sep}")
+        if separator is None:
+            warnings.warn("No {sep} in the configuration; splitting {opt} on spaces or commas.")
+            return re.split(r", *|(?: +)", raw)
+        try:
+            split_on = SPLIT_ON_PATH[separator]
+        except KeyError as err:
+            raise ValueError(f"{{separator!r}} is not a valid value for {sep}") from err
+        return [x.strip() for x in raw.split(split_on) if {keep}]
+'''
+
+
+def test_a_block_of_rare_logic_written_twice_side_by_side_is_a_copy() -> None:
+    # alembic's Config.get_prepend_sys_paths_list, written beside get_version_locations_list
+    # by the same change: the same legacy-separator parsing, lines no other function has.
+    first = _GETTER.format(opt="version_locations", sep="version_path_separator", keep="x.strip()")
+    second = _GETTER.format(opt="prepend_sys_path", sep="path_separator", keep="x")
+    new = {"pkg/config.py": "class Config:\n" + first + second}
+    assert names(review({"pkg/http.py": HELPER}, new)) == [
+        {"Config.get_version_locations_list", "Config.get_prepend_sys_path_list"}
+    ]
+    # Once an older function holds the same block, the two share no rare lines of their own:
+    # they are variants of the repository's template, and only the drift from it is reported.
+    hooks = "class Hooks:\n" + _GETTER.format(opt="hooks", sep="hook_separator", keep="x")
+    old = {"pkg/http.py": HELPER, "pkg/hooks.py": hooks}
+    assert names(review(old, new)) == [{"Config.get_prepend_sys_path_list", "Hooks.get_hooks_list"}]
+
+
+_PARSE_HEAD = '''
+def parse_request(req, unreader):
+    """Read the request line and the headers."""
+    buf = bytearray()
+    read_into(unreader, buf)
+    line, buf = read_line(unreader, buf, req.limit_request_line)
+    req.method, req.uri, req.version = split_request_line(line, "Invalid request line %r")
+    while b"\\r\\n\\r\\n" not in buf:
+        if len(buf) > req.max_buffer_headers:
+            raise LimitRequestHeaders("max buffer headers")
+        read_into(unreader, buf)
+    req.headers = parse_header_block(buf, "Invalid header %r")
+    return buf
+'''
+_READ_HEAD = '''
+async def read_request_head(req, stream):
+    """The request head, awaited from the stream."""
+    data = bytearray()
+    {aw}_read_into(stream, data)
+    first, data = {aw}_read_line(stream, data, req.limit_request_line)
+    parts = split_request_line(first, "Invalid request line %r")
+    req.method, req.uri, req.version = parts
+    while True:
+        if b"\\r\\n\\r\\n" in data:
+            break
+        if len(data) > req.max_buffer_headers:
+            raise LimitRequestHeaders("max buffer headers")
+        {aw}_read_into(stream, data)
+    req.headers = parse_header_block(data, "Invalid header %r")
+    {tail}return data
+'''
+
+
+def test_a_coroutine_awaiting_the_reads_of_a_function_is_its_port_not_its_concept_twin() -> None:
+    # gunicorn's AsyncRequest._parse awaits the reads Request.parse runs: alike in what they
+    # parse, each does its own I/O.
+    old = {"pkg/http/message.py": _PARSE_HEAD}
+    port = _READ_HEAD.format(aw="await ", tail="")
+    assert review(old, {"pkg/asgi/message.py": port}) == ()
+    # A coroutine that only waits on an event at its end runs the same work behind an async
+    # signature (uvicorn's process_request hook): still a re-implementation.
+    hook = _READ_HEAD.format(aw="", tail="await req.ready.wait()\n    ")
+    found = review(old, {"pkg/asgi/message.py": hook})
+    assert [f.clone_type for f in found] == ["concept"]
+    assert names(found) == [{"parse_request", "read_request_head"}]

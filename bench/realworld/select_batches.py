@@ -109,6 +109,11 @@ REPOS = (
     ("pytest-dev/pytest-mock", "main", (), "held-out-19"),
     ("jazzband/django-debug-toolbar", "main", (), "held-out-19"),
     ("pypa/cibuildwheel", "main", (), "held-out-19"),
+    ("jpadilla/pyjwt", "master", (), "held-out-20"),
+    ("Pylons/waitress", "main", (), "held-out-20"),
+    ("pallets/itsdangerous", "main", (), "held-out-20"),
+    ("encode/databases", "master", (), "held-out-20"),
+    ("Kludex/mangum", "main", (), "held-out-20"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
