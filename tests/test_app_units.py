@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -538,36 +538,77 @@ def test_a_worker_shutting_down_gives_its_job_back_at_once(tmp_path: Path, store
     worker.stop(grace=10)  # the abandoned review ends before the store is closed
 
 
-def test_a_database_of_the_previous_schema_is_upgraded_and_keeps_its_rows(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+ROW_OF_VERSION_1 = (
+    "INSERT INTO merged_prs (repo, number, installation_id, data, merged_at, received_at)"
+    " VALUES ('acme/demo', 7, 42, '{\"number\": 7}', '2026-11-20T10:07:00Z', 1.0)"
+)
+
+
+def _previous_sqlite(tmp_path: Path) -> tuple[str, Callable[[], None]]:
+    """A SQLite file as the releases before schema versions made it (version 1), with a row;
+    its URL, and how to make it newer than this code."""
     import sqlite3
 
-    from app.cli import main
     from app.store.sqlite import APP_MIGRATIONS, SCHEMA
 
     path = tmp_path / "old.sqlite3"
-    with sqlite3.connect(path) as old:  # as the releases before schema versions made it
+    with sqlite3.connect(path) as old:
         old.executescript(SCHEMA + APP_MIGRATIONS[0])
-        old.execute(
-            "INSERT INTO merged_prs (repo, number, installation_id, data, merged_at, received_at)"
-            " VALUES ('acme/demo', 7, 42, '{\"number\": 7}', '2026-11-20T10:07:00Z', 1.0)"
-        )
+        old.execute(ROW_OF_VERSION_1)
         assert old.execute("PRAGMA user_version").fetchone()[0] == 0
-    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", f"sqlite:///{path}")
+
+    def newer() -> None:
+        with sqlite3.connect(path) as db:
+            db.execute(f"PRAGMA user_version = {len(APP_MIGRATIONS) + 1}")
+
+    return f"sqlite:///{path}", newer
+
+
+def _previous_postgres(url: str) -> tuple[str, Callable[[], None]]:
+    """A PostgreSQL database at version 1, with a row; its URL (with a password, which trust
+    authentication ignores and no output may show), and how to make it newer."""
+    import psycopg
+
+    from app.store.postgres import PG_MIGRATIONS, migrate
+
+    with psycopg.connect(url) as conn:
+        assert migrate(conn, upto=1) == (0, 1)
+        conn.execute(ROW_OF_VERSION_1)
+
+    def newer() -> None:
+        with psycopg.connect(url) as conn:
+            conn.execute("INSERT INTO idealdiff_schema VALUES (%s)", (len(PG_MIGRATIONS) + 1,))
+
+    return url.replace("idealdiff@", "idealdiff:s3cret-pw@"), newer
+
+
+def test_a_database_of_the_previous_schema_is_upgraded_and_keeps_its_rows(
+    tmp_path: Path,
+    backend_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.cli import main
+    from app.store.open import open_state
+
+    pg = backend_env.get("IDEALDIFF_DATABASE_URL")
+    url, make_newer = _previous_postgres(pg) if pg else _previous_sqlite(tmp_path)
+    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", url)
     assert main(["migrate"]) == 0
-    assert "upgraded from 1" in capsys.readouterr().out
-    store = AppStore(path)
+    out = capsys.readouterr().out
+    assert "upgraded from 1" in out
+    assert "s3cret-pw" not in out
+    settings = Settings.from_env(env_file=None)
+    store = open_state(settings)
     try:
-        assert store.schema == (len(APP_MIGRATIONS), len(APP_MIGRATIONS))
+        assert store.schema[0] == store.schema[1] >= 2
         assert [m.number for m in store.merged("acme/demo")] == [7]  # nothing lost
-        store.record_reconcile("acme/demo", "main", '"etag-1"', now=2)
+        store.record_reconcile("acme/demo", "main", '"etag-1"', now=2)  # version 2's table
         assert store.reconcile_seen("acme/demo") == ("main", '"etag-1"')
     finally:
         store.close()
     assert main(["migrate"]) == 0
     assert "already current" in capsys.readouterr().out
-    with sqlite3.connect(path) as newer:
-        newer.execute(f"PRAGMA user_version = {len(APP_MIGRATIONS) + 1}")
+    make_newer()
     with pytest.raises(ConfigError, match="newer than this idealdiff"):
-        AppStore(path)
+        open_state(settings)

@@ -9,11 +9,10 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from app.errors import ConfigError
-from app.store.postgres import PG_MIGRATIONS, PgStore, display_url, migrate
+from app.store.postgres import PgStore
 from app.store.records import DeliveryRecord, MergedPR, NewJob
 from tests.pg_cluster import PgCluster
 
@@ -125,40 +124,6 @@ def test_a_debounced_job_keeps_one_row_whoever_enqueues_it(two: tuple[PgStore, P
     # The running one fails: its queued twin will do the work, so it is not queued twice.
     assert two[0].retry_later(taken, now=12, run_after=99, error="boom")
     assert sorted(r.state for r in two[0].jobs()) == ["done", "queued"]
-
-
-def test_a_database_of_the_previous_schema_is_upgraded_and_keeps_its_rows(
-    url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from app.cli import main
-
-    with psycopg.connect(url) as conn:
-        assert migrate(conn, upto=len(PG_MIGRATIONS) - 1) == (0, len(PG_MIGRATIONS) - 1)
-        conn.execute(
-            "INSERT INTO merged_prs (repo, number, installation_id, data, merged_at, received_at)"
-            " VALUES ('acme/demo', 7, 42, '{\"number\": 7}', '2026-11-20T10:07:00Z', 1.0)"
-        )
-    with_password = url.replace("idealdiff@", "idealdiff:s3cret-pw@")  # trust auth ignores it
-    monkeypatch.setenv("IDEALDIFF_DATABASE_URL", with_password)
-    assert main(["migrate"]) == 0
-    out = capsys.readouterr().out
-    assert f"upgraded from {len(PG_MIGRATIONS) - 1}" in out
-    assert "s3cret-pw" not in out
-    assert display_url(with_password) in out
-    store = PgStore(url)
-    try:
-        assert store.schema == (len(PG_MIGRATIONS), len(PG_MIGRATIONS))
-        assert [m.number for m in store.merged("acme/demo")] == [7]  # nothing lost
-        store.record_reconcile("acme/demo", "main", '"etag-1"', now=2)
-        assert store.reconcile_seen("acme/demo") == ("main", '"etag-1"')
-    finally:
-        store.close()
-    assert main(["migrate"]) == 0
-    assert "already current" in capsys.readouterr().out
-    with psycopg.connect(url) as conn:
-        conn.execute("INSERT INTO idealdiff_schema VALUES (%s)", (len(PG_MIGRATIONS) + 1,))
-    with pytest.raises(ConfigError, match="newer than this idealdiff"):
-        PgStore(url)
 
 
 def test_instances_starting_at_once_migrate_once(url: str) -> None:

@@ -196,11 +196,38 @@ class AppState(Cache, Queue, Ledger, Protocol):
         ...
 
 
-class Wakeups:
-    """The in-process side of ``AppState.subscribe``, for a backend to inherit: it calls
-    ``_woken_if(True)`` after a commit that made a job ready."""
+class Backend:
+    """What every backend of ``AppState`` does the same way, written once: one delivery as a
+    group of one, and the in-process side of ``subscribe`` (a backend calls
+    ``_woken_if(True)`` after a commit that made a job ready)."""
 
     _wakers: list[Callable[[], None]]
+
+    def accept_deliveries(
+        self, records: Sequence[DeliveryRecord]
+    ) -> list[list[int] | Exception | None]:
+        """Record deliveries with their effects in one transaction, in order (the backend's)."""
+        raise NotImplementedError
+
+    def accept_delivery(
+        self,
+        delivery_id: str,
+        event: str,
+        action: str | None,
+        now: float,
+        jobs: Iterable[NewJob] = (),
+        merged: MergedPR | None = None,
+        installation: InstallationRecord | None = None,
+    ) -> list[int] | None:
+        """Record a delivery with its effects in one transaction; None when already seen.
+
+        Returns the ids of the jobs enqueued (or moved) for it.
+        """
+        record = DeliveryRecord(delivery_id, event, action, now, tuple(jobs), merged, installation)
+        result = self.accept_deliveries([record])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     def subscribe(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` whenever this process enqueues or gives back a job."""

@@ -33,7 +33,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from analyzers import ModuleScan
 from analyzers.scan import paused_gc
 from app.errors import ConfigError, StoreUnavailable
-from app.store import Cache, Wakeups
+from app.store import Backend, Cache
 from app.store.records import (
     DeliveryRecord,
     InstallationRecord,
@@ -179,7 +179,7 @@ def migrate(conn: psycopg.Connection[Any], upto: int | None = None) -> tuple[int
     return before, max(before, target)
 
 
-class PgStore(Wakeups):
+class PgStore(Backend):
     """The App's state in PostgreSQL, for any number of processes on any number of machines.
 
     ``cache`` is where the analysis and answer caches live (a local SQLite store); None puts
@@ -274,23 +274,6 @@ class PgStore(Wakeups):
         self.put_encoded([(key, value)])
 
     # -- deliveries and enqueueing -------------------------------------------------------------
-
-    def accept_delivery(
-        self,
-        delivery_id: str,
-        event: str,
-        action: str | None,
-        now: float,
-        jobs: Iterable[NewJob] = (),
-        merged: MergedPR | None = None,
-        installation: InstallationRecord | None = None,
-    ) -> list[int] | None:
-        """Record a delivery with its effects in one transaction; None when already seen."""
-        record = DeliveryRecord(delivery_id, event, action, now, tuple(jobs), merged, installation)
-        result = self.accept_deliveries([record])[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
 
     def accept_deliveries(
         self, records: Sequence[DeliveryRecord]

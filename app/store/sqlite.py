@@ -13,7 +13,7 @@ from typing import Any
 from analyzers import ModuleScan
 from analyzers.scan import paused_gc
 from app.errors import ConfigError, StoreUnavailable
-from app.store import Wakeups
+from app.store import Backend
 from app.store.records import (
     MERGED_COLUMNS,
     PUBLISHED_COLUMNS,
@@ -216,7 +216,7 @@ JOB_STATES = ("queued", "running", "done", "dead")
 WAL_TRUNCATE_FRAMES = 8192  # ~32 MB of WAL at SQLite's 4 kB pages
 
 
-class AppStore(Store, Wakeups):
+class AppStore(Store, Backend):
     """The store with the App's tables: one module, so a move to PostgreSQL changes only this."""
 
     def __init__(self, path: str | Path) -> None:
@@ -232,26 +232,6 @@ class AppStore(Store, Wakeups):
         self._wakers = []
 
     # -- deliveries and enqueueing -------------------------------------------------------------
-
-    def accept_delivery(
-        self,
-        delivery_id: str,
-        event: str,
-        action: str | None,
-        now: float,
-        jobs: Iterable[NewJob] = (),
-        merged: MergedPR | None = None,
-        installation: InstallationRecord | None = None,
-    ) -> list[int] | None:
-        """Record a delivery with its effects in one transaction; None when already seen.
-
-        Returns the ids of the jobs enqueued (or moved) for it.
-        """
-        record = DeliveryRecord(delivery_id, event, action, now, tuple(jobs), merged, installation)
-        result = self.accept_deliveries([record])[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
 
     def accept_deliveries(
         self, records: Sequence[DeliveryRecord]
