@@ -15,7 +15,7 @@ from app.service.commands import Command, find_command, parse_command
 from app.service.worker import Worker, web_url
 from app.settings import Settings
 from app.store import AppState
-from app.store.records import NewJob, PublishedIssue
+from app.store.records import InstallationRecord, NewJob, PublishedIssue
 from app.store.sqlite import AppStore
 from tests.app_harness import REPO, World, app_key, running_world
 from tests.github_standin import APP_ID, make_key
@@ -377,6 +377,32 @@ def test_old_deliveries_and_finished_jobs_are_pruned_dead_ones_kept(store: AppSt
     assert not store.delivery_seen("old")
     assert store.delivery_seen("new")
     assert [j.state for j in store.jobs()] == ["dead"]
+
+
+def test_a_fleet_of_workers_reconciles_once_per_period_and_forgets_old_periods(
+    settings: Settings, store: AppState
+) -> None:
+    def github(installation: int, repo: str) -> object:
+        raise AssertionError("the repository's ledger is empty: GitHub is not asked")
+
+    store.accept_delivery(
+        "inst",
+        "installation",
+        "created",
+        now=0,
+        installation=InstallationRecord(42, "acme", ["acme/demo"], True),
+    )
+    workers = [
+        Worker(settings, store, github, owner=f"h{n}:{n}:w")  # type: ignore[arg-type]
+        for n in range(3)
+    ]
+    start = 900.0 * 100
+    assert [w.reconcile_once(start + n) for n, w in enumerate(workers)] == [True, False, False]
+    assert workers[1].reconcile_once(start + 900) is True  # the next period: whoever comes first
+    assert store.mark("reconcile:100") == "h0:0:w"
+    store.prune(before=start + 1)
+    assert store.mark("reconcile:100") is None
+    assert store.mark("reconcile:101") == "h1:1:w"
 
 
 def test_a_malformed_key_or_app_id_refuses_to_start_with_a_clear_message(tmp_path: Path) -> None:

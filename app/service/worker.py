@@ -163,7 +163,7 @@ class Worker:
                     self.store.prune(pruned_at - KEEP_SECONDS)
                 if self.clock() - reconciled_at > RECONCILE_EVERY:
                     reconciled_at = self.clock()
-                    reconcile(self.store, self.github, reconciled_at)
+                    self.reconcile_once(reconciled_at)
                 self._wake.clear()  # a wake-up from here on is for a job this claim missed
                 busy = self.run_once()
             except Exception:  # the loop must outlive a broken database moment
@@ -172,6 +172,16 @@ class Worker:
             if not busy:
                 self._wake.wait(self.settings.worker_poll_seconds)
         log.info("worker stopped", extra={"owner": self.owner})
+
+    def reconcile_once(self, now: float) -> bool:
+        """Look for missed webhooks unless another worker already did in this 15-minute period
+        (a fleet of workers lists each repository once, not once per worker); whether this one
+        did."""
+        period = int(now // RECONCILE_EVERY)
+        if not self.store.mark_once(f"reconcile:{period}", self.owner, now):
+            return False
+        reconcile(self.store, self.github, now)
+        return True
 
     def run_once(self) -> bool:
         """Take one ready job and run it; False when none was ready."""

@@ -602,6 +602,9 @@ class PgStore(Backend):
             done = conn.execute(
                 "DELETE FROM jobs WHERE state = 'done' AND updated_at < %s", (before,)
             )
+            conn.execute(  # which worker reconciled a period: of no use once it is past
+                "DELETE FROM app_marks WHERE key LIKE 'reconcile:%%' AND at < %s", (before,)
+            )
         return gone.rowcount + done.rowcount
 
     # -- the batch ledger ----------------------------------------------------------------------

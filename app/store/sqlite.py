@@ -541,6 +541,9 @@ class AppStore(Store, Backend):
             done = self._db.execute(
                 "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?", (before,)
             )
+            self._db.execute(  # which worker reconciled a period: of no use once it is past
+                "DELETE FROM app_marks WHERE key LIKE 'reconcile:%' AND at < ?", (before,)
+            )
         return gone.rowcount + done.rowcount
 
     # -- the batch ledger ----------------------------------------------------------------------
