@@ -382,14 +382,18 @@ def _load_one(
     return result
 
 
-def recorded_deliveries(server: Server) -> int:
-    """How many deliveries the server's database holds."""
+def open_store(server: Server) -> Any:
+    """The server's database, through the App's store."""
     if server.database_url is not None:
         from app.store.postgres import PgStore
 
-        store: Any = PgStore(server.database_url)
-    else:
-        store = AppStore(server.db)
+        return PgStore(server.database_url)
+    return AppStore(server.db)
+
+
+def recorded_deliveries(server: Server) -> int:
+    """How many deliveries the server's database holds."""
+    store = open_store(server)
     try:
         return int(store.counts()["deliveries"])
     finally:
@@ -497,9 +501,8 @@ async def soak_traffic(
     return state, kill_log, again
 
 
-def check_store(db: Path, items: list[Delivery], acked: dict[str, int]) -> dict[str, Any]:
-    """Count, through ``AppStore``'s API, what an acknowledged delivery must have left behind."""
-    store = AppStore(db)
+def check_store(store: Any, items: list[Delivery], acked: dict[str, int]) -> dict[str, Any]:
+    """Count, through the store's API, what an acknowledged delivery must have left behind."""
     try:
         jobs = store.jobs()
         counts = store.counts()
@@ -641,18 +644,34 @@ def drain(db: Path, run_dir: Path, runners: int, kill_every: float, lease: float
     }
 
 
-def soak(seconds: float, kills: int, senders: int, stamp: str, drain_jobs: bool) -> dict[str, Any]:
-    """The crash soak: deliveries under SIGKILL, then the store's accounting."""
+def soak(
+    seconds: float, kills: int, senders: int, stamp: str, drain_jobs: bool, backend: str = "sqlite"
+) -> dict[str, Any]:
+    """The crash soak: deliveries under SIGKILL, then the store's accounting (on SQLite, or on
+    a PostgreSQL server the run starts: durable, as deployed)."""
     items = deliveries()
-    run_dir = WORK / stamp / "soak"
+    run_dir = WORK / stamp / f"soak-{backend}"
     shutil.rmtree(run_dir, ignore_errors=True)
-    server = Server("idealdiff", run_dir)
-    server.start()
+    cluster = None
+    if backend == "postgres":
+        from tests.pg_cluster import PgCluster
+
+        cluster = PgCluster(durable=True)
+        cluster.start()
     try:
-        state, kill_log, again = asyncio.run(soak_traffic(server, items, seconds, kills, senders))
+        url = cluster.new_database() if cluster is not None else None
+        server = Server("idealdiff", run_dir, database_url=url)
+        server.start()
+        try:
+            state, kill_log, again = asyncio.run(
+                soak_traffic(server, items, seconds, kills, senders)
+            )
+        finally:
+            server.stop()
+        result = check_store(open_store(server), items, state.acked)
     finally:
-        server.stop()
-    result = check_store(server.db, items, state.acked)
+        if cluster is not None:
+            cluster.stop()
     lat = sorted(state.latencies)
     result.update(
         seconds=seconds,
@@ -665,10 +684,11 @@ def soak(seconds: float, kills: int, senders: int, stamp: str, drain_jobs: bool)
         redelivery_answers=dict(again),
         p50_ms=round(lat[len(lat) // 2] * 1000, 2) if lat else None,
         p99_ms=round(lat[int(len(lat) * 0.99)] * 1000, 2) if lat else None,
-        integrity=integrity(server.db),
+        backend=backend,
+        integrity=integrity(server.db) if backend == "sqlite" else "n/a (PostgreSQL)",
     )
     say(json.dumps(result, indent=2))
-    if drain_jobs:
+    if drain_jobs and backend == "sqlite":  # bench/fleet kills job runners on PostgreSQL
         result["drain"] = drain(server.db, run_dir, runners=2, kill_every=1.5, lease=1.0)
         say(json.dumps(result["drain"], indent=2))
     return result
@@ -807,6 +827,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--senders", type=int, default=16, help="concurrent soak requests")
     parser.add_argument("--no-drain", action="store_true", help="skip the job-runner kill phase")
+    parser.add_argument(
+        "--soak-backend", choices=("sqlite", "postgres"), default="sqlite", help="the soak's store"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None and args.only not in ("soak", "flood"):
         sys.stderr.write("wrk is needed for the load test: apt-get install -y wrk\n")
@@ -825,7 +848,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "flood"):
         out["flood"] = flood([t for t in args.targets.split(",") if t], stamp)
     if args.only in (None, "soak"):
-        out["soak"] = soak(args.soak_seconds, args.kills, args.senders, stamp, not args.no_drain)
+        out["soak"] = soak(
+            args.soak_seconds,
+            args.kills,
+            args.senders,
+            stamp,
+            not args.no_drain,
+            args.soak_backend,
+        )
     path = WORK / stamp / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
