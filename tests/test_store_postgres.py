@@ -246,6 +246,8 @@ def test_while_the_database_is_down_a_delivery_gets_503_and_nothing_is_lost(
             {"GITHUB_WEBHOOK_SECRET": SECRET, "IDEALDIFF_DATABASE_URL": url}, env_file=None
         )
         store = PgStore(url)
+        woken = threading.Event()
+        store.subscribe(woken.set)  # its LISTEN connection must come back with the server
         body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
         with TestClient(create_app(settings, store)) as client:
             cluster.halt()
@@ -259,6 +261,15 @@ def test_while_the_database_is_down_a_delivery_gets_503_and_nothing_is_lost(
             again = client.post("/webhook", content=body, headers=headers("ping", "p-1", body))
             assert again.status_code == 200  # the redelivery is recorded now
         assert store.delivery_seen("p-1")
+        other = PgStore(url)  # another machine enqueues: the listener, reconnected, hears it
+        deadline = time.monotonic() + 15
+        while True:
+            woken.clear()
+            other.enqueue(NewJob("command", {}), now=time.time())
+            if woken.wait(1):
+                break
+            assert time.monotonic() < deadline, "the listener never came back"
+        other.close()
         store.close()
     finally:
         cluster.stop()
