@@ -312,6 +312,19 @@ class PgStore(Backend):
                         results.append(self._accept(conn, record))
                 except (psycopg.DataError, psycopg.IntegrityError, ValueError, TypeError) as exc:
                     results.append(exc)
+            # Once per group, not per delivery: each statement is a round trip.
+            firsts = [
+                (r.delivery_id, out[0])
+                for r, out in zip(records, results, strict=True)
+                if isinstance(out, list) and out
+            ]
+            if firsts:
+                conn.execute(
+                    "UPDATE deliveries d SET job_id = v.job FROM unnest(%s::text[], %s::bigint[])"
+                    " AS v(id, job) WHERE d.id = v.id",
+                    ([d for d, _ in firsts], [j for _, j in firsts]),
+                )
+                conn.execute("NOTIFY idealdiff_jobs")  # sent at the commit
         self._woken_if(any(results))
         return results
 
@@ -333,12 +346,7 @@ class PgStore(Backend):
             )
         if record.installation is not None:
             self._record_installation(conn, record.installation, record.now)
-        ids = [self._enqueue(conn, job, record.delivery_id, record.now) for job in record.jobs]
-        if ids:
-            conn.execute(
-                "UPDATE deliveries SET job_id = %s WHERE id = %s", (ids[0], record.delivery_id)
-            )
-        return ids
+        return [self._enqueue(conn, job, record.delivery_id, record.now) for job in record.jobs]
 
     def _enqueue(
         self, conn: psycopg.Connection[Any], job: NewJob, delivery_id: str | None, now: float
@@ -363,7 +371,6 @@ class PgStore(Backend):
                 now,
             ),
         ).fetchone()
-        conn.execute("NOTIFY idealdiff_jobs")  # sent at commit; one per transaction however many
         assert row is not None
         return int(row[0])
 
@@ -371,6 +378,7 @@ class PgStore(Backend):
         """Enqueue one job outside a delivery (a follow-up a handler schedules)."""
         with self._pool.connection() as conn:
             ident = self._enqueue(conn, job, delivery_id, now)
+            conn.execute("NOTIFY idealdiff_jobs")  # sent at the commit
         self._woken_if(True)
         return ident
 
