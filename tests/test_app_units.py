@@ -532,8 +532,14 @@ def test_a_second_fly_machine_on_sqlite_refuses_to_start(tmp_path: Path) -> None
     fly = {"FLY_APP_NAME": "idealdiff"}
     check_single_machine(settings, fly, machines("fdaa::2"))  # type: ignore[arg-type]
     check_single_machine(settings, {}, machines("fdaa::2", "fdaa::3"))  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="fly scale count 1"):
+    with pytest.raises(ConfigError, match="fly scale count app=1 worker=0"):
         check_single_machine(settings, fly, machines("fdaa::2", "fdaa::3"))  # type: ignore[arg-type]
+    shared = Settings.from_env(
+        {"IDEALDIFF_DATA_DIR": str(tmp_path), "IDEALDIFF_DATABASE_URL": "postgresql://db/app"},
+        env_file=None,
+    )
+    # On PostgreSQL the machines share the database: as many as the load needs.
+    check_single_machine(shared, fly, machines("fdaa::2", "fdaa::3", "fdaa::4"))  # type: ignore[arg-type]
 
 
 def test_a_worker_shutting_down_gives_its_job_back_at_once(tmp_path: Path, store: AppState) -> None:

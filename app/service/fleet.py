@@ -32,6 +32,6 @@ def check_single_machine(
     if len(machines) > 1:
         raise ConfigError(
             f"{len(machines)} machines run this App, but its database is SQLite, which one "
-            "machine owns: run `fly scale count 1`, or set IDEALDIFF_DATABASE_URL to a PostgreSQL "
-            "database they share"
+            "machine owns: run `fly scale count app=1 worker=0`, or set IDEALDIFF_DATABASE_URL "
+            "to a PostgreSQL database they share"
         )
