@@ -370,6 +370,37 @@ def _called(func: ast.expr) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
+# Statements and expressions that decide, repeat or guard: a body with one of them has logic.
+_LOGIC = (
+    ast.If,
+    ast.IfExp,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.Try,
+    ast.TryStar,
+    ast.With,
+    ast.AsyncWith,
+    ast.Match,
+    ast.BoolOp,
+    ast.comprehension,
+    ast.Lambda,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+)
+
+
+def _receiver(func: ast.expr) -> str:
+    """The name an attribute call's chain starts from (``self`` for ``self._pool.close``);
+    empty for a bare call or a chain through a call or subscript."""
+    while isinstance(func, ast.Attribute):
+        func = func.value
+        if isinstance(func, ast.Name):
+            return func.id
+    return ""
+
+
 def _plain(name: str) -> str:
     """A called name without its underscores and async/sync words (``_read_async`` -> ``read``)."""
     return colourless(name).strip("_").lower()
@@ -459,7 +490,31 @@ class _Detector:
             return False  # two distributions of a monorepo: a copy is how one avoids the other
         if clone_type != "type-1" and self.side_by_side(ux, uy) and not self.rare_block(x, y):
             return False
+        if clone_type == "type-1" and self.hierarchy.overrides(ux, uy) and self.glue(ux):
+            return False
         return not_redundancy(x, y, clone_type, self.hierarchy) is None
+
+    def glue(self, unit: Unit) -> bool:
+        """A method that only hands work to its own parts: straight-line statements (no branch,
+        loop, ``try`` or ``with``) whose every call goes through ``self`` or ``cls``.
+
+        Identical in two implementations of one interface method (each backend's ``release``
+        asserts, releases its connection to its own pool, clears it), it binds the interface to
+        each class's own objects: alike because the parts share an API, with no logic of its
+        own to move into the base. A copy that decides or loops (a parser, a header lookup)
+        carries logic, and the next fix to it must find both.
+        """
+        node = self.streams.node(unit)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return False
+        for sub in ast.walk(node):
+            if sub is node:
+                continue
+            if isinstance(sub, _LOGIC):
+                return False
+            if isinstance(sub, ast.Call) and _receiver(sub.func) not in ("self", "cls"):
+                return False
+        return True
 
     def side_by_side(self, a: Unit, b: Unit) -> bool:
         """Variants one change of the batch wrote into one module: a per-keyword validator

@@ -272,7 +272,30 @@ class Hierarchy:
         name = base_name(a)
         if name != base_name(b):
             return False
+        return self._one_method(a.parent.rsplit(".", 1)[-1], b.parent.rsplit(".", 1)[-1], name)
+
+    def crosses(self, a: Unit, b: Unit) -> bool:
+        """Two differently named methods of two classes, where one's class has its own
+        implementation of the other's method: the pair crosses two operations of one interface.
+
+        ``PostgresBackend.delete`` and ``SqliteBackend.create`` each sit beside their class's own
+        version of the other (``PostgresBackend.create``); a subclass's helper and a base method
+        the subclass overrides likewise. Whatever they share (open, commit, close), each
+        operation's counterpart is the same-named method of the other class, not this one.
+        """
+        if a.kind not in _METHODS or b.kind not in _METHODS or not a.parent or not b.parent:
+            return False
+        na, nb = base_name(a), base_name(b)
         ca, cb = a.parent.rsplit(".", 1)[-1], b.parent.rsplit(".", 1)[-1]
+        if na == nb or ca == cb:
+            return False
+        return (nb in self.methods.get(ca, ()) and self._one_method(ca, cb, nb)) or (
+            na in self.methods.get(cb, ()) and self._one_method(ca, cb, na)
+        )
+
+    def _one_method(self, ca: str, cb: str, name: str) -> bool:
+        """``ca.name`` and ``cb.name`` implement one method: one class derives from the other,
+        or both from a class that defines it, or from a base defined elsewhere."""
         up_a, up_b = self.ancestors(ca), self.ancestors(cb)
         if ca in up_b or cb in up_a:
             return True
@@ -452,6 +475,8 @@ def not_redundancy(
         return "two data declarations (fields differ by name and type, which is their point)"
     if hierarchy.overrides(ua, ub):
         return "overrides of one method in a class hierarchy"
+    if hierarchy.crosses(ua, ub):
+        return "two different operations of one interface, each with its own counterpart"
     if opposed(ua, ub):
         return "opposite operations"
     return None

@@ -887,3 +887,90 @@ def test_a_coroutine_awaiting_the_reads_of_a_function_is_its_port_not_its_concep
     found = review(old, {"pkg/asgi/message.py": hook})
     assert [f.clone_type for f in found] == ["concept"]
     assert names(found) == [{"parse_request", "read_request_head"}]
+
+
+_STORE = """
+class Store:
+    def create(self, key, scope):
+        raise NotImplementedError
+
+    def delete(self, key):
+        raise NotImplementedError
+"""
+_PG_DELETE = """
+    def delete(self, key):
+        conn = psycopg2.connect(self.dsn, connect_timeout=self.timeout)
+        cursor = conn.cursor()
+        cursor.execute("DELETE FROM sessions WHERE key = %s", (key,))
+        if cursor.rowcount == 0:
+            logger.warning("no session %s", key)
+        conn.commit()
+        cursor.close()
+        conn.close()
+        self.cache.pop(key, None)
+"""
+_PG_CREATE = """
+    def create(self, key, scope):
+        with psycopg2.connect(self.dsn) as conn:
+            conn.execute("INSERT INTO sessions VALUES (%s, %s)", (key, json.dumps(scope)))
+        self.cache[key] = scope
+"""
+_LITE_CREATE = """
+    def create(self, key, scope):
+        conn = sqlite3.connect(self.path, timeout=self.timeout)
+        cursor = conn.cursor()
+        cursor.execute("INSERT INTO sessions (key, scope) VALUES (?, ?)", (key, scope))
+        if cursor.rowcount == 0:
+            logger.warning("no session %s", key)
+        conn.commit()
+        cursor.close()
+        conn.close()
+        self.cache[key] = scope
+"""
+
+
+def test_two_operations_of_one_interface_do_not_pair_across_its_implementations() -> None:
+    # mangum's PostgreSQLBackend.delete ~ SQLiteBackend.create: alike in their plumbing
+    # (connect, execute, commit, close), but each class has its own version of the other
+    # operation, and that is the counterpart to compare with.
+    head = "from pkg.base import Store\n\nclass {}(Store):"
+    old = {"pkg/base.py": _STORE, "pkg/postgres.py": head.format("PostgresStore") + _PG_DELETE}
+    new = {"pkg/sqlite.py": head.format("SqliteStore") + _LITE_CREATE}
+    # A create written like another class's delete, where that class has no create: compared.
+    assert names(review(old, new)) == [{"PostgresStore.delete", "SqliteStore.create"}]
+    old["pkg/postgres.py"] += _PG_CREATE
+    assert review(old, new) == ()
+
+
+_CONNECTION = """
+class Connection:
+    async def acquire(self):
+        raise NotImplementedError
+
+    async def release(self):
+        raise NotImplementedError
+"""
+_RELEASE = """
+    async def release(self):
+        assert self._connection is not None, "Connection is not acquired"
+        assert self._database._pool is not None, "DatabaseBackend is not running"
+        await self._database._pool.release(self._connection)
+        self._connection = None
+"""
+
+
+def test_an_interface_method_that_only_hands_work_to_its_own_parts_is_each_backends() -> None:
+    # databases' MySQLConnection.release and AiopgConnection.release: identical because the two
+    # drivers' pools share an API; each binds the interface to its own pool.
+    head = "from pkg.base import Connection\n\nclass {}(Connection):"
+    old = {"pkg/base.py": _CONNECTION, "pkg/mysql.py": head.format("MySQLConnection") + _RELEASE}
+    new = {"pkg/aiopg.py": head.format("AiopgConnection") + _RELEASE}
+    assert review(old, new) == ()
+    # The same copy deciding something (a check that raises) carries logic: still reported.
+    checked = _RELEASE.replace(
+        'assert self._connection is not None, "Connection is not acquired"',
+        'if self._connection is None:\n            raise ConnectionError("not acquired")',
+    )
+    old["pkg/mysql.py"] = head.format("MySQLConnection") + checked
+    new = {"pkg/aiopg.py": head.format("AiopgConnection") + checked}
+    assert names(review(old, new)) == [{"MySQLConnection.release", "AiopgConnection.release"}]

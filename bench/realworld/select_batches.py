@@ -114,6 +114,11 @@ REPOS = (
     ("pallets/itsdangerous", "main", (), "held-out-20"),
     ("encode/databases", "master", (), "held-out-20"),
     ("Kludex/mangum", "main", (), "held-out-20"),
+    ("celery/kombu", "main", (), "held-out-21"),
+    ("jazzband/django-redis", "master", (), "held-out-21"),
+    ("aio-libs/aiobotocore", "main", (), "held-out-21"),
+    ("python-poetry/cleo", "main", (), "held-out-21"),
+    ("pallets-eco/flask-caching", "main", (), "held-out-21"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
