@@ -119,6 +119,10 @@ REPOS = (
     ("aio-libs/aiobotocore", "main", (), "held-out-21"),
     ("python-poetry/cleo", "main", (), "held-out-21"),
     ("pallets-eco/flask-caching", "main", (), "held-out-21"),
+    ("arrow-py/arrow", "master", (), "held-out-22"),
+    ("pallets-eco/flask-sqlalchemy", "main", (), "held-out-22"),
+    ("python-humanize/humanize", "main", (), "held-out-22"),
+    ("more-itertools/more-itertools", "master", (), "held-out-22"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
