@@ -446,6 +446,7 @@ class _Detector:
     ) -> None:
         self.eligible = eligible
         self.by_key = {item.unit.key: item for item in eligible}
+        self.everything = {item.unit.key: item for item in index}  # helpers of any size
         self.sources = sources
         self.matches = matches
         self._sample: dict[Key, bool] = {}
@@ -464,6 +465,7 @@ class _Detector:
         self.copies: dict[Key, list[IndexedUnit]] = defaultdict(list)
         self._verified: dict[tuple[Key, Key], Pair | None] = {}
         self._awaited: dict[Key, frozenset[str]] = {}
+        self._bound: dict[Key, dict[str, Key | None]] = {}
 
     def add(self, pair: Pair) -> None:
         ident = (min(pair.a, pair.b), max(pair.a, pair.b))
@@ -492,6 +494,8 @@ class _Detector:
             return False
         if clone_type == "type-1" and self.hierarchy.overrides(ux, uy) and self.glue(ux):
             return False
+        if self.rebound(ux, uy):
+            return False
         return not_redundancy(x, y, clone_type, self.hierarchy) is None
 
     def glue(self, unit: Unit) -> bool:
@@ -515,6 +519,63 @@ class _Detector:
             if isinstance(sub, ast.Call) and _receiver(sub.func) not in ("self", "cls"):
                 return False
         return True
+
+    def rebound(self, a: Unit, b: Unit) -> bool:
+        """The members call one name bare that each one's own module binds apart: one module
+        defines its own function of that name, and the other defines a different one, or none
+        and does not import the first's.
+
+        Alike in text, they run different code at that call: a draft's legacy validator calling
+        its module's own draft-specific walker, where the current one calls the walker it
+        imports; one body cannot serve both. A helper that is an identical copy, or a call to
+        the member itself, says nothing: the copy then carries its callee along. Calls through
+        ``self`` are not read so: a class's own hooks under one skeleton are what a base class
+        with a template method is for (two batchers' flush loops, later unified upstream).
+        """
+        own_a, own_b = self.bound(a), self.bound(b)
+        for name in own_a.keys() & own_b.keys():
+            one, other = own_a[name], own_b[name]
+            if one is not None and other is not None:
+                if self.different(one, other, a, b):
+                    return True
+            elif one is not None and self.elsewhere(name, b, a):
+                return True
+            elif other is not None and self.elsewhere(name, a, b):
+                return True
+        return False
+
+    def bound(self, unit: Unit) -> dict[str, Key | None]:
+        """Each name the unit calls bare, with the function or class its own module defines
+        for it, or None (imported, or a builtin)."""
+        found = self._bound.get(unit.key)
+        if found is not None:
+            return found
+        found = {}
+        node = self.streams.node(unit)
+        if node is not None:
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name):
+                    key = (unit.path, sub.func.id)
+                    found[sub.func.id] = key if key in self.everything else None
+        self._bound[unit.key] = found
+        return found
+
+    def different(self, one: Key, other: Key, a: Unit, b: Unit) -> bool:
+        """Two own definitions of one called name that are not the members themselves, not
+        one copy of the other, and not one definition."""
+        if one == other or {one, other} & {a.key, b.key}:
+            return False
+        x, y = self.everything[one], self.everything[other]
+        return x.features.exact_hash != y.features.exact_hash
+
+    def elsewhere(self, name: str, unit: Unit, owner: Unit) -> bool:
+        """``unit``'s module does not define ``name`` and does not import ``owner``'s module,
+        which defines its own ``name`` (not ``owner`` itself): the two calls reach different
+        functions."""
+        if name == base_name(owner) or (owner.path, name) in (unit.key, owner.key):
+            return False
+        module = self.hierarchy.module_name(owner.path)
+        return module is not None and module not in self.hierarchy.imports(unit.path)
 
     def side_by_side(self, a: Unit, b: Unit) -> bool:
         """Variants one change of the batch wrote into one module: a per-keyword validator

@@ -195,6 +195,11 @@ class Hierarchy:
             self._imports[path] = found
         return found
 
+    def module_name(self, path: str) -> str | None:
+        """The dotted name ``path`` is imported by, or None when it is not importable."""
+        named = self._modules.name(path)
+        return named[1] if named is not None else None
+
     def async_port(self, a: Unit, b: Unit) -> bool:
         """One is the coroutine twin of the other: an ``async def`` and a ``def``, or two
         classes where a method one runs synchronously the other awaits (an ASGI port of a
