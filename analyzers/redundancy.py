@@ -521,9 +521,8 @@ class _Detector:
         return True
 
     def rebound(self, a: Unit, b: Unit) -> bool:
-        """The members call one name bare that each one's own module binds apart: one module
-        defines its own function of that name, and the other defines a different one, or none
-        and does not import the first's.
+        """The members call one name bare that their modules bind to two different functions
+        of the repository: each module's own, or one's own and one it imports from a third.
 
         Alike in text, they run different code at that call: a draft's legacy validator calling
         its module's own draft-specific walker, where the current one calls the walker it
@@ -535,18 +534,14 @@ class _Detector:
         own_a, own_b = self.bound(a), self.bound(b)
         for name in own_a.keys() & own_b.keys():
             one, other = own_a[name], own_b[name]
-            if one is not None and other is not None:
-                if self.different(one, other, a, b):
-                    return True
-            elif one is not None and self.elsewhere(name, b, a):
-                return True
-            elif other is not None and self.elsewhere(name, a, b):
+            if one is not None and other is not None and self.different(one, other, a, b):
                 return True
         return False
 
     def bound(self, unit: Unit) -> dict[str, Key | None]:
-        """Each name the unit calls bare, with the function or class its own module defines
-        for it, or None (imported, or a builtin)."""
+        """Each name the unit calls bare, with the repository's function or class it reaches:
+        its module's own, or one imported by name from another module; None when unknown
+        (a builtin, a library, a module-qualified or star import)."""
         found = self._bound.get(unit.key)
         if found is not None:
             return found
@@ -555,27 +550,21 @@ class _Detector:
         if node is not None:
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name):
-                    key = (unit.path, sub.func.id)
-                    found[sub.func.id] = key if key in self.everything else None
+                    name = sub.func.id
+                    key: Key | None = (unit.path, name)
+                    if key not in self.everything:
+                        key = self.hierarchy.imported(unit.path, name)
+                    found[name] = key if key in self.everything else None
         self._bound[unit.key] = found
         return found
 
     def different(self, one: Key, other: Key, a: Unit, b: Unit) -> bool:
-        """Two own definitions of one called name that are not the members themselves, not
-        one copy of the other, and not one definition."""
+        """Two definitions of one called name that are not the members themselves, not one
+        copy of the other, and not one definition."""
         if one == other or {one, other} & {a.key, b.key}:
             return False
         x, y = self.everything[one], self.everything[other]
         return x.features.exact_hash != y.features.exact_hash
-
-    def elsewhere(self, name: str, unit: Unit, owner: Unit) -> bool:
-        """``unit``'s module does not define ``name`` and does not import ``owner``'s module,
-        which defines its own ``name`` (not ``owner`` itself): the two calls reach different
-        functions."""
-        if name == base_name(owner) or (owner.path, name) in (unit.key, owner.key):
-            return False
-        module = self.hierarchy.module_name(owner.path)
-        return module is not None and module not in self.hierarchy.imports(unit.path)
 
     def side_by_side(self, a: Unit, b: Unit) -> bool:
         """Variants one change of the batch wrote into one module: a per-keyword validator

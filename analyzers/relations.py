@@ -195,10 +195,20 @@ class Hierarchy:
             self._imports[path] = found
         return found
 
-    def module_name(self, path: str) -> str | None:
-        """The dotted name ``path`` is imported by, or None when it is not importable."""
+    def imported(self, path: str, name: str) -> tuple[str, str] | None:
+        """Where ``path`` imports the name ``name`` from: (file of the repository, the name
+        there) for ``from mod import f as name``; None for any other binding, or unknown."""
+        text = self.sources(path) if self.sources else None
         named = self._modules.name(path)
-        return named[1] if named is not None else None
+        if text is None or named is None:
+            return None
+        try:
+            bindings = module_bindings(text, named[1], path.endswith("__init__.py"))
+        except SyntaxError:
+            return None
+        module, _, attr = bindings.imports.get(name, "").rpartition(".")
+        found = self._modules.path(module) if module else None
+        return (found, attr) if found is not None else None
 
     def async_port(self, a: Unit, b: Unit) -> bool:
         """One is the coroutine twin of the other: an ``async def`` and a ``def``, or two

@@ -1048,6 +1048,7 @@ def test_a_copy_calling_its_own_modules_version_of_a_helper_is_another_drafts() 
     # jsonschema's unevaluatedItems_draft2019 ~ unevaluatedItems: one text, but the legacy
     # module calls its own draft-2019 walker, the current one the walker it imports.
     old = {
+        "pkg/__init__.py": "",
         "pkg/utils.py": _WALK,
         "pkg/validators.py": "from pkg.utils import find_evaluated\n" + _UNEVALUATED,
     }
@@ -1058,4 +1059,8 @@ def test_a_copy_calling_its_own_modules_version_of_a_helper_is_another_drafts() 
         "pkg/legacy.py": "from pkg.utils import find_evaluated\n"
         + _UNEVALUATED.replace("items(", "items_draft2019(")
     }
+    assert {"unevaluated_items", "unevaluated_items_draft2019"} in names(review(old, new))
+    # A copy calling a name its module does not bind (carried over without its import) says
+    # nothing of what runs there: reported.
+    new = {"pkg/legacy.py": _UNEVALUATED.replace("items(", "items_draft2019(")}
     assert {"unevaluated_items", "unevaluated_items_draft2019"} in names(review(old, new))
