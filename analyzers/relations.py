@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from analyzers.imports import Modules, imported_modules, is_package, module_bindings
+from analyzers.imports import Bindings, Modules, imported_modules, is_package, module_bindings
 from analyzers.model import CloneType, IndexedUnit, Unit
 from analyzers.testcode import is_test
 
@@ -164,6 +164,7 @@ class Hierarchy:
         self._ancestors: dict[str, frozenset[str]] = {}
         self._modules = Modules(self._files())
         self._imports: dict[str, frozenset[str]] = {}
+        self._bindings: dict[str, Bindings | None] = {}
 
     def _files(self) -> set[str]:
         """The modules with definitions, and the package ``__init__.py`` files above them
@@ -182,29 +183,32 @@ class Hierarchy:
         """The modules ``path`` imports when it runs (empty when its text is not at hand)."""
         found = self._imports.get(path)
         if found is None:
-            text = self.sources(path) if self.sources else None
-            named = self._modules.name(path)
+            bindings = self.bindings(path)
             found = frozenset()
-            if text is not None and named is not None:
-                try:
-                    bindings = module_bindings(text, named[1], path.endswith("__init__.py"))
-                except SyntaxError:
-                    bindings = None
-                if bindings is not None:
-                    found = frozenset(imported_modules(bindings, self._modules))
+            if bindings is not None:
+                found = frozenset(imported_modules(bindings, self._modules))
             self._imports[path] = found
         return found
+
+    def bindings(self, path: str) -> Bindings | None:
+        """The module-level bindings of ``path``, parsed once (None when not at hand)."""
+        if path not in self._bindings:
+            text = self.sources(path) if self.sources else None
+            named = self._modules.name(path)
+            found = None
+            if text is not None and named is not None:
+                try:
+                    found = module_bindings(text, named[1], path.endswith("__init__.py"))
+                except SyntaxError:
+                    found = None
+            self._bindings[path] = found
+        return self._bindings[path]
 
     def imported(self, path: str, name: str) -> tuple[str, str] | None:
         """Where ``path`` imports the name ``name`` from: (file of the repository, the name
         there) for ``from mod import f as name``; None for any other binding, or unknown."""
-        text = self.sources(path) if self.sources else None
-        named = self._modules.name(path)
-        if text is None or named is None:
-            return None
-        try:
-            bindings = module_bindings(text, named[1], path.endswith("__init__.py"))
-        except SyntaxError:
+        bindings = self.bindings(path)
+        if bindings is None:
             return None
         module, _, attr = bindings.imports.get(name, "").rpartition(".")
         found = self._modules.path(module) if module else None
