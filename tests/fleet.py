@@ -23,7 +23,7 @@ import psycopg
 from app.local.build import RepoBuilder
 from tests.app_harness import THREE_PRS, UNRELATED, app_key
 from tests.github_standin import APP_ID, GitHubStandin
-from tests.pg_cluster import free_port
+from tests.helpers import free_port
 from tests.webhook_payloads import SECRET, headers, merged_pr
 
 # Messages that end a worker's hold on a job (a SIGKILL ends it without a word).

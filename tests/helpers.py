@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 from app.idealize.idealizer import DiffIdealizer
@@ -55,3 +56,10 @@ def check_snapshot(name: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no snapshot {name}: run with UPDATE_SNAPSHOTS=1, then read it"
     assert text == path.read_text(encoding="utf-8"), f"{name} changed; see UPDATE_SNAPSHOTS"
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now (for a process the test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

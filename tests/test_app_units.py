@@ -399,10 +399,12 @@ def test_a_fleet_of_workers_reconciles_once_per_period_and_forgets_old_periods(
     start = 900.0 * 100
     assert [w.reconcile_once(start + n) for n, w in enumerate(workers)] == [True, False, False]
     assert workers[1].reconcile_once(start + 900) is True  # the next period: whoever comes first
-    assert store.mark("reconcile:100") == "h0:0:w"
-    store.prune(before=start + 1)
-    assert store.mark("reconcile:100") is None
-    assert store.mark("reconcile:101") == "h1:1:w"
+    assert store.mark("reconciled-period:100") == "h0:0:w"
+    store.mark_once("reply:once", "kept", now=0)
+    store.prune(before=start + 1, marks="reconciled-period:")
+    assert store.mark("reconciled-period:100") is None
+    assert store.mark("reconciled-period:101") == "h1:1:w"
+    assert store.mark("reply:once") == "kept"  # a one-shot reply's mark is never forgotten
 
 
 def test_a_malformed_key_or_app_id_refuses_to_start_with_a_clear_message(tmp_path: Path) -> None:

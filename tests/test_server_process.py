@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,13 +15,8 @@ import pytest
 
 from tests.app_harness import REPO, THREE_PRS, app_key, make_world
 from tests.github_standin import APP_ID
+from tests.helpers import free_port
 from tests.webhook_payloads import SECRET, headers, merged_pr
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_serve_answers_webhooks_and_its_worker_publishes(
@@ -32,7 +26,7 @@ def test_serve_answers_webhooks_and_its_worker_publishes(
     world = make_world(tmp_path, prefix="")
     world.builder.commit("Now", {".github/idealdiff.yml": "batch:\n  quiet_minutes: 0\n"})
     pem, _ = app_key()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GITHUB_APP_ID": APP_ID,

@@ -145,7 +145,7 @@ def test_instances_starting_at_once_migrate_once(url: str) -> None:
 
 
 def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
-    from tests.pg_cluster import free_port
+    from tests.helpers import free_port
 
     url = f"postgresql://app:hunter2-secret@127.0.0.1:{free_port()}/idealdiff?connect_timeout=1"
     with pytest.raises(ConfigError) as caught:

@@ -57,6 +57,8 @@ WRITERS = ("admin", "maintain", "write")
 MAX_BACKOFF = 3600.0
 PRUNE_EVERY = 3600.0
 RECONCILE_EVERY = 900.0  # missed webhooks are looked for at start and every 15 minutes
+# The mark of who reconciled a period (``reconciled-period:<n>``): of no use once it is past.
+RECONCILED = "reconciled-period:"
 KEEP_SECONDS = 30 * 86400.0  # deliveries and finished jobs are kept 30 days
 GitHubFactory = Callable[[int, str], RepoAPI]
 
@@ -160,7 +162,7 @@ class Worker:
             try:
                 if self.clock() - pruned_at > PRUNE_EVERY:
                     pruned_at = self.clock()
-                    self.store.prune(pruned_at - KEEP_SECONDS)
+                    self.store.prune(pruned_at - KEEP_SECONDS, marks=RECONCILED)
                 if self.clock() - reconciled_at > RECONCILE_EVERY:
                     reconciled_at = self.clock()
                     self.reconcile_once(reconciled_at)
@@ -178,7 +180,7 @@ class Worker:
         (a fleet of workers lists each repository once, not once per worker); whether this one
         did."""
         period = int(now // RECONCILE_EVERY)
-        if not self.store.mark_once(f"reconcile:{period}", self.owner, now):
+        if not self.store.mark_once(f"{RECONCILED}{period}", self.owner, now):
             return False
         reconcile(self.store, self.github, now)
         return True

@@ -8,6 +8,7 @@ Code outside this package is typed against the protocols and opens storage throu
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
@@ -118,8 +119,9 @@ class Queue(Protocol):
         """Numbers for /metrics."""
         ...
 
-    def prune(self, before: float) -> int:
-        """Forget deliveries and finished jobs older than ``before``."""
+    def prune(self, before: float, marks: str | None = None) -> int:
+        """Forget deliveries and finished jobs older than ``before``, and the marks older than
+        it whose key starts with ``marks`` (the caller knows which of its marks expire)."""
         ...
 
     def oldest_ready(self, now: float) -> float | None:
@@ -196,18 +198,18 @@ class AppState(Cache, Queue, Ledger, Protocol):
         ...
 
 
-class Backend:
+class Backend(ABC):
     """What every backend of ``AppState`` does the same way, written once: one delivery as a
     group of one, and the in-process side of ``subscribe`` (a backend calls
     ``_woken_if(True)`` after a commit that made a job ready)."""
 
     _wakers: list[Callable[[], None]]
 
+    @abstractmethod
     def accept_deliveries(
         self, records: Sequence[DeliveryRecord]
     ) -> list[list[int] | Exception | None]:
         """Record deliveries with their effects in one transaction, in order (the backend's)."""
-        raise NotImplementedError
 
     def accept_delivery(
         self,

@@ -603,16 +603,18 @@ class PgStore(Backend):
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
-    def prune(self, before: float) -> int:
+    def prune(self, before: float, marks: str | None = None) -> int:
         """Forget deliveries and finished jobs older than ``before``; dead jobs stay visible."""
         with self._pool.connection() as conn:
             gone = conn.execute("DELETE FROM deliveries WHERE received_at < %s", (before,))
             done = conn.execute(
                 "DELETE FROM jobs WHERE state = 'done' AND updated_at < %s", (before,)
             )
-            conn.execute(  # which worker reconciled a period: of no use once it is past
-                "DELETE FROM app_marks WHERE key LIKE 'reconcile:%%' AND at < %s", (before,)
-            )
+            if marks is not None:
+                conn.execute(
+                    "DELETE FROM app_marks WHERE substr(key, 1, %s) = %s AND at < %s",
+                    (len(marks), marks, before),
+                )
         return gone.rowcount + done.rowcount
 
     # -- the batch ledger ----------------------------------------------------------------------

@@ -530,7 +530,7 @@ class AppStore(Store, Backend):
             ).fetchone()
         return None if row[0] is None else float(row[0])
 
-    def prune(self, before: float) -> int:
+    def prune(self, before: float, marks: str | None = None) -> int:
         """Forget deliveries and finished jobs older than ``before``; dead jobs stay visible.
 
         GitHub redelivers (automatically or by hand) within days; 30 days of delivery ids is
@@ -541,9 +541,11 @@ class AppStore(Store, Backend):
             done = self._db.execute(
                 "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?", (before,)
             )
-            self._db.execute(  # which worker reconciled a period: of no use once it is past
-                "DELETE FROM app_marks WHERE key LIKE 'reconcile:%' AND at < ?", (before,)
-            )
+            if marks is not None:
+                self._db.execute(
+                    "DELETE FROM app_marks WHERE substr(key, 1, ?) = ? AND at < ?",
+                    (len(marks), marks, before),
+                )
         return gone.rowcount + done.rowcount
 
     # -- the batch ledger ----------------------------------------------------------------------

@@ -48,4 +48,5 @@ async def main(url: str, jobs: int, concurrency: int) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))))
+    result = asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    sys.stdout.write(json.dumps(result) + "\n")

@@ -39,6 +39,7 @@ WORK = ROOT / "bench" / "work" / "intake"
 sys.path.insert(0, str(ROOT))
 
 from app.store.sqlite import AppStore  # noqa: E402
+from tests.helpers import free_port  # noqa: E402
 from tests.webhook_payloads import merged_pr, pr_comment, sign  # noqa: E402
 
 SECRET = "bench-webhook-secret"
@@ -109,13 +110,6 @@ def write_manifest(items: list[Delivery], where: Path) -> Path:
 
 
 # -- processes ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (at the moment of asking)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def code_at(rev: str) -> Path:
@@ -699,7 +693,6 @@ def soak(
 
 def _unsigned(port: int, size: int, answers: list[str]) -> None:
     """One unsigned request declaring (and sending) ``size`` bytes; its status line kept."""
-    import socket
 
     head = (
         f"POST /webhook HTTP/1.1\r\nHost: localhost\r\nX-GitHub-Event: push\r\n"
