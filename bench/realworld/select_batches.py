@@ -123,6 +123,11 @@ REPOS = (
     ("pallets-eco/flask-sqlalchemy", "main", (), "held-out-22"),
     ("python-humanize/humanize", "main", (), "held-out-22"),
     ("more-itertools/more-itertools", "master", (), "held-out-22"),
+    ("falconry/falcon", "master", (), "held-out-23"),
+    ("sanic-org/sanic", "main", (), "held-out-23"),
+    ("simonw/sqlite-utils", "main", (), "held-out-23"),
+    ("django/channels", "main", (), "held-out-23"),
+    ("agronholm/typeguard", "master", (), "held-out-23"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
