@@ -391,6 +391,23 @@ _LOGIC = (
 )
 
 
+# What makes a body a skeleton around the calls it makes: it repeats, guards or scopes them.
+_SKELETON = (
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.Try,
+    ast.TryStar,
+    ast.With,
+    ast.AsyncWith,
+    ast.comprehension,
+    ast.Lambda,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+)
+
+
 def _receiver(func: ast.expr) -> str:
     """The name an attribute call's chain starts from (``self`` for ``self._pool.close``);
     empty for a bare call or a chain through a call or subscript."""
@@ -492,7 +509,10 @@ class _Detector:
             return False  # two distributions of a monorepo: a copy is how one avoids the other
         if clone_type != "type-1" and self.side_by_side(ux, uy) and not self.rare_block(x, y):
             return False
-        if clone_type == "type-1" and self.hierarchy.overrides(ux, uy) and self.glue(ux):
+        if clone_type == "type-1" and self.hierarchy.overrides(ux, uy):
+            if self.glue(ux) or self.hierarchy.table(ux, uy):
+                return False
+        if self.sugar(ux, uy):
             return False
         if self.rebound(ux, uy):
             return False
@@ -519,6 +539,42 @@ class _Detector:
             if isinstance(sub, ast.Call) and _receiver(sub.func) not in ("self", "cls"):
                 return False
         return True
+
+    def sugar(self, a: Unit, b: Unit) -> bool:
+        """Methods of two classes, alike or identical, that only dress up a method each class
+        defines its own way: no loop, ``try`` or ``with``, no function of the repository
+        called bare, and every method of ``self`` they use written differently in the two.
+
+        ``on_request`` calling ``self.middleware(fn, "request")`` in an app's mixin and in a
+        group of blueprints is one line of sugar over two different ``middleware``: the text
+        is one, the code it runs is two, and sharing it would need a base class for the sugar
+        alone. A copy that loops or guards around those calls is a skeleton (a template
+        method's job), and one calling the repository's functions carries their logic along.
+        """
+        methods_of_classes = a.kind.endswith("method") and b.kind.endswith("method")
+        if not methods_of_classes or not a.parent or not b.parent:
+            return False
+        node = self.streams.node(a)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return False
+        if any(v is not None for v in self.bound(a).values()):
+            return False
+        used: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, _SKELETON) and sub is not node:
+                return False
+            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                if sub.value.id in ("self", "cls"):
+                    used.add(sub.attr)
+        ka = {m: (a.path, f"{a.parent}.{m}") for m in used}
+        kb = {m: (b.path, f"{b.parent}.{m}") for m in used}
+        methods = [m for m in used if ka[m] in self.everything or kb[m] in self.everything]
+        return bool(methods) and all(
+            ka[m] in self.everything
+            and kb[m] in self.everything
+            and self.different(ka[m], kb[m], a, b)
+            for m in methods
+        )
 
     def rebound(self, a: Unit, b: Unit) -> bool:
         """The members call one name bare that their modules bind to two different functions

@@ -12,7 +12,7 @@ similarity, so it holds whatever the score.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from analyzers.imports import Bindings, Modules, imported_modules, is_package, module_bindings
@@ -137,6 +137,10 @@ _MARKERS = frozenset({"object", "ABC", "Generic", "NamedTuple", "TypedDict"})
 _PARALLEL_SHARED = 4
 _PARALLEL_SHARE = 0.5
 
+# Subclasses of one base that make it a table of variants (one class per language, dialect,
+# locale) rather than a few implementations of an interface.
+TABLE = 10
+
 
 class Hierarchy:
     """The repository's classes by name, their bases and the methods each defines, and the
@@ -162,6 +166,7 @@ class Hierarchy:
                 # Special methods are every class's, not an interface's.
                 self.defined[unit.path].add(base_name(unit))
         self._ancestors: dict[str, frozenset[str]] = {}
+        self._descendants: Counter[str] | None = None
         self._modules = Modules(self._files())
         self._imports: dict[str, frozenset[str]] = {}
         self._bindings: dict[str, Bindings | None] = {}
@@ -277,6 +282,35 @@ class Hierarchy:
                         todo.append(base)
             found = self._ancestors[cls] = frozenset(seen)
         return found
+
+    def descendants(self, cls: str) -> int:
+        """How many of the repository's classes derive from ``cls``, directly or not."""
+        if self._descendants is None:
+            self._descendants = Counter(
+                up for name in self.bases for up in self.ancestors(name) if up != name
+            )
+        return self._descendants[cls]
+
+    def table(self, a: Unit, b: Unit) -> bool:
+        """Two overrides of one base method where the base has ``TABLE`` or more subclasses:
+        entries of a table of variants, each filling the hook for its own case.
+
+        With one class per language (arrow's 80 locales), two entries' plural rules or
+        relative-time formats coincide when the grammars do; each entry is kept whole on
+        purpose, and the next language copies whichever is closest. Two or three
+        implementations of an interface that agree (``Flask``/``Blueprint``, three shells'
+        completion arguments) are the copy to pull into the base.
+        """
+        if a.kind not in _METHODS or b.kind not in _METHODS or not a.parent or not b.parent:
+            return False
+        name = base_name(a)
+        if name != base_name(b):
+            return False
+        ca, cb = a.parent.rsplit(".", 1)[-1], b.parent.rsplit(".", 1)[-1]
+        shared = (self.ancestors(ca) & self.ancestors(cb)) - {ca, cb}
+        return any(
+            name in self.methods.get(cls, ()) and self.descendants(cls) >= TABLE for cls in shared
+        )
 
     def overrides(self, a: Unit, b: Unit) -> bool:
         """Methods of one name where one class derives from the other, or both from a class

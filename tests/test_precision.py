@@ -1064,3 +1064,128 @@ def test_a_copy_calling_its_own_modules_version_of_a_helper_is_another_drafts() 
     # nothing of what runs there: reported.
     new = {"pkg/legacy.py": _UNEVALUATED.replace("items(", "items_draft2019(")}
     assert {"unevaluated_items", "unevaluated_items_draft2019"} in names(review(old, new))
+
+
+_LOCALE = """
+class Locale:
+    timeframes = {}
+
+    def _format_timeframe(self, timeframe, delta):
+        return self.timeframes[timeframe].format(trunc(abs(delta)))
+"""
+_PLURAL = """
+    def _format_timeframe(self, timeframe, delta):
+        form = self.timeframes[timeframe]
+        delta = abs(delta)
+        if isinstance(form, dict):
+            if 1 < delta % 10 < 5 and not 11 < delta % 100 < 15:
+                form = form["double"]
+            else:
+                form = form["higher"]
+        return form.format(delta)
+"""
+
+
+def _locales(names: list[str], plural: set[str]) -> str:
+    """One class per language, some overriding the plural rule."""
+    out = [_LOCALE]
+    for name in names:
+        out.append(f"\nclass {name}Locale(Locale):\n    names = [{name.lower()!r}]\n")
+        if name in plural:
+            out.append(_PLURAL)
+    return "".join(out)
+
+
+def test_two_entries_of_a_table_of_variants_that_coincide_are_its_idiom() -> None:
+    # arrow's locales: one class per language; Serbian's plural rule, added by the batch, is
+    # Croatian's. With a dozen languages each entry is kept whole on purpose.
+    languages = [
+        "Croatian",
+        "English",
+        "French",
+        "German",
+        "Italian",
+        "Dutch",
+        "Polish",
+        "Czech",
+        "Slovak",
+        "Swedish",
+        "Danish",
+    ]
+    old = {"pkg/locales.py": _locales(languages, {"Croatian", "Polish"})}
+    new = {"pkg/locales.py": _locales([*languages, "Serbian"], {"Croatian", "Polish", "Serbian"})}
+    by = {"SerbianLocale._format_timeframe": "#1", "SerbianLocale": "#1"}
+    assert review(old, new, by=by) == ()
+    # Among three implementations of an interface, the same two overrides are the copy to
+    # pull into the base (Flask and Blueprint).
+    old = {"pkg/locales.py": _locales(languages[:2], {"Croatian"})}
+    new = {"pkg/locales.py": _locales([*languages[:2], "Serbian"], {"Croatian", "Serbian"})}
+    assert names(review(old, new, by=by)) == [
+        {"CroatianLocale._format_timeframe", "SerbianLocale._format_timeframe"}
+    ]
+
+
+_MIXIN = """
+from functools import partial
+
+
+class MiddlewareMixin:
+    def __init__(self):
+        self._future_middleware = []
+
+    def middleware(self, middleware_or_request, attach_to="request", apply=True):
+        def register(middleware, attach_to="request"):
+            future = FutureMiddleware(middleware, attach_to)
+            self._future_middleware.append(future)
+            if apply:
+                self._apply_middleware(future)
+            return middleware
+
+        if callable(middleware_or_request):
+            return register(middleware_or_request, attach_to=attach_to)
+        return partial(register, attach_to=middleware_or_request)
+"""
+_GROUP = """
+from functools import partial
+
+
+class BlueprintGroup(list):
+    def middleware(self, *args, **kwargs):
+        def register_for_blueprints(fn):
+            for blueprint in self:
+                blueprint.middleware(fn, *args, **kwargs)
+
+        if args and callable(args[0]):
+            return register_for_blueprints(args[0])
+        return register_for_blueprints
+"""
+_ON_REQUEST = """
+    def on_request(self, middleware=None):
+        if callable(middleware):
+            return self.middleware(middleware, "request")
+        else:
+            return partial(self.middleware, attach_to="request")
+"""
+
+
+def test_identical_sugar_over_each_classes_own_method_runs_two_codes() -> None:
+    # sanic's BlueprintGroup.on_request, copied from MiddlewareMixin.on_request: one line of
+    # sugar over two different ``middleware`` methods.
+    old = {"pkg/mixins.py": _MIXIN + _ON_REQUEST}
+    new = {"pkg/group.py": _GROUP + _ON_REQUEST}
+    assert review(old, new) == ()
+    # Over a ``middleware`` the two classes share (an identical copy elsewhere), the sugar
+    # runs one code twice: a copy.
+    shared = _GROUP.replace("class BlueprintGroup(list):", "class BlueprintGroup(list):\n    x = 1")
+    old = {"pkg/mixins.py": _GROUP.replace("BlueprintGroup", "MiddlewareMixin") + _ON_REQUEST}
+    new = {"pkg/group.py": shared + _ON_REQUEST}
+    assert {"MiddlewareMixin.on_request", "BlueprintGroup.on_request"} in names(review(old, new))
+    # Sugar that guards its call (a ``try``) is a skeleton: still a copy.
+    guarded = _ON_REQUEST.replace(
+        '            return self.middleware(middleware, "request")',
+        '            try:\n                return self.middleware(middleware, "request")\n'
+        "            except TypeError:\n                return None",
+    )
+    new = {"pkg/group.py": _GROUP + guarded}
+    old = {"pkg/mixins.py": _MIXIN + guarded}
+    assert names(review(old, new)) == [{"MiddlewareMixin.on_request", "BlueprintGroup.on_request"}]

@@ -64,6 +64,7 @@ _TITLES = {
     "held-out-21": "held-out set 21 (sixth session: fetched before any change, measured with it)",
     "held-out-22": "held-out set 22 (fetched before round 16, first measured with the code it started from)",
     "held-out-23": "held-out set 23 (sixth session: fetched before round 17, first measured with the code it started from)",
+    "held-out-24": "held-out set 24 (fetched before round 17, measured with the code it started from and with round 17, never tuned on)",
 }
 
 

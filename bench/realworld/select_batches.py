@@ -128,6 +128,11 @@ REPOS = (
     ("simonw/sqlite-utils", "main", (), "held-out-23"),
     ("django/channels", "main", (), "held-out-23"),
     ("agronholm/typeguard", "master", (), "held-out-23"),
+    ("wtforms/wtforms", "master", (), "held-out-24"),
+    ("simonw/datasette", "main", (), "held-out-24"),
+    ("agronholm/apscheduler", "master", (), "held-out-24"),
+    ("Pylons/pyramid", "main", (), "held-out-24"),
+    ("pyparsing/pyparsing", "master", (), "held-out-24"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
