@@ -91,3 +91,13 @@ def test_double(unit: Unit) -> bool:
     names = unit.qualname.split(".")
     holders = names if unit.kind == "class" else names[:-1]
     return any(name.startswith(_DOUBLES) for name in holders)
+
+
+def stand_in(a: Unit, b: Unit) -> bool:
+    """A class of a test module against a class of the package: the test's class stands in
+    for what the package defines (a fixture, a double, a plugin the test loads), shaped
+    like a package class because that is its job. A test *function* that re-implements a
+    package helper is a copy still; so is a class of an example, which users copy."""
+    if a.kind != "class" or b.kind != "class":
+        return False
+    return is_test_path(a.path) != is_test_path(b.path)

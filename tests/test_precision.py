@@ -628,6 +628,46 @@ def test_a_wrapper_and_its_a_prefixed_async_twin_are_variants() -> None:
     assert names(found) == [{"_wrap_invoke", "_wrap_stream"}]
 
 
+_COMPARATOR = """
+def _user_compare_{what}(autogen_context, conn_col, metadata_col, inspector_col):
+    migration_context = autogen_context.migration_context
+    if migration_context._user_{hook} is False:
+        return False
+    if callable(migration_context._user_{hook}):
+        user_value = migration_context._user_{hook}(
+            migration_context, inspector_col, metadata_col, conn_col.{what}
+        )
+        if user_value is not None:
+            return user_value
+    rendered = metadata_col.{what}{extra}
+    return migration_context.impl.{hook}(inspector_col, metadata_col, rendered)
+"""
+
+
+_DISPATCH = """
+def compare_all(autogen_context, conn_table, metadata_table, inspector_table, upgrade_ops):
+    migration_context = autogen_context.migration_context
+    if migration_context._user_compare_table is False:
+        return False
+    if callable(migration_context._user_compare_table):
+        user_value = migration_context._user_compare_table(
+            migration_context, inspector_table, metadata_table, conn_table.name
+        )
+        if user_value is not None:
+            return user_value
+    rendered = metadata_table.name
+    for column in metadata_table.columns:
+        ops = upgrade_ops.setdefault(column.name, [])
+        ops.append(("add_column", column.name, column.type))
+        if column.primary_key:
+            ops.append(("create_primary_key", column.name))
+    for index in metadata_table.indexes:
+        upgrade_ops.setdefault(index.name, []).append(("create_index", index.name))
+    log.info("compared table %s", rendered)
+    return migration_context.impl.compare_table(inspector_table, metadata_table, rendered)
+"""
+
+
 def test_variants_one_change_wrote_side_by_side_are_not_drift() -> None:
     # A per-keyword validator beside its sibling, written in one diff: each made to differ.
     sync = _WRAPPER.format(name="invoke", a="", aw="")
@@ -636,6 +676,21 @@ def test_variants_one_change_wrote_side_by_side_are_not_drift() -> None:
     # Two branches, or a branch and older code, wrote them apart: that is drift.
     apart = review({}, {"pkg/integrations/graph.py": pair}, by={"_wrap_stream": "#2"})
     assert names(apart) == [{"_wrap_invoke", "_wrap_stream"}]
+    # One change writing one variant per module (a comparator plugin per attribute) made
+    # each to differ too; two changes writing them apart drifted.
+    plugins = {
+        "pkg/compare/types.py": _COMPARATOR.format(what="type", hook="compare_type", extra=""),
+        "pkg/compare/defaults.py": _COMPARATOR.format(
+            what="server_default",
+            hook="compare_server_default",
+            extra="\n    rendered = autogen_context.render(rendered)",
+        ),
+    }
+    # The plugins' statements are the hook protocol the older dispatcher follows too.
+    older = {"pkg/compare/base.py": _DISPATCH}
+    assert review(older, plugins) == ()
+    apart = review(older, plugins, by={"_user_compare_server_default": "#2"})
+    assert names(apart) == [{"_user_compare_type", "_user_compare_server_default"}]
     # An identical pair in one change is a slip, not a variant.
     twice = sync + sync.replace("_wrap_invoke", "_wrap_call")
     found = review({}, {"pkg/integrations/graph.py": twice})
@@ -1189,3 +1244,33 @@ def test_identical_sugar_over_each_classes_own_method_runs_two_codes() -> None:
     new = {"pkg/group.py": _GROUP + guarded}
     old = {"pkg/mixins.py": _MIXIN + guarded}
     assert names(review(old, new)) == [{"MiddlewareMixin.on_request", "BlueprintGroup.on_request"}]
+
+
+_PREDICATE = """
+class {name}:
+    def __init__(self, val, config):
+        self.val = val
+
+    def text(self):
+        return "{label} = %s" % (self.val,)
+
+    phash = text
+
+    def __call__(self, context, request):
+        return request.{attr} == self.val
+"""
+
+
+def test_a_test_modules_class_stands_in_for_a_package_class() -> None:
+    # pyramid's IsAuthenticatedPredicate and the test package's Yup predicate: the test's
+    # class is shaped like the package's because it plugs into the same slot.
+    package = _PREDICATE.format(
+        name="IsAuthenticatedPredicate", label="is_authenticated", attr="is_authenticated"
+    )
+    fixture = _PREDICATE.format(name="Yup", label="yup", attr="response.yup")
+    old = {"pkg/predicates.py": package}
+    new = {"tests/pkgs/eventonly/__init__.py": fixture}
+    assert review(old, new) == ()
+    # The same class in an example is what users copy: still a copy of the package's.
+    new = {"examples/predicates.py": fixture}
+    assert names(review(old, new)) == [{"IsAuthenticatedPredicate", "Yup"}]

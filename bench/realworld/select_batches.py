@@ -133,6 +133,11 @@ REPOS = (
     ("agronholm/apscheduler", "master", (), "held-out-24"),
     ("Pylons/pyramid", "main", (), "held-out-24"),
     ("pyparsing/pyparsing", "master", (), "held-out-24"),
+    ("bottlepy/bottle", "master", (), "held-out-25"),
+    ("pallets-eco/flask-wtf", "main", (), "held-out-25"),
+    ("tortoise/tortoise-orm", "develop", (), "held-out-25"),
+    ("mahmoud/boltons", "master", (), "held-out-25"),
+    ("pytoolz/toolz", "master", (), "held-out-25"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
