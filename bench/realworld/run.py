@@ -66,6 +66,7 @@ _TITLES = {
     "held-out-23": "held-out set 23 (sixth session: fetched before round 17, first measured with the code it started from)",
     "held-out-24": "held-out set 24 (fetched before round 17, measured with the code it started from and with round 17, never tuned on)",
     "held-out-25": "held-out set 25 (fetched before round 18, measured with round 17's code and with round 18)",
+    "held-out-26": "held-out set 26 (fetched before round 19, measured with round 18's code and with round 19)",
 }
 
 

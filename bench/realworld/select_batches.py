@@ -138,6 +138,11 @@ REPOS = (
     ("tortoise/tortoise-orm", "develop", (), "held-out-25"),
     ("mahmoud/boltons", "master", (), "held-out-25"),
     ("pytoolz/toolz", "master", (), "held-out-25"),
+    ("pallets-eco/flask-admin", "master", (), "held-out-26"),
+    ("jazzband/django-model-utils", "master", (), "held-out-26"),
+    ("Suor/funcy", "master", (), "held-out-26"),
+    ("python-rope/rope", "master", (), "held-out-26"),
+    ("pyeve/cerberus", "1.3.x", (), "held-out-26"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
