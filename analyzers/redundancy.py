@@ -460,6 +460,7 @@ class _Detector:
         options: RedundancyOptions,
         queries: list[IndexedUnit],
         matches: MutableMapping[tuple[str, str], tuple[float, float]],
+        hierarchy: Hierarchy,
     ) -> None:
         self.eligible = eligible
         self.by_key = {item.unit.key: item for item in eligible}
@@ -475,7 +476,7 @@ class _Detector:
         self.introduced = introduced
         self.options = options
         self.streams = StreamCache(sources)
-        self.hierarchy = Hierarchy(index, sources)  # small base classes and methods count too
+        self.hierarchy = hierarchy
         self.structure = _Structure(eligible)
         self.concept = _Concept(eligible, queries, index)
         self.pairs: dict[tuple[Key, Key], Pair] = {}
@@ -706,8 +707,10 @@ class _Detector:
         (a function defined under ``if __name__ == "__main__":``)."""
         found = self._sample.get(unit.key)
         if found is None:
-            found = is_test(unit) or any(
-                start < unit.start_line <= end for start, end in self._main(unit.path)
+            found = (
+                is_test(unit)
+                or self.hierarchy.in_test_case(unit)
+                or any(start < unit.start_line <= end for start, end in self._main(unit.path))
             )
             self._sample[unit.key] = found
         return found
@@ -958,10 +961,15 @@ def find_redundancy(
     text at the head (or None). Findings made only of pre-batch code are left out.
     """
     options = options or RedundancyOptions()
+    hierarchy = Hierarchy(index, sources)  # small base classes and methods count too
     eligible = [
         item
         for item in index
-        if _eligible(item, options) and (options.include_tests or not is_test_case(item.unit))
+        if _eligible(item, options)
+        and (
+            options.include_tests
+            or not (is_test_case(item.unit) or hierarchy.in_test_case(item.unit))
+        )
     ]
     by_key = {item.unit.key: item for item in eligible}
     query_items = [by_key[k] for k in dict.fromkeys(queries) if k in by_key]
@@ -975,6 +983,7 @@ def find_redundancy(
         options,
         query_items,
         {} if matches is None else matches,
+        hierarchy,
     )
     _clone_pairs(detector, query_items)
     _near_miss_pairs(detector, query_items)

@@ -291,6 +291,18 @@ class Hierarchy:
             )
         return self._descendants[cls]
 
+    def in_test_case(self, unit: Unit) -> bool:
+        """A class deriving from a ``TestCase`` (unittest's, Django's, an async one), or a unit
+        inside one: a test wherever its module lives (rope keeps its tests in ``ropetest/``,
+        in modules named ``projecttest.py``), found the way unittest finds it."""
+        parts = unit.qualname.split(".")
+        classes = parts if unit.kind == "class" else parts[:-1]
+        return any(
+            base.endswith("TestCase") and base != name
+            for name in classes
+            for base in self.ancestors(name)
+        )
+
     def table(self, a: Unit, b: Unit) -> bool:
         """Two overrides of one base method where the base has ``TABLE`` or more subclasses:
         entries of a table of variants, each filling the hook for its own case.

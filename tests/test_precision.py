@@ -1274,3 +1274,45 @@ def test_a_test_modules_class_stands_in_for_a_package_class() -> None:
     # The same class in an example is what users copy: still a copy of the package's.
     new = {"examples/predicates.py": fixture}
     assert names(review(old, new)) == [{"IsAuthenticatedPredicate", "Yup"}]
+
+
+_ROPE_TEST = """
+import unittest
+
+
+class {cls}(unittest.TestCase):
+    def setUp(self):
+        self.project = testutils.sample_project()
+
+    def test_loading_{what}(self):
+        config = self.project.root.create_file("{name}")
+        config.write({text!r})
+        self.project.close()
+        self.project = Project(self.project.address)
+        self.assertTrue(self.project.is_ignored(self.project.get_file("{probe}")))
+"""
+
+
+def test_a_unittest_case_is_a_test_wherever_its_module_lives() -> None:
+    # rope keeps its tests in ropetest/projecttest.py: neither the folder nor the module
+    # follows pytest's names, but each class derives from unittest.TestCase.
+    old = {
+        "ropetest/projecttest.py": _ROPE_TEST.format(
+            cls="RopeFolderTest",
+            what="config_dot_py",
+            name="config.py",
+            text="def set_prefs(prefs):\n    prefs['ignored'] = ['*.pyc']\n",
+            probe="x.pyc",
+        )
+    }
+    new = {
+        "ropetest/configtest.py": _ROPE_TEST.format(
+            cls="PyprojectTest",
+            what="pyproject",
+            name="pyproject.toml",
+            text="[tool.rope]\nignored_resources = ['*.pyc']\n",
+            probe="y.pyc",
+        )
+    }
+    assert review(old, new) == ()
+    assert names(review(old, new, RedundancyOptions(include_tests=True))) != []

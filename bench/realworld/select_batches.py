@@ -143,6 +143,10 @@ REPOS = (
     ("Suor/funcy", "master", (), "held-out-26"),
     ("python-rope/rope", "master", (), "held-out-26"),
     ("pyeve/cerberus", "1.3.x", (), "held-out-26"),
+    ("Pylons/webob", "main", (), "held-out-27"),
+    ("pallets-eco/blinker", "main", (), "held-out-27"),
+    ("jaraco/keyring", "main", (), "held-out-27"),
+    ("psf/pyperf", "main", (), "held-out-27"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
