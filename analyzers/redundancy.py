@@ -510,11 +510,7 @@ class _Detector:
             return False  # two programs, each self-contained on purpose (CI action, release)
         if self.distribution(ux.path) != self.distribution(uy.path):
             return False  # two distributions of a monorepo: a copy is how one avoids the other
-        if (
-            clone_type != "type-1"
-            and self.side_by_side(ux, uy, clone_type)
-            and not self.rare_block(x, y)
-        ):
+        if clone_type != "type-1" and self.side_by_side(ux, uy) and not self.rare_block(x, y):
             return False
         if clone_type == "type-1" and self.hierarchy.overrides(ux, uy):
             if self.glue(ux) or self.hierarchy.table(ux, uy):
@@ -629,21 +625,18 @@ class _Detector:
         x, y = self.everything[one], self.everything[other]
         return x.features.exact_hash != y.features.exact_hash
 
-    def side_by_side(self, a: Unit, b: Unit, clone_type: CloneType) -> bool:
-        """Variants one change of the batch wrote: a per-keyword validator beside its sibling,
-        a bytes entry point beside the text one, one comparator plugin per attribute in
-        sibling modules.
+    def side_by_side(self, a: Unit, b: Unit) -> bool:
+        """Variants one change of the batch wrote into one module: a per-keyword validator
+        beside its sibling, a bytes entry point beside the text one.
 
         Their author wrote each to differ, in one diff its reviewer read whole; drift is what
         parallel branches, or a branch and older code, wrote apart. An identical pair is
-        still reported: that is a slip, not a variant. Across modules only near-copies count
-        as such variants: a concept shared by two modules one change wrote (a fast parser's
-        check set up in two layers) is a job done twice, not one template filled twice.
+        still reported: that is a slip, not a variant. Across modules the same reading was
+        tried and dropped: a branch pasting one older helper into two modules wrote two
+        copies of it, not two variants, and the pair between the copies holds the group.
         """
         change = self.introduced.get(a.key)
-        if change is None or change != self.introduced.get(b.key):
-            return False
-        return a.path == b.path or clone_type in ("type-2", "type-3")
+        return change is not None and a.path == b.path and change == self.introduced.get(b.key)
 
     def rare_block(self, x: IndexedUnit, y: IndexedUnit) -> bool:
         """The pair shares several statement shapes no other function of the repository has: a

@@ -628,46 +628,6 @@ def test_a_wrapper_and_its_a_prefixed_async_twin_are_variants() -> None:
     assert names(found) == [{"_wrap_invoke", "_wrap_stream"}]
 
 
-_COMPARATOR = """
-def _user_compare_{what}(autogen_context, conn_col, metadata_col, inspector_col):
-    migration_context = autogen_context.migration_context
-    if migration_context._user_{hook} is False:
-        return False
-    if callable(migration_context._user_{hook}):
-        user_value = migration_context._user_{hook}(
-            migration_context, inspector_col, metadata_col, conn_col.{what}
-        )
-        if user_value is not None:
-            return user_value
-    rendered = metadata_col.{what}{extra}
-    return migration_context.impl.{hook}(inspector_col, metadata_col, rendered)
-"""
-
-
-_DISPATCH = """
-def compare_all(autogen_context, conn_table, metadata_table, inspector_table, upgrade_ops):
-    migration_context = autogen_context.migration_context
-    if migration_context._user_compare_table is False:
-        return False
-    if callable(migration_context._user_compare_table):
-        user_value = migration_context._user_compare_table(
-            migration_context, inspector_table, metadata_table, conn_table.name
-        )
-        if user_value is not None:
-            return user_value
-    rendered = metadata_table.name
-    for column in metadata_table.columns:
-        ops = upgrade_ops.setdefault(column.name, [])
-        ops.append(("add_column", column.name, column.type))
-        if column.primary_key:
-            ops.append(("create_primary_key", column.name))
-    for index in metadata_table.indexes:
-        upgrade_ops.setdefault(index.name, []).append(("create_index", index.name))
-    log.info("compared table %s", rendered)
-    return migration_context.impl.compare_table(inspector_table, metadata_table, rendered)
-"""
-
-
 def test_variants_one_change_wrote_side_by_side_are_not_drift() -> None:
     # A per-keyword validator beside its sibling, written in one diff: each made to differ.
     sync = _WRAPPER.format(name="invoke", a="", aw="")
@@ -676,21 +636,6 @@ def test_variants_one_change_wrote_side_by_side_are_not_drift() -> None:
     # Two branches, or a branch and older code, wrote them apart: that is drift.
     apart = review({}, {"pkg/integrations/graph.py": pair}, by={"_wrap_stream": "#2"})
     assert names(apart) == [{"_wrap_invoke", "_wrap_stream"}]
-    # One change writing one variant per module (a comparator plugin per attribute) made
-    # each to differ too; two changes writing them apart drifted.
-    plugins = {
-        "pkg/compare/types.py": _COMPARATOR.format(what="type", hook="compare_type", extra=""),
-        "pkg/compare/defaults.py": _COMPARATOR.format(
-            what="server_default",
-            hook="compare_server_default",
-            extra="\n    rendered = autogen_context.render(rendered)",
-        ),
-    }
-    # The plugins' statements are the hook protocol the older dispatcher follows too.
-    older = {"pkg/compare/base.py": _DISPATCH}
-    assert review(older, plugins) == ()
-    apart = review(older, plugins, by={"_user_compare_server_default": "#2"})
-    assert names(apart) == [{"_user_compare_type", "_user_compare_server_default"}]
     # An identical pair in one change is a slip, not a variant.
     twice = sync + sync.replace("_wrap_invoke", "_wrap_call")
     found = review({}, {"pkg/integrations/graph.py": twice})
