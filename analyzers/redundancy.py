@@ -370,27 +370,6 @@ def _called(func: ast.expr) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-# Statements and expressions that decide, repeat or guard: a body with one of them has logic.
-_LOGIC = (
-    ast.If,
-    ast.IfExp,
-    ast.For,
-    ast.AsyncFor,
-    ast.While,
-    ast.Try,
-    ast.TryStar,
-    ast.With,
-    ast.AsyncWith,
-    ast.Match,
-    ast.BoolOp,
-    ast.comprehension,
-    ast.Lambda,
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.ClassDef,
-)
-
-
 # What makes a body a skeleton around the calls it makes: it repeats, guards or scopes them.
 _SKELETON = (
     ast.For,
@@ -406,6 +385,8 @@ _SKELETON = (
     ast.AsyncFunctionDef,
     ast.ClassDef,
 )
+# Statements and expressions that decide, repeat or guard: a body with one of them has logic.
+_LOGIC = (*_SKELETON, ast.If, ast.IfExp, ast.Match, ast.BoolOp)
 
 
 def _receiver(func: ast.expr) -> str:
