@@ -147,6 +147,11 @@ REPOS = (
     ("pallets-eco/blinker", "main", (), "held-out-27"),
     ("jaraco/keyring", "main", (), "held-out-27"),
     ("psf/pyperf", "main", (), "held-out-27"),
+    ("psycopg/psycopg", "master", (), "held-out-28"),
+    ("marshmallow-code/flask-smorest", "main", (), "held-out-28"),
+    ("litestar-org/litestar", "main", (), "held-out-28"),
+    ("joke2k/faker", "master", (), "held-out-28"),
+    ("pytest-dev/pytest-bdd", "master", (), "held-out-28"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
