@@ -9,6 +9,7 @@ and a group stops growing at the size one person would unify in one change.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -92,10 +93,13 @@ def complete_groups(
     group_of: dict[Key, int] = {}
     members: dict[int, list[Key]] = {}
     evidence: dict[int, list[Pair]] = {}
+    # Ids are never reused: a merge deletes a group, so the count of live groups would name
+    # one still alive.
+    ids = itertools.count()
     for p in sorted(pairs, key=lambda p: (strength(p), p.a, p.b), reverse=True):
         ga, gb = group_of.get(p.a), group_of.get(p.b)
         if ga is None and gb is None:
-            gid = len(members)
+            gid = next(ids)
             members[gid] = [p.a, p.b]
             evidence[gid] = [p]
             group_of[p.a] = group_of[p.b] = gid

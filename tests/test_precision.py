@@ -277,6 +277,35 @@ def test_groups_do_not_chain_and_stay_small() -> None:
     assert sum(len(f.members) for f in many) == 10
 
 
+def test_a_group_merged_into_a_later_one_keeps_its_members_and_lends_none() -> None:
+    # Groups {A, B} and {C, D} merge into C's group; a group started afterwards must not take
+    # the merged group's place (it did: ids came from the count of live groups), which lost
+    # the merged group and padded the new one with its pairs (tortoise-orm's sqlite date
+    # converters reported with five unrelated web-framework startup hooks).
+    from analyzers.cluster import Pair, complete_groups
+
+    def key(name: str) -> tuple[str, str]:
+        return ("pkg/m.py", name)
+
+    def pair(x: str, y: str, score: float) -> Pair:
+        return Pair(key(x), key(y), "type-1", score, ())
+
+    def close(x: tuple[str, str], y: tuple[str, str]) -> Pair | None:
+        near = {x[1], y[1]} <= set("ABCD")
+        return Pair(x, y, "type-1", 0.9, ()) if near else None
+
+    pairs = [
+        pair("A", "B", 0.99),
+        pair("C", "D", 0.98),
+        pair("C", "A", 0.97),
+        pair("E", "F", 0.96),
+        pair("A", "D", 0.95),
+    ]
+    groups = complete_groups(pairs, close, 0.5)
+    members = sorted(sorted({k[1] for p in g for k in (p.a, p.b)}) for g in groups)
+    assert members == [["A", "B", "C", "D"], ["E", "F"]]
+
+
 def _register(kind: str) -> str:
     return f'''
     def template_{kind}(self, name=None):
