@@ -153,6 +153,7 @@ class Hierarchy:
         self.bases: dict[str, set[str]] = defaultdict(set)
         self.methods: dict[str, set[str]] = defaultdict(set)
         self.coroutines: dict[str, set[str]] = defaultdict(set)  # the async methods
+        self._retired: set[tuple[str, str | None]] = set()  # deprecated classes
         self.defined: dict[str, set[str]] = defaultdict(set)
         for item in index:
             unit = item.unit
@@ -165,6 +166,8 @@ class Hierarchy:
             if (unit.parent is None or unit.kind in _METHODS) and not is_dunder(unit):
                 # Special methods are every class's, not an interface's.
                 self.defined[unit.path].add(base_name(unit))
+            if _retires_class(item):
+                self._retired.add((unit.path, unit.parent))
         self._ancestors: dict[str, frozenset[str]] = {}
         self._descendants: Counter[str] | None = None
         self._modules = Modules(self._files())
@@ -303,6 +306,16 @@ class Hierarchy:
             for base in self.ancestors(name)
         )
 
+    def retired(self, item: IndexedUnit) -> bool:
+        """The unit is deprecated, or a method of a deprecated class (its constructor warns that
+        it is): code on its way out, whatever its own body says."""
+        if deprecated(item):
+            return True
+        parts = item.unit.qualname.split(".")
+        return any(
+            (item.unit.path, ".".join(parts[:i])) in self._retired for i in range(1, len(parts) + 1)
+        )
+
     def table(self, a: Unit, b: Unit) -> bool:
         """Two overrides of one base method where the base has ``TABLE`` or more subclasses:
         entries of a table of variants, each filling the hook for its own case.
@@ -389,21 +402,39 @@ class Hierarchy:
         return bool(interface) and own <= interface
 
 
-# A folder or module named for its deprecation (``isort/deprecated/finders.py``).
-_DEPRECATED_PLACE = re.compile(r"(?:^|/)_?deprecated(?:/|\.py$)")
+# Words a folder or module is named with when it keeps code of the past: deprecated code until
+# it is deleted (``isort/deprecated/finders.py``), an old version's behaviour kept as it was
+# (``jsonschema/_legacy_validators.py``), a snapshot kept for reference (``pyparsing_archive.py``).
+_RETIRED_WORDS = frozenset({"deprecated", "legacy", "archive", "archived"})
+# Constructors set up their own class's state, whatever their size: two classes' identical
+# ``__init__`` (exceptions storing the same arguments) are two records, not one routine. They
+# run whenever a class is used, so a deprecation warning in one retires the whole class.
+_CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
+
+
+def _retired_place(path: str) -> bool:
+    """A folder or module of the path is named for code of the past (a whole word of it)."""
+    parts = path.removesuffix(".py").split("/")
+    return any(_RETIRED_WORDS & set(re.split(r"[_\-.]", part.lower())) for part in parts)
+
+
+def _retires_class(item: IndexedUnit) -> bool:
+    """A constructor that warns its class is deprecated."""
+    unit = item.unit
+    return unit.kind in _METHODS and base_name(unit) in _CONSTRUCTORS and deprecated(item)
 
 
 def deprecated(item: IndexedUnit) -> bool:
-    """The unit warns that it is deprecated, or lives where deprecated code is kept: it is to
-    be removed, not unified.
+    """The unit warns that it is deprecated, or lives where code of the past is kept: it is to
+    be removed or kept as it is, not unified.
 
-    Read from the code: the path, or a ``warn`` call (``warnings.warn``, ``warn``) whose
-    arguments name a deprecation warning class (``DeprecationWarning``,
-    ``PendingDeprecationWarning``, a project's ``RemovedIn30Warning``-style or ``*Deprecat*``
-    class).
+    Read from the code: the path, or a ``warn`` call
+    (``warnings.warn``, ``warn``) whose arguments name a deprecation warning class
+    (``DeprecationWarning``, ``PendingDeprecationWarning``, a project's
+    ``RemovedIn30Warning``-style or ``*Deprecat*`` class).
     """
-    if _DEPRECATED_PLACE.search(item.unit.path):
-        return True  # kept in a ``deprecated`` package or module until it is deleted
+    if _retired_place(item.unit.path):
+        return True
     f = item.features
     if not any(c.rsplit(".", 1)[-1] == "warn" for c in f.calls):
         return False
@@ -489,11 +520,6 @@ def variants(a: Unit, b: Unit) -> bool:
 _SMALL_SPECIAL = 10
 
 
-# Constructors set up their own class's state, whatever their size: two classes' identical
-# ``__init__`` (exceptions storing the same arguments) are two records, not one routine.
-_CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
-
-
 def _small_special_pair(a: Unit, b: Unit) -> bool:
     return (
         is_dunder(a)
@@ -514,7 +540,7 @@ def not_redundancy(
     ua, ub = a.unit, b.unit
     if calls(a, b) or calls(b, a):
         return "one calls the other"
-    if deprecated(a) or deprecated(b):
+    if hierarchy.retired(a) or hierarchy.retired(b):
         return "deprecated code, on its way out"
     if ua.path == ub.path and base_name(ua) == base_name(ub) and ua.parent == ub.parent:
         return "redefinitions of one name (overloads, accessors, platform variants)"

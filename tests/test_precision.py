@@ -626,6 +626,43 @@ def test_code_kept_in_a_deprecated_package_is_not_unified() -> None:
     assert names(review({"pkg/current/finders.py": HELPER}, {"pkg/place.py": HELPER})) == [
         {"parse_retry_after"}
     ]
+    # An old version's behaviour kept as it was (jsonschema's _legacy_validators.py), or a
+    # snapshot of a module kept for reference (pyparsing_archive.py): kept as they are.
+    for kept in ("pkg/_legacy_validators.py", "pyparsing_archive.py", "pkg/archived/http.py"):
+        assert review({kept: HELPER}, {"pkg/place.py": HELPER}) == (), kept
+    # A word inside another word is not the place's name.
+    assert names(review({"pkg/archiver.py": HELPER}, {"pkg/place.py": HELPER})) == [
+        {"parse_retry_after"}
+    ]
+
+
+_NAMESPACE = """
+class {name}({base}):
+    def __init__(self):
+        {warn}
+        super().__init__()
+
+    def signal(self, name, doc=None):
+        \"\"\"The signal ``name``, created on first use.\"\"\"
+        try:
+            return self[name]
+        except KeyError:
+            result = self.setdefault(name, NamedSignal(name, doc))
+            return result
+"""
+
+
+def test_a_class_whose_constructor_warns_it_is_deprecated_is_not_unified() -> None:
+    # blinker's _WeakNamespace warns in __init__; its signal() equals Namespace's.
+    live = _NAMESPACE.format(name="Namespace", base="dict", warn="pass")
+    warn = "warnings.warn('WeakNamespace is deprecated', DeprecationWarning, stacklevel=2)"
+    weak = _NAMESPACE.format(name="WeakNamespace", base="WeakValueDictionary", warn=warn)
+    options = RedundancyOptions(min_tokens=5, min_lines=3)
+    assert review({"pkg/base.py": live}, {"pkg/weak.py": weak}, options) == ()
+    kept = weak.replace("DeprecationWarning", "ResourceWarning").replace("is deprecated", "is weak")
+    assert names(review({"pkg/base.py": live}, {"pkg/weak.py": kept}, options)) == [
+        {"Namespace", "WeakNamespace"}
+    ]
 
 
 _WRAPPER = """
