@@ -1111,24 +1111,25 @@ def unevaluated_items(validator, unevaluated, instance, schema):
 
 
 def test_a_copy_calling_its_own_modules_version_of_a_helper_is_another_drafts() -> None:
-    # jsonschema's unevaluatedItems_draft2019 ~ unevaluatedItems: one text, but the legacy
-    # module calls its own draft-2019 walker, the current one the walker it imports.
+    # jsonschema's unevaluatedItems_draft2019 ~ unevaluatedItems: one text, but the drafts'
+    # module (_legacy_validators.py there) calls its own draft-2019 walker, the current one
+    # the walker it imports.
     old = {
         "pkg/__init__.py": "",
         "pkg/utils.py": _WALK,
         "pkg/validators.py": "from pkg.utils import find_evaluated\n" + _UNEVALUATED,
     }
-    new = {"pkg/legacy.py": _LEGACY_WALK + _UNEVALUATED.replace("items(", "items_draft2019(")}
+    new = {"pkg/drafts.py": _LEGACY_WALK + _UNEVALUATED.replace("items(", "items_draft2019(")}
     assert not any("unevaluated_items" in n for found in names(review(old, new)) for n in found)
     # Importing the very walker the other calls, the copy is a copy: reported.
     new = {
-        "pkg/legacy.py": "from pkg.utils import find_evaluated\n"
+        "pkg/drafts.py": "from pkg.utils import find_evaluated\n"
         + _UNEVALUATED.replace("items(", "items_draft2019(")
     }
     assert {"unevaluated_items", "unevaluated_items_draft2019"} in names(review(old, new))
     # A copy calling a name its module does not bind (carried over without its import) says
     # nothing of what runs there: reported.
-    new = {"pkg/legacy.py": _UNEVALUATED.replace("items(", "items_draft2019(")}
+    new = {"pkg/drafts.py": _UNEVALUATED.replace("items(", "items_draft2019(")}
     assert {"unevaluated_items", "unevaluated_items_draft2019"} in names(review(old, new))
 
 
