@@ -677,13 +677,15 @@ class _Detector:
         return bool(self._main(path)) and not is_package(path.rpartition("/")[0], self.sources)
 
     def sample(self, unit: Unit) -> bool:
-        """Test or sample code: a test, example or docs module, or a module's self-demo
-        (a function defined under ``if __name__ == "__main__":``)."""
+        """Test or sample code: a test, example or docs module, a module of unittest tests
+        wherever it lives, or a module's self-demo (a function defined under
+        ``if __name__ == "__main__":``)."""
         found = self._sample.get(unit.key)
         if found is None:
             found = (
                 is_test(unit)
                 or self.hierarchy.in_test_case(unit)
+                or self.hierarchy.in_test_module(unit.path)
                 or any(start < unit.start_line <= end for start, end in self._main(unit.path))
             )
             self._sample[unit.key] = found

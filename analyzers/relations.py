@@ -154,6 +154,7 @@ class Hierarchy:
         self.methods: dict[str, set[str]] = defaultdict(set)
         self.coroutines: dict[str, set[str]] = defaultdict(set)  # the async methods
         self._retired: set[tuple[str, str | None]] = set()  # deprecated classes
+        self._tests_at: dict[str, set[str]] = defaultdict(set)  # classes with test methods
         self.defined: dict[str, set[str]] = defaultdict(set)
         for item in index:
             unit = item.unit
@@ -161,6 +162,8 @@ class Hierarchy:
                 self.bases[base_name(unit)].update(item.features.bases)
             elif unit.kind in _METHODS and unit.parent:
                 self.methods[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
+                if base_name(unit).startswith("test"):
+                    self._tests_at[unit.path].add(unit.parent.rsplit(".", 1)[-1])
                 if unit.kind == "async_method":
                     self.coroutines[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
             if (unit.parent is None or unit.kind in _METHODS) and not is_dunder(unit):
@@ -299,12 +302,18 @@ class Hierarchy:
         inside one: a test wherever its module lives (rope keeps its tests in ``ropetest/``,
         in modules named ``projecttest.py``), found the way unittest finds it."""
         parts = unit.qualname.split(".")
-        classes = parts if unit.kind == "class" else parts[:-1]
         return any(
-            base.endswith("TestCase") and base != name
-            for name in classes
-            for base in self.ancestors(name)
+            self._test_case(name) for name in (parts if unit.kind == "class" else parts[:-1])
         )
+
+    def in_test_module(self, path: str) -> bool:
+        """A module holding a test class (a ``TestCase`` with test methods): its other classes
+        and functions are that test's fixtures and doubles, wherever the module lives
+        (rope's ``ropetest/projecttest.py`` and its mock file-system commands)."""
+        return any(self._test_case(name) for name in self._tests_at.get(path, ()))
+
+    def _test_case(self, name: str) -> bool:
+        return any(base.endswith("TestCase") and base != name for base in self.ancestors(name))
 
     def retired(self, item: IndexedUnit) -> bool:
         """The unit is deprecated, or a method of a deprecated class (its constructor warns that

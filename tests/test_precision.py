@@ -1328,3 +1328,44 @@ def test_a_unittest_case_is_a_test_wherever_its_module_lives() -> None:
     }
     assert review(old, new) == ()
     assert names(review(old, new, RedundancyOptions(include_tests=True))) != []
+
+
+_FS_COMMANDS = """
+class {cls}:
+    def __init__(self):
+        self.fscommands = FileSystemCommands()
+        self.log = ""
+
+    def create_file(self, path):
+        self.log += "create_file "
+        self.fscommands.create_file(path)
+
+    def create_folder(self, path):
+        self.log += "create_folder "
+        self.fscommands.create_folder(path)
+
+    def move(self, path, new_location):
+        self.log += "move "
+        self.fscommands.move(path, new_location)
+
+    def remove(self, path):
+        self.log += "remove "
+        self.fscommands.remove(path)
+{extra}"""
+
+
+def test_the_fixtures_of_a_unittest_module_are_test_code_wherever_it_lives() -> None:
+    # rope's ropetest/projecttest.py keeps a mock of its file-system commands and a variant
+    # of it without read() beside its TestCase: fixtures of that test, not package code.
+    read = "\n    def read(self, path):\n        return self.fscommands.read(path)\n"
+    mocks = _FS_COMMANDS.format(cls="_MockFSCommands", extra=read) + _FS_COMMANDS.format(
+        cls="_DeprecatedFSCommands", extra=""
+    )
+    case = _ROPE_TEST.format(
+        cls="ProjectTest", what="fscommands", name="a.py", text="x = 1\n", probe="a.pyc"
+    )
+    assert review({}, {"ropetest/projecttest.py": case + mocks}) == ()
+    # Beside no test, the same two classes are package code: reported.
+    assert names(review({}, {"ropetest/projecttest.py": mocks})) == [
+        {"_MockFSCommands", "_DeprecatedFSCommands"}
+    ]
