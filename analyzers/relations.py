@@ -11,6 +11,7 @@ similarity, so it holds whatever the score.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -130,6 +131,13 @@ def _class_of(unit: Unit) -> str:
 
 # Bases that say how a class is built, not what it implements.
 _MARKERS = frozenset({"object", "ABC", "Generic", "NamedTuple", "TypedDict"})
+
+
+def _foreign_method(cls: str, name: str) -> bool:
+    """Whether a base defined outside the repository may have the method: a builtin type's
+    methods are known (``list`` has no ``on_request``), another library's are not."""
+    builtin = getattr(builtins, cls, None)
+    return hasattr(builtin, name) if isinstance(builtin, type) else True
 
 
 # Two modules are alternative implementations of one interface (backends, platform or protocol
@@ -391,7 +399,10 @@ class Hierarchy:
             return True
         # A base the repository does not define (``asyncio.Protocol``, a framework's class)
         # has methods no one here can list: siblings defining one name implement its hooks.
-        return any(cls not in self.bases and cls not in _MARKERS for cls in shared)
+        return any(
+            cls not in self.bases and cls not in _MARKERS and _foreign_method(cls, name)
+            for cls in shared
+        )
 
     def _implementations(self, ca: str, cb: str) -> bool:
         """Two classes of one hierarchy whose methods all implement an ancestor's methods."""

@@ -1032,14 +1032,54 @@ def test_an_interface_method_that_only_hands_work_to_its_own_parts_is_each_backe
     old = {"pkg/base.py": _CONNECTION, "pkg/mysql.py": head.format("MySQLConnection") + _RELEASE}
     new = {"pkg/aiopg.py": head.format("AiopgConnection") + _RELEASE}
     assert review(old, new) == ()
-    # The same copy deciding something (a check that raises) carries logic: still reported.
+    # The same copy deciding something (checks that raise) carries logic: still reported.
     checked = _RELEASE.replace(
         'assert self._connection is not None, "Connection is not acquired"',
-        'if self._connection is None:\n            raise ConnectionError("not acquired")',
+        'if self._connection is None:\n            raise ConnectionError("not acquired")\n'
+        "        if self._connection.closed:\n"
+        '            raise ConnectionError("closed before its release")\n'
+        "        if self._connection.in_transaction:\n"
+        "            await self._connection.rollback()",
     )
     old["pkg/mysql.py"] = head.format("MySQLConnection") + checked
     new = {"pkg/aiopg.py": head.format("AiopgConnection") + checked}
     assert names(review(old, new)) == [{"MySQLConnection.release", "AiopgConnection.release"}]
+
+
+_DEFAULT = """
+    def _column_default(self, table, column, default, auto_now_add=False):
+        default_str = " DEFAULT"
+        if not auto_now_add:
+            default_str += f" {default}"
+        if auto_now_add:
+            default_str += " CURRENT_TIMESTAMP"
+        return default_str
+"""
+
+
+def test_a_short_identical_override_fills_each_classs_hook() -> None:
+    # tortoise-orm's MSSQL and Oracle schema generators write the same DEFAULT clause for the
+    # hook their base leaves to each dialect: a few lines each fills for its own SQL.
+    base = (
+        "class SchemaGenerator:\n    def _column_default(self, *args):\n        raise TypeError\n"
+    )
+    head = "from pkg.base import SchemaGenerator\n\nclass {}(SchemaGenerator):"
+    old = {"pkg/base.py": base, "pkg/mssql.py": head.format("MSSQLSchemaGenerator") + _DEFAULT}
+    new = {"pkg/oracle.py": head.format("OracleSchemaGenerator") + _DEFAULT}
+    options = RedundancyOptions(min_tokens=5)
+    assert review(old, new, options) == ()
+    # Longer, the shared logic is worth one home: reported.
+    longer = _DEFAULT.replace(
+        "        return default_str",
+        "        if column in self._generated:\n"
+        '            default_str += " GENERATED"\n'
+        "        return default_str",
+    )
+    old["pkg/mssql.py"] = head.format("MSSQLSchemaGenerator") + longer
+    new = {"pkg/oracle.py": head.format("OracleSchemaGenerator") + longer}
+    assert names(review(old, new, options)) == [
+        {"MSSQLSchemaGenerator._column_default", "OracleSchemaGenerator._column_default"}
+    ]
 
 
 _RUN = """
@@ -1368,4 +1408,26 @@ def test_the_fixtures_of_a_unittest_module_are_test_code_wherever_it_lives() -> 
     # Beside no test, the same two classes are package code: reported.
     assert names(review({}, {"ropetest/projecttest.py": mocks})) == [
         {"_MockFSCommands", "_DeprecatedFSCommands"}
+    ]
+
+
+_TAKE = """
+class {name}(list):
+    def {method}(self, item):
+        if item is None:
+            raise ValueError("no item")
+        self.seen.add(id(item))
+        return super().append(item)
+"""
+
+
+def test_a_builtin_base_has_the_methods_python_gives_it() -> None:
+    # Two lists' identical ``append`` fill a hook list defines: each class's own, short.
+    one, other = (_TAKE.format(name=n, method="append") for n in ("Queue", "Stack"))
+    options = RedundancyOptions(min_tokens=5)
+    assert review({"pkg/queue.py": one}, {"pkg/stack.py": other}, options) == ()
+    # ``take`` is no method of list: the two classes wrote one helper twice.
+    one, other = (_TAKE.format(name=n, method="take") for n in ("Queue", "Stack"))
+    assert names(review({"pkg/queue.py": one}, {"pkg/stack.py": other}, options)) == [
+        {"Queue.take", "Stack.take"}
     ]
