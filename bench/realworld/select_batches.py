@@ -152,6 +152,11 @@ REPOS = (
     ("litestar-org/litestar", "main", (), "held-out-28"),
     ("joke2k/faker", "master", (), "held-out-28"),
     ("pytest-dev/pytest-bdd", "master", (), "held-out-28"),
+    ("tornadoweb/tornado", "master", (), "held-out-29"),
+    ("ipython/traitlets", "main", (), "held-out-29"),
+    ("psf/cachecontrol", "master", (), "held-out-29"),
+    ("pytest-dev/pytest-html", "master", (), "held-out-29"),
+    ("aio-libs/aiohttp-session", "master", (), "held-out-29"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
