@@ -133,13 +133,6 @@ def _class_of(unit: Unit) -> str:
 _MARKERS = frozenset({"object", "ABC", "Generic", "NamedTuple", "TypedDict"})
 
 
-def _foreign_method(cls: str, name: str) -> bool:
-    """Whether a base defined outside the repository may have the method: a builtin type's
-    methods are known (``list`` has no ``on_request``), another library's are not."""
-    builtin = getattr(builtins, cls, None)
-    return hasattr(builtin, name) if isinstance(builtin, type) else True
-
-
 # Two modules are alternative implementations of one interface (backends, platform or protocol
 # variants) when most names one defines, the other defines too.
 _PARALLEL_SHARED = 4
@@ -163,6 +156,7 @@ class Hierarchy:
         self.coroutines: dict[str, set[str]] = defaultdict(set)  # the async methods
         self._retired: set[tuple[str, str | None]] = set()  # deprecated classes
         self._tests_at: dict[str, set[str]] = defaultdict(set)  # classes with test methods
+        self._hooks: dict[tuple[str, str], bool] = {}
         self.defined: dict[str, set[str]] = defaultdict(set)
         for item in index:
             unit = item.unit
@@ -400,9 +394,27 @@ class Hierarchy:
         # A base the repository does not define (``asyncio.Protocol``, a framework's class)
         # has methods no one here can list: siblings defining one name implement its hooks.
         return any(
-            cls not in self.bases and cls not in _MARKERS and _foreign_method(cls, name)
+            cls not in self.bases and cls not in _MARKERS and self._foreign_hook(cls, name)
             for cls in shared
         )
+
+    def _foreign_hook(self, cls: str, name: str) -> bool:
+        """Whether ``name`` may be a hook of ``cls``, a base defined outside the repository.
+
+        A builtin's methods are known (``list`` has no ``on_request``). Another library's are
+        not, but its hooks show in the repository: more than two of the classes deriving from
+        it define them (every asyncio protocol its ``connection_lost``), or all do. A name two
+        of poetry's fifty commands define (``source_to_table``) is their own helper, twice.
+        """
+        builtin = getattr(builtins, cls, None)
+        if isinstance(builtin, type):
+            return hasattr(builtin, name)
+        found = self._hooks.get((cls, name))
+        if found is None:
+            heirs = [c for c in self.bases if c != cls and cls in self.ancestors(c)]
+            defining = sum(name in self.methods.get(c, ()) for c in heirs)
+            found = self._hooks[(cls, name)] = defining > 2 or defining == len(heirs)
+        return found
 
     def _implementations(self, ca: str, cb: str) -> bool:
         """Two classes of one hierarchy whose methods all implement an ancestor's methods."""

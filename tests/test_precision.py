@@ -1431,3 +1431,54 @@ def test_a_builtin_base_has_the_methods_python_gives_it() -> None:
     assert names(review({"pkg/queue.py": one}, {"pkg/stack.py": other}, options)) == [
         {"Queue.take", "Stack.take"}
     ]
+
+
+_COMMAND = """
+from cleo.commands.command import Command as BaseCommand
+
+
+class Command(BaseCommand):
+    def option_or_default(self, name):
+        return self.option(name) or self.defaults[name]
+"""
+_SOURCE_COMMAND = """
+from pkg.command import Command
+
+
+class {name}(Command):
+    @staticmethod
+    def {helper}(source):
+        source_table = table()
+        for key, value in source.to_dict().items():
+            source_table.add(key, value)
+        source_table.add(nl())
+        return source_table
+
+    def handle(self):
+        return self.line("{name}")
+"""
+
+
+def test_a_helper_two_of_a_frameworks_many_subclasses_define_is_no_hook() -> None:
+    # poetry's SourceAddCommand and SourceRemoveCommand each define the same source_to_table;
+    # cleo's Command, far up, is a class idealdiff cannot read, but most of poetry's commands
+    # do not define that name: it is no hook of cleo's, it is one helper written twice.
+    old = {
+        "pkg/__init__.py": "",
+        "pkg/command.py": _COMMAND,
+        "pkg/add.py": _SOURCE_COMMAND.format(name="SourceAddCommand", helper="source_to_table"),
+        "pkg/show.py": _SOURCE_COMMAND.format(name="SourceShowCommand", helper="describe"),
+        "pkg/lock.py": _SOURCE_COMMAND.format(name="LockCommand", helper="locked"),
+    }
+    remove = _SOURCE_COMMAND.format(name="SourceRemoveCommand", helper="source_to_table")
+    options = RedundancyOptions(min_tokens=5)
+    assert {"SourceAddCommand.source_to_table", "SourceRemoveCommand.source_to_table"} in names(
+        review(old, {"pkg/remove.py": remove}, options)
+    )
+    # Every command defining it, it is the framework's hook, each filling it for itself.
+    for path in ("pkg/show.py", "pkg/lock.py"):
+        old[path] = (
+            old[path].replace("describe", "source_to_table").replace("locked", "source_to_table")
+        )
+    found = names(review(old, {"pkg/remove.py": remove}, options))
+    assert not any("SourceRemoveCommand.source_to_table" in f for f in found)
