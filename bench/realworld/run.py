@@ -70,6 +70,7 @@ _TITLES = {
     "held-out-27": "held-out set 27 (fetched before round 19's test-class rule, measured with round 18's code and with round 19)",
     "held-out-28": "held-out set 28 (seventh session: fetched before any change, measured with the code it started from)",
     "held-out-29": "held-out set 29 (seventh session: fetched after rounds 20-21, before any look at it; measured with them)",
+    "held-out-30": "held-out set 30 (seventh session: fetched at its end, measured only with its final code; never tuned on)",
 }
 
 

@@ -157,6 +157,11 @@ REPOS = (
     ("psf/cachecontrol", "master", (), "held-out-29"),
     ("pytest-dev/pytest-html", "master", (), "held-out-29"),
     ("aio-libs/aiohttp-session", "master", (), "held-out-29"),
+    ("aio-libs/aiocache", "master", (), "held-out-30"),
+    ("mozilla/bleach", "main", (), "held-out-30"),
+    ("spulec/freezegun", "master", (), "held-out-30"),
+    ("jazzband/django-oauth-toolkit", "master", (), "held-out-30"),
+    ("aio-libs/aiokafka", "master", (), "held-out-30"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
