@@ -156,7 +156,7 @@ class Hierarchy:
         self.coroutines: dict[str, set[str]] = defaultdict(set)  # the async methods
         self._retired: set[tuple[str, str | None]] = set()  # deprecated classes
         self._tests_at: dict[str, set[str]] = defaultdict(set)  # classes with test methods
-        self._hooks: dict[tuple[str, str], bool] = {}
+        self._heirs: dict[str, list[str]] = {}  # a foreign base's subclasses here
         self.defined: dict[str, set[str]] = defaultdict(set)
         for item in index:
             unit = item.unit
@@ -409,12 +409,13 @@ class Hierarchy:
         builtin = getattr(builtins, cls, None)
         if isinstance(builtin, type):
             return hasattr(builtin, name)
-        found = self._hooks.get((cls, name))
-        if found is None:
-            heirs = [c for c in self.bases if c != cls and cls in self.ancestors(c)]
-            defining = sum(name in self.methods.get(c, ()) for c in heirs)
-            found = self._hooks[(cls, name)] = defining > 2 or defining == len(heirs)
-        return found
+        heirs = self._heirs.get(cls)
+        if heirs is None:
+            heirs = self._heirs[cls] = [
+                c for c in self.bases if c != cls and cls in self.ancestors(c)
+            ]
+        defining = sum(name in self.methods.get(c, ()) for c in heirs)
+        return defining > 2 or defining == len(heirs)
 
     def _implementations(self, ca: str, cb: str) -> bool:
         """Two classes of one hierarchy whose methods all implement an ancestor's methods."""
@@ -436,8 +437,8 @@ class Hierarchy:
 
 # Words a folder or module is named with when it keeps code of the past: deprecated code until
 # it is deleted (``isort/deprecated/finders.py``), an old version's behaviour kept as it was
-# (``jsonschema/_legacy_validators.py``), a snapshot kept for reference (``pyparsing_archive.py``).
-_RETIRED_WORDS = frozenset({"deprecated", "legacy", "archive", "archived"})
+# (``jsonschema/_legacy_validators.py``, pip's legacy resolver), an archived copy.
+_RETIRED_WORDS = frozenset({"deprecated", "legacy", "archived"})
 # Constructors set up their own class's state, whatever their size: two classes' identical
 # ``__init__`` (exceptions storing the same arguments) are two records, not one routine. They
 # run whenever a class is used, so a deprecation warning in one retires the whole class.
@@ -445,9 +446,17 @@ _CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
 
 
 def _retired_place(path: str) -> bool:
-    """A folder or module of the path is named for code of the past (a whole word of it)."""
-    parts = path.removesuffix(".py").split("/")
-    return any(_RETIRED_WORDS & set(re.split(r"[_\-.]", part.lower())) for part in parts)
+    """A folder or module of the path is named for code of the past (a whole word of it).
+
+    "archive" counts after the name of what it keeps (``pyparsing_archive.py``, a snapshot of
+    the old module); alone or first it names code that handles archives (fsspec's
+    ``archive.py``, an ``archive_utils.py``).
+    """
+    for part in path.removesuffix(".py").split("/"):
+        words = [w for w in re.split(r"[_\-.]", part.lower()) if w]
+        if _RETIRED_WORDS.intersection(words) or "archive" in words[1:]:
+            return True
+    return False
 
 
 def _retires_class(item: IndexedUnit) -> bool:
@@ -460,10 +469,10 @@ def deprecated(item: IndexedUnit) -> bool:
     """The unit warns that it is deprecated, or lives where code of the past is kept: it is to
     be removed or kept as it is, not unified.
 
-    Read from the code: the path, or a ``warn`` call
-    (``warnings.warn``, ``warn``) whose arguments name a deprecation warning class
-    (``DeprecationWarning``, ``PendingDeprecationWarning``, a project's
-    ``RemovedIn30Warning``-style or ``*Deprecat*`` class).
+    Read from the code: the path, or a ``warn`` call (``warnings.warn``, ``warn``) whose
+    arguments name a deprecation warning class (``DeprecationWarning``,
+    ``PendingDeprecationWarning``, a project's ``RemovedIn30Warning``-style or ``*Deprecat*``
+    class).
     """
     if _retired_place(item.unit.path):
         return True
@@ -573,7 +582,7 @@ def not_redundancy(
     if calls(a, b) or calls(b, a):
         return "one calls the other"
     if hierarchy.retired(a) or hierarchy.retired(b):
-        return "deprecated code, on its way out"
+        return "code of the past (deprecated, legacy or archived), kept as it is"
     if ua.path == ub.path and base_name(ua) == base_name(ub) and ua.parent == ub.parent:
         return "redefinitions of one name (overloads, accessors, platform variants)"
     async_twins = clone_type in ("type-2", "type-3") and hierarchy.async_port(ua, ub)
