@@ -71,6 +71,8 @@ _TITLES = {
     "held-out-28": "held-out set 28 (seventh session: fetched before any change, measured with the code it started from)",
     "held-out-29": "held-out set 29 (seventh session: fetched after rounds 20-21, before any look at it; measured with them)",
     "held-out-30": "held-out set 30 (seventh session: fetched at its end, measured only with its final code; never tuned on)",
+    "held-out-31": "held-out set 31 (eighth session: fetched at its start, measured first with the seventh session's final code)",
+    "held-out-32": "held-out set 32 (eighth session: fetched at its start, measured first with the seventh session's final code)",
 }
 
 

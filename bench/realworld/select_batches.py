@@ -162,6 +162,16 @@ REPOS = (
     ("spulec/freezegun", "master", (), "held-out-30"),
     ("jazzband/django-oauth-toolkit", "master", (), "held-out-30"),
     ("aio-libs/aiokafka", "master", (), "held-out-30"),
+    ("redis/redis-py", "master", (), "held-out-31"),
+    ("python-websockets/websockets", "main", (), "held-out-31"),
+    ("miguelgrinberg/python-socketio", "main", (), "held-out-31"),
+    ("pre-commit/pre-commit", "main", (), "held-out-31"),
+    ("jazzband/tablib", "master", (), "held-out-31"),
+    ("beetbox/beets", "master", (), "held-out-32"),
+    ("pygments/pygments", "master", (), "held-out-32"),
+    ("aio-libs/aiosmtpd", "master", (), "held-out-32"),
+    ("jazzband/djangorestframework-simplejwt", "master", (), "held-out-32"),
+    ("Suor/funcy", "master", (), "held-out-32"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
