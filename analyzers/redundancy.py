@@ -500,7 +500,12 @@ class _Detector:
         if clone_type != "type-1" and self.side_by_side(ux, uy) and not self.rare_block(x, y):
             return False
         if clone_type == "type-1" and self.hierarchy.overrides(ux, uy):
-            if self.glue(ux) or self.hierarchy.table(ux, uy) or max(ux.lines, uy.lines) <= HOOK:
+            if (
+                self.glue(ux)
+                or self.hierarchy.table(ux, uy)
+                or max(ux.lines, uy.lines) <= HOOK
+                or self.hierarchy.coincide(x, y)
+            ):
                 return False
         if self.sugar(ux, uy):
             return False

@@ -156,7 +156,9 @@ class Hierarchy:
         self.coroutines: dict[str, set[str]] = defaultdict(set)  # the async methods
         self._retired: set[tuple[str, str | None]] = set()  # deprecated classes
         self._tests_at: dict[str, set[str]] = defaultdict(set)  # classes with test methods
-        self._heirs: dict[str, list[str]] = {}  # a foreign base's subclasses here
+        self._heirs: dict[str, list[str]] = {}  # a base's subclasses here
+        # The exact hashes of each class's methods, by (class, method name).
+        self._bodies: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.defined: dict[str, set[str]] = defaultdict(set)
         for item in index:
             unit = item.unit
@@ -164,6 +166,9 @@ class Hierarchy:
                 self.bases[base_name(unit)].update(item.features.bases)
             elif unit.kind in _METHODS and unit.parent:
                 self.methods[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
+                self._bodies[(unit.parent.rsplit(".", 1)[-1], base_name(unit))].add(
+                    item.features.exact_hash
+                )
                 if base_name(unit).startswith("test"):
                     self._tests_at[unit.path].add(unit.parent.rsplit(".", 1)[-1])
                 if unit.kind == "async_method":
@@ -409,13 +414,49 @@ class Hierarchy:
         builtin = getattr(builtins, cls, None)
         if isinstance(builtin, type):
             return hasattr(builtin, name)
+        heirs = self.heirs(cls)
+        defining = sum(name in self.methods.get(c, ()) for c in heirs)
+        return defining > 2 or defining == len(heirs)
+
+    def heirs(self, cls: str) -> list[str]:
+        """The repository's classes deriving from ``cls``, directly or not."""
         heirs = self._heirs.get(cls)
         if heirs is None:
             heirs = self._heirs[cls] = [
                 c for c in self.bases if c != cls and cls in self.ancestors(c)
             ]
-        defining = sum(name in self.methods.get(c, ()) for c in heirs)
-        return defining > 2 or defining == len(heirs)
+        return heirs
+
+    def coincide(self, a: IndexedUnit, b: IndexedUnit) -> bool:
+        """Two identical implementations of one interface method that most of its
+        implementations write otherwise: variants that happen to agree.
+
+        tortoise-orm's dialects each write the DEFAULT clause their base leaves to them; MSSQL's
+        and Oracle's coincide while MySQL's, PostgreSQL's and SQLite's differ. A default in the
+        base would serve two variants of five. When the agreeing ones are the majority (three
+        shells of four parse their arguments alike, every handler decodes its body alike), the
+        base is where that code belongs, and the copy is reported.
+        """
+        ua, ub = a.unit, b.unit
+        if ua.kind not in _METHODS or ub.kind not in _METHODS or not ua.parent or not ub.parent:
+            return False
+        name = base_name(ua)
+        ca, cb = ua.parent.rsplit(".", 1)[-1], ub.parent.rsplit(".", 1)[-1]
+        up_a, up_b = self.ancestors(ca), self.ancestors(cb)
+        if ca in up_b or cb in up_a:
+            return False  # a subclass repeating what it inherits
+        interfaces = [
+            cls
+            for cls in (up_a & up_b) - {ca, cb}
+            if name in self.methods.get(cls, ())
+            or (cls not in self.bases and cls not in _MARKERS and self._foreign_hook(cls, name))
+        ]
+        implementations = {
+            c for cls in interfaces for c in self.heirs(cls) if name in self.methods.get(c, ())
+        }
+        body = a.features.exact_hash
+        agreeing = sum(body in self._bodies.get((c, name), ()) for c in implementations)
+        return 2 * agreeing <= len(implementations)
 
     def _implementations(self, ca: str, cb: str) -> bool:
         """Two classes of one hierarchy whose methods all implement an ancestor's methods."""

@@ -1084,6 +1084,49 @@ def test_a_short_identical_override_fills_each_classs_hook() -> None:
     ]
 
 
+_LONG_DEFAULT = """
+    def _column_default(self, table, column, default, auto_now_add=False, auto_now=False):
+        default_str = " DEFAULT"
+        if not (auto_now or auto_now_add):
+            default_str += f" {{default}}"
+        if auto_now_add:
+            default_str += " {now}"
+        if column in self._generated:
+            default_str += " GENERATED"
+        return default_str
+"""
+
+
+def test_two_variants_of_five_agreeing_are_no_copy_and_a_majority_is() -> None:
+    # tortoise-orm: five dialects fill the DEFAULT clause their base leaves to each; MSSQL's
+    # and Oracle's coincide, the others each write their own SQL. A base default would serve
+    # two of five: each variant keeps its own.
+    base = (
+        "class SchemaGenerator:\n    def _column_default(self, *args):\n        raise TypeError\n"
+    )
+    head = "from pkg.base import SchemaGenerator\n\nclass {}(SchemaGenerator):"
+    old = {"pkg/base.py": base}
+    for dialect, now in (
+        ("MSSQL", "CURRENT_TIMESTAMP"),
+        ("MySQL", "CURRENT_TIMESTAMP(6)"),
+        ("Postgres", "now()"),
+        ("Sqlite", "(datetime('now'))"),
+    ):
+        old[f"pkg/{dialect.lower()}.py"] = head.format(f"{dialect}Gen") + _LONG_DEFAULT.format(
+            now=now
+        )
+    oracle = head.format("OracleGen") + _LONG_DEFAULT.format(now="CURRENT_TIMESTAMP")
+    options = RedundancyOptions(min_tokens=5)
+    assert review(old, {"pkg/oracle.py": oracle}, options) == ()
+    # Three of four agreeing, the base is where that code belongs: the copy is reported.
+    del old["pkg/sqlite.py"]
+    old["pkg/mysql.py"] = head.format("MySQLGen") + _LONG_DEFAULT.format(now="CURRENT_TIMESTAMP")
+    found = names(review(old, {"pkg/oracle.py": oracle}, options))
+    assert found == [
+        {"MSSQLGen._column_default", "MySQLGen._column_default", "OracleGen._column_default"}
+    ]
+
+
 _RUN = """
     async def run(self):
         try:
