@@ -172,6 +172,14 @@ REPOS = (
     ("aio-libs/aiosmtpd", "master", (), "held-out-32"),
     ("jazzband/djangorestframework-simplejwt", "master", (), "held-out-32"),
     ("Suor/funcy", "master", (), "held-out-32"),
+    ("bottlepy/bottle", "master", (), "held-out-33"),
+    ("pyinvoke/invoke", "main", (), "held-out-33"),
+    ("aio-libs/aiomysql", "main", (), "held-out-33"),
+    ("python-arq/arq", "main", (), "held-out-33"),
+    ("dateutil/dateutil", "master", (), "held-out-33"),
+    ("miguelgrinberg/Flask-SocketIO", "main", (), "held-out-33"),
+    ("maxcountryman/flask-login", "main", (), "held-out-33"),
+    ("aio-libs/aiopg", "master", (), "held-out-33"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
