@@ -74,6 +74,7 @@ _TITLES = {
     "held-out-31": "held-out set 31 (eighth session: fetched at its start, measured first with the seventh session's final code)",
     "held-out-32": "held-out set 32 (eighth session: fetched at its start, measured first with the seventh session's final code)",
     "held-out-33": "held-out set 33 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
+    "held-out-34": "held-out set 34 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
 }
 
 
