@@ -383,9 +383,64 @@ def offline_finding(
     facts = member_facts(reader, finding, uses)
     keep = choose_canonical(facts)
     others = [f for f in facts if f is not keep]
-    profiles = [f.profile for f in facts if f.profile is not None]
+    params, folded = _ideal_params(finding, keep, others)
+    signature = _signature(keep, tuple(params)) if keep.profile else _signature(keep)
+    fits = {other.name: fit(keep, other) for other in others}
+    method_copies = [o for o in others if _other_class_method(keep, o)]
+    between_classes = bool(method_copies) and len(method_copies) == len(others)
+    shared = _into_shared_base(reader, keep, method_copies) if between_classes else None
+    plan = _plan(finding, keep, others, folded, fits, shared, branch_titles)
 
-    # The ideal signature: the canonical one, plus the keyword parameters others added.
+    kept_profile = keep.profile
+    returns = _returning(kept_profile.returns) if kept_profile else "returns an instance"
+    errors = (
+        "raises " + ", ".join(kept_profile.raises)
+        if kept_profile and kept_profile.raises
+        else "lets errors propagate"
+    )
+    owner = keep.member.unit.parent
+    reach = (
+        "Every caller reaches it through its own object (`self`, an instance), as now"
+        if between_classes
+        else f"Every caller reaches it through `{owner}`"
+        if keep.receiver and owner
+        else "Every caller imports it from there"
+    )
+    total_sites = sum(len(f.callers) + len(f.tests) for f in facts)
+    return IdealizedAnswer(
+        concept=finding.concept[:80],
+        summary=f"{_plural(len(facts), 'implementation')} of {finding.concept} exist "
+        f"({finding.clone_type}, score {finding.score:.2f}). "
+        + (
+            "No copy can stand in for the others' callers as it is: extract their shared part "
+            "into one helper they all call"
+            if "incompatible" in fits.values()
+            else (
+                f"Keep `{keep.name}` as the one definition, in a class all of "
+                f"{', '.join(f'`{f.member.unit.parent}`' for f in facts)} take"
+                if between_classes
+                else f"Keep `{keep.name}` and make the others delegate to it"
+            )
+        )
+        + f"; {_plural(total_sites, 'use')} found in the repository.",
+        ideal_design=f"One implementation of {finding.concept} in `{keep.member.unit.path}`: "
+        f"`{signature}`. It {returns} and {errors}. {reach}; no other module carries its "
+        "own copy.",
+        interface=[signature],
+        canonical_location=f"{keep.member.unit.path} ({keep.name})",
+        gaps=_gaps(finding, keep, others, facts),
+        assumptions=[MemberAssumptions(member=f.name, assumptions=_assumptions(f)) for f in facts],
+        plan=plan,
+        risks=_risks(finding, keep, facts, uses),
+        confidence=CONFIDENCE.get(finding.clone_type, 0.5),
+    )
+
+
+def _ideal_params(
+    finding: Finding, keep: MemberFacts, others: list[MemberFacts]
+) -> tuple[list[str], list[str]]:
+    """The ideal parameters (the canonical's, plus the keyword parameters others added) and
+    the additions, each named with the version it comes from."""
     params = list(keep.profile.params) if keep.profile else []
     have = {p.split("=")[0].lstrip("*") for p in params}
     folded: list[str] = []
@@ -400,8 +455,14 @@ def offline_finding(
                 params.append(param)
                 have.add(name)
                 folded.append(f"`{param}` (from `{other.name}`)")
-    signature = _signature(keep, tuple(params)) if keep.profile else _signature(keep)
+    return params, folded
 
+
+def _gaps(
+    finding: Finding, keep: MemberFacts, others: list[MemberFacts], facts: list[MemberFacts]
+) -> list[Gap]:
+    """How the code that exists differs from the one implementation: each copy, the lines
+    that make near copies differ, and each behaviour the members do not share."""
     gaps: list[Gap] = []
     for other in others:
         who = other.member.introduced_by
@@ -454,8 +515,21 @@ def offline_finding(
                     "which copy they reached",
                 )
             )
+    return gaps
 
-    fits = {other.name: fit(keep, other) for other in others}
+
+def _plan(
+    finding: Finding,
+    keep: MemberFacts,
+    others: list[MemberFacts],
+    folded: list[str],
+    fits: dict[str, Fit],
+    shared: str | None,
+    branch_titles: dict[str, str],
+) -> list[str]:
+    """The steps: keep the canonical, give it what the others added, move the copies into a
+    shared base (``shared``, when they are methods of other classes) or redirect or rewrite
+    each other member, and cover the result with tests."""
     reasons = list(keep.reasons)
     if "adapts" in fits.values():
         reasons.insert(0, "what it hands back carries what the others return")
@@ -465,46 +539,10 @@ def offline_finding(
     ]
     if folded:
         plan.append("Give it what the other versions added: " + ", ".join(folded) + ".")
-    method_copies = [o for o in others if _other_class_method(keep, o)]
-    between_classes = bool(method_copies) and len(method_copies) == len(others)
-    if between_classes:
-        plan.append(_into_shared_base(reader, keep, method_copies))
-    for other in [] if between_classes else others:
-        who = other.member.introduced_by
-        origin = f", from {who} {branch_titles.get(who, '')}".rstrip() if who else ""
-        if other.is_test and keep.is_test:
-            # Tests are not redirected to one another: they become one case of a table.
-            plan.append(
-                f"Fold `{other.name}` (`{other.where}`{origin}) into `{keep.name}` as one "
-                "parametrized test, or move their shared set-up into a fixture."
-            )
-            continue
-        sites = [*other.callers, *other.tests]
-        how = fit(keep, other)
-        if how == "adapts":
-            verb = (
-                "yields" if keep.profile and keep.profile.returns == "yields values" else "returns"
-            )
-            plan.append(
-                f"Rewrite `{other.name}` (`{other.where}`{origin}) on top of `{keep.name}`: it "
-                f"{verb} the first item of each tuple `{keep.name}` {verb}, so its "
-                f"{_plural(len(sites), 'use')} keep the single values they rely on."
-            )
-            continue
-        if how == "incompatible":
-            plan.append(
-                f"`{other.name}` (`{other.where}`{origin}) {_handed_back(other)} where "
-                f"`{keep.name}` {_handed_back(keep)}: neither can replace the other for its "
-                "callers. Extract the part they share into one helper that both call, each "
-                "keeping the result its callers use."
-            )
-            continue
-        step = f"Replace `{other.name}` (`{other.where}`{origin}) by a call to `{keep.name}`"
-        if other.profile and "writes to standard output" in other.profile.effects:
-            step += "; keep only its presentation (printing) where it is"
-        if sites:
-            step += f", and redirect its {_plural(len(sites), 'use')}: {_sites(sites)}"
-        plan.append(step + ".")
+    if shared is not None:
+        plan.append(shared)
+    for other in [] if shared is not None else others:
+        plan.append(_plan_step(keep, other, fits[other.name], branch_titles))
     plan.append(
         f"Cover `{keep.name}` with a test of every behaviour the copies had "
         + (
@@ -515,7 +553,52 @@ def offline_finding(
         )
         + ", then run the test suite."
     )
+    return plan
 
+
+def _plan_step(
+    keep: MemberFacts, other: MemberFacts, how: Fit, branch_titles: dict[str, str]
+) -> str:
+    """The step for one other member: fold a test, rewrite on top, extract, or redirect."""
+    who = other.member.introduced_by
+    origin = f", from {who} {branch_titles.get(who, '')}".rstrip() if who else ""
+    if other.is_test and keep.is_test:
+        # Tests are not redirected to one another: they become one case of a table.
+        return (
+            f"Fold `{other.name}` (`{other.where}`{origin}) into `{keep.name}` as one "
+            "parametrized test, or move their shared set-up into a fixture."
+        )
+    sites = [*other.callers, *other.tests]
+    if how == "adapts":
+        verb = "yields" if keep.profile and keep.profile.returns == "yields values" else "returns"
+        return (
+            f"Rewrite `{other.name}` (`{other.where}`{origin}) on top of `{keep.name}`: it "
+            f"{verb} the first item of each tuple `{keep.name}` {verb}, so its "
+            f"{_plural(len(sites), 'use')} keep the single values they rely on."
+        )
+    if how == "incompatible":
+        return (
+            f"`{other.name}` (`{other.where}`{origin}) {_handed_back(other)} where "
+            f"`{keep.name}` {_handed_back(keep)}: neither can replace the other for its "
+            "callers. Extract the part they share into one helper that both call, each "
+            "keeping the result its callers use."
+        )
+    step = f"Replace `{other.name}` (`{other.where}`{origin}) by a call to `{keep.name}`"
+    if other.profile and "writes to standard output" in other.profile.effects:
+        step += "; keep only its presentation (printing) where it is"
+    if sites:
+        step += f", and redirect its {_plural(len(sites), 'use')}: {_sites(sites)}"
+    return step + "."
+
+
+def _risks(
+    finding: Finding,
+    keep: MemberFacts,
+    facts: list[MemberFacts],
+    uses: dict[str, list[CallSite]],
+) -> list[str]:
+    """What may break when the members are unified."""
+    profiles = [f.profile for f in facts if f.profile is not None]
     risks: list[str] = []
     if finding.clone_type in ("type-3", "concept"):
         risks.append(
@@ -533,50 +616,7 @@ def offline_finding(
             f"{_plural(len(unknown), 'other use')} of these names on receivers whose type the "
             f"analysis cannot tell ({_sites(unknown)}): check whether they reach a member."
         )
-
-    kept_profile = keep.profile
-    returns = _returning(kept_profile.returns) if kept_profile else "returns an instance"
-    errors = (
-        "raises " + ", ".join(kept_profile.raises)
-        if kept_profile and kept_profile.raises
-        else "lets errors propagate"
-    )
-    owner = keep.member.unit.parent
-    reach = (
-        "Every caller reaches it through its own object (`self`, an instance), as now"
-        if between_classes
-        else f"Every caller reaches it through `{owner}`"
-        if keep.receiver and owner
-        else "Every caller imports it from there"
-    )
-    total_sites = sum(len(f.callers) + len(f.tests) for f in facts)
-    return IdealizedAnswer(
-        concept=finding.concept[:80],
-        summary=f"{_plural(len(facts), 'implementation')} of {finding.concept} exist "
-        f"({finding.clone_type}, score {finding.score:.2f}). "
-        + (
-            "No copy can stand in for the others' callers as it is: extract their shared part "
-            "into one helper they all call"
-            if "incompatible" in fits.values()
-            else (
-                f"Keep `{keep.name}` as the one definition, in a class all of "
-                f"{', '.join(f'`{f.member.unit.parent}`' for f in facts)} take"
-                if between_classes
-                else f"Keep `{keep.name}` and make the others delegate to it"
-            )
-        )
-        + f"; {_plural(total_sites, 'use')} found in the repository.",
-        ideal_design=f"One implementation of {finding.concept} in `{keep.member.unit.path}`: "
-        f"`{signature}`. It {returns} and {errors}. {reach}; no other module carries its "
-        "own copy.",
-        interface=[signature],
-        canonical_location=f"{keep.member.unit.path} ({keep.name})",
-        gaps=gaps,
-        assumptions=[MemberAssumptions(member=f.name, assumptions=_assumptions(f)) for f in facts],
-        plan=plan,
-        risks=risks,
-        confidence=CONFIDENCE.get(finding.clone_type, 0.5),
-    )
+    return risks
 
 
 def offline_hotspot(
