@@ -188,6 +188,14 @@ REPOS = (
     ("pyeve/cerberus", "1.3.x", (), "held-out-34"),
     ("python-semantic-release/python-semantic-release", "master", (), "held-out-34"),
     ("jazzband/django-constance", "master", (), "held-out-34"),
+    ("sqlalchemy/mako", "main", (), "held-out-35"),
+    ("python-hyper/h11", "master", (), "held-out-35"),
+    ("python-hyper/h2", "master", (), "held-out-35"),
+    ("pallets-eco/flask-debugtoolbar", "main", (), "held-out-35"),
+    ("pytest-dev/pytest-rerunfailures", "master", (), "held-out-35"),
+    ("jazzband/django-push-notifications", "master", (), "held-out-35"),
+    ("Pylons/hupper", "main", (), "held-out-35"),
+    ("encode/broadcaster", "master", (), "held-out-35"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
