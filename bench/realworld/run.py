@@ -76,6 +76,7 @@ _TITLES = {
     "held-out-33": "held-out set 33 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
     "held-out-34": "held-out set 34 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
     "held-out-35": "held-out set 35 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
+    "held-out-36": "held-out set 36 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
 }
 
 

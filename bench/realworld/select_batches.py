@@ -196,6 +196,12 @@ REPOS = (
     ("jazzband/django-push-notifications", "master", (), "held-out-35"),
     ("Pylons/hupper", "main", (), "held-out-35"),
     ("encode/broadcaster", "master", (), "held-out-35"),
+    ("Rapptz/discord.py", "master", (), "held-out-36"),
+    ("python-telegram-bot/python-telegram-bot", "master", (), "held-out-36"),
+    ("aiogram/aiogram", "dev-3.x", (), "held-out-36"),
+    ("mitmproxy/mitmproxy", "main", (), "held-out-36"),
+    ("sqlfluff/sqlfluff", "main", (), "held-out-36"),
+    ("pylint-dev/pylint", "main", (), "held-out-36"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
