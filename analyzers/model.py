@@ -105,7 +105,8 @@ class Skip:
 
 @dataclass(frozen=True)
 class ModuleScan:
-    """Everything the analysis keeps of one module: its units, or why it has none."""
+    """Everything the analysis keeps of one module: its units, and what of it was skipped and
+    why (the whole module, with no units; or some definitions, such as generated ones)."""
 
     path: str
     units: tuple[IndexedUnit, ...] = ()

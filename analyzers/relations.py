@@ -15,6 +15,7 @@ import builtins
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from inspect import cleandoc
 
 from analyzers.imports import Bindings, Modules, imported_modules, is_package, module_bindings
 from analyzers.model import CloneType, IndexedUnit, Unit
@@ -510,12 +511,17 @@ def deprecated(item: IndexedUnit) -> bool:
     """The unit warns that it is deprecated, or lives where code of the past is kept: it is to
     be removed or kept as it is, not unified.
 
-    Read from the code: the path, or a ``warn`` call (``warnings.warn``, ``warn``) whose
-    arguments name a deprecation warning class (``DeprecationWarning``,
+    Read from the code: the path; its docstring's ``.. deprecated::`` directive at the
+    docstring's own level (reST, as Sphinx documents a deprecated object; one indented under a
+    parameter deprecates only that parameter); or a ``warn`` call (``warnings.warn``, ``warn``)
+    whose arguments name a deprecation warning class (``DeprecationWarning``,
     ``PendingDeprecationWarning``, a project's ``RemovedIn30Warning``-style or ``*Deprecat*``
-    class).
+    class). A call to a project's own helper that warns of a deprecation is no sign: alembic's
+    ``Config`` methods call ``util.warn_deprecated`` when an old option is used, and they are live.
     """
     if _retired_place(item.unit.path):
+        return True
+    if item.unit.docstring and _DEPRECATED_DIRECTIVE.search(cleandoc(item.unit.docstring)):
         return True
     f = item.features
     if not any(c.rsplit(".", 1)[-1] == "warn" for c in f.calls):
@@ -523,6 +529,9 @@ def deprecated(item: IndexedUnit) -> bool:
     if any(t.startswith(("deprecat", "warn")) for t in f.name_terms):
         return False  # the deprecation machinery itself (``def deprecated(...)``), not its use
     return any(t.startswith(("deprecat", "remov")) for t in f.ident_terms)
+
+
+_DEPRECATED_DIRECTIVE = re.compile(r"^\.\.\s+deprecated::", re.MULTILINE)
 
 
 _COLOUR = re.compile(r"(?<![A-Za-z])(_?)(?:[Aa]sync|[Ss]ync)(?![a-z])(_?)")

@@ -32,7 +32,7 @@ from app.store import Cache
 from app.store.records import encode_scan
 
 # Bump when scanning changes what it produces, so old cache entries are not reused.
-ANALYZER_VERSION = "6"
+ANALYZER_VERSION = "7"
 PARALLEL_MIN_BYTES = 2_000_000  # below this a process pool costs more than it saves
 ABSENT = "its content is not in the repository (a partial clone leaves files out): fetch it"
 
@@ -240,11 +240,10 @@ class MatchCache(MutableMapping[tuple[str, str], tuple[float, float]]):
 
 
 def _relocate(scan: ModuleScan, path: str) -> ModuleScan:
-    if scan.skip is not None:
-        return ModuleScan(path=path, skip=Skip(path=path, reason=scan.skip.reason))
     return ModuleScan(
         path=path,
         units=tuple(replace(u, unit=replace(u.unit, path=path)) for u in scan.units),
+        skip=None if scan.skip is None else Skip(path=path, reason=scan.skip.reason),
     )
 
 

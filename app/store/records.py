@@ -144,8 +144,7 @@ def encode_scan(scan: ModuleScan) -> bytes:
 def decode_scan(blob: bytes, path: str) -> ModuleScan:
     """Rebuild a scan; the cached path is replaced by ``path`` (one blob may live at many)."""
     payload = json.loads(zlib.decompress(blob))
-    if "skip" in payload:
-        return ModuleScan(path=path, skip=Skip(path=path, reason=payload["skip"]))
+    skip = Skip(path=path, reason=payload["skip"]) if "skip" in payload else None
     units = tuple(
         IndexedUnit(
             unit=Unit(
@@ -175,7 +174,7 @@ def decode_scan(blob: bytes, path: str) -> ModuleScan:
         )
         for row in payload["units"]
     )
-    return ModuleScan(path=path, units=units)
+    return ModuleScan(path=path, units=units, skip=skip)
 
 
 # -- row codecs: how a record is spread over columns, the same for every backend --------------
