@@ -73,10 +73,11 @@ _TITLES = {
     "held-out-30": "held-out set 30 (seventh session: fetched at its end, measured only with its final code; never tuned on)",
     "held-out-31": "held-out set 31 (eighth session: fetched at its start, measured first with the seventh session's final code)",
     "held-out-32": "held-out set 32 (eighth session: fetched at its start, measured first with the seventh session's final code)",
-    "held-out-33": "held-out set 33 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
-    "held-out-34": "held-out set 34 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
-    "held-out-35": "held-out set 35 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
-    "held-out-36": "held-out set 36 (eighth session: fetched after its rule changes, measured only with its final code; never tuned on)",
+    "held-out-33": "held-out set 33 (eighth session: fetched after round 23 and measured with it, never tuned on; round 24 changes none of its batches)",
+    "held-out-34": "held-out set 34 (eighth session: fetched after round 23 and measured with it, never tuned on; round 24 changes none of its batches)",
+    "held-out-35": "held-out set 35 (eighth session: fetched after round 23 and measured with it, never tuned on; round 24 changes none of its batches)",
+    "held-out-36": "held-out set 36 (eighth session: fetched after round 23 and measured with it; round 24 came from it)",
+    "held-out-37": "held-out set 37 (eighth session: fetched after its last rule, measured only with its final code; never tuned on)",
 }
 
 

@@ -202,6 +202,12 @@ REPOS = (
     ("mitmproxy/mitmproxy", "main", (), "held-out-36"),
     ("sqlfluff/sqlfluff", "main", (), "held-out-36"),
     ("pylint-dev/pylint", "main", (), "held-out-36"),
+    ("netbox-community/netbox", "main", (), "held-out-37"),
+    ("wagtail/wagtail", "main", (), "held-out-37"),
+    ("jupyterhub/jupyterhub", "main", (), "held-out-37"),
+    ("ipython/ipython", "main", (), "held-out-37"),
+    ("conan-io/conan", "develop2", (), "held-out-37"),
+    ("getmoto/moto", "master", (), "held-out-37"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
