@@ -166,14 +166,13 @@ class Hierarchy:
             if unit.kind == "class":
                 self.bases[base_name(unit)].update(item.features.bases)
             elif unit.kind in _METHODS and unit.parent:
-                self.methods[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
-                self._bodies[(unit.parent.rsplit(".", 1)[-1], base_name(unit))].add(
-                    item.features.exact_hash
-                )
-                if base_name(unit).startswith("test"):
-                    self._tests_at[unit.path].add(unit.parent.rsplit(".", 1)[-1])
+                cls, name = unit.parent.rsplit(".", 1)[-1], base_name(unit)
+                self.methods[cls].add(name)
+                self._bodies[(cls, name)].add(item.features.exact_hash)
+                if name.startswith("test"):
+                    self._tests_at[unit.path].add(cls)
                 if unit.kind == "async_method":
-                    self.coroutines[unit.parent.rsplit(".", 1)[-1]].add(base_name(unit))
+                    self.coroutines[cls].add(name)
             if (unit.parent is None or unit.kind in _METHODS) and not is_dunder(unit):
                 # Special methods are every class's, not an interface's.
                 self.defined[unit.path].add(base_name(unit))
@@ -394,15 +393,18 @@ class Hierarchy:
         up_a, up_b = self.ancestors(ca), self.ancestors(cb)
         if ca in up_b or cb in up_a:
             return True
-        shared = (up_a & up_b) - {ca, cb}
-        if any(name in self.methods.get(cls, ()) for cls in shared):
-            return True
-        # A base the repository does not define (``asyncio.Protocol``, a framework's class)
-        # has methods no one here can list: siblings defining one name implement its hooks.
-        return any(
-            cls not in self.bases and cls not in _MARKERS and self._foreign_hook(cls, name)
+        return bool(self._interfaces((up_a & up_b) - {ca, cb}, name))
+
+    def _interfaces(self, shared: set[str] | frozenset[str], name: str) -> list[str]:
+        """The classes of ``shared`` that declare ``name``: those defining it, and bases the
+        repository does not define (``asyncio.Protocol``, a framework's class) whose methods
+        no one here can list, when ``name`` is one of their hooks."""
+        return [
+            cls
             for cls in shared
-        )
+            if name in self.methods.get(cls, ())
+            or (cls not in self.bases and cls not in _MARKERS and self._foreign_hook(cls, name))
+        ]
 
     def _foreign_hook(self, cls: str, name: str) -> bool:
         """Whether ``name`` may be a hook of ``cls``, a base defined outside the repository.
@@ -446,14 +448,11 @@ class Hierarchy:
         up_a, up_b = self.ancestors(ca), self.ancestors(cb)
         if ca in up_b or cb in up_a:
             return False  # a subclass repeating what it inherits
-        interfaces = [
-            cls
-            for cls in (up_a & up_b) - {ca, cb}
-            if name in self.methods.get(cls, ())
-            or (cls not in self.bases and cls not in _MARKERS and self._foreign_hook(cls, name))
-        ]
         implementations = {
-            c for cls in interfaces for c in self.heirs(cls) if name in self.methods.get(c, ())
+            c
+            for cls in self._interfaces((up_a & up_b) - {ca, cb}, name)
+            for c in self.heirs(cls)
+            if name in self.methods.get(c, ())
         }
         body = a.features.exact_hash
         agreeing = sum(body in self._bodies.get((c, name), ()) for c in implementations)
