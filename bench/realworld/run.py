@@ -78,6 +78,7 @@ _TITLES = {
     "held-out-35": "held-out set 35 (eighth session: fetched after round 23 and measured with it, never tuned on; round 24 changes none of its batches)",
     "held-out-36": "held-out set 36 (eighth session: fetched after round 23 and measured with it; round 24 came from it)",
     "held-out-37": "held-out set 37 (eighth session: fetched after its last rule, measured only with its final code; never tuned on)",
+    "held-out-38": "held-out set 38 (ninth session: fetched before any change, first measured with the starting code 86100cb)",
 }
 
 

@@ -208,6 +208,12 @@ REPOS = (
     ("ipython/ipython", "main", (), "held-out-37"),
     ("conan-io/conan", "develop2", (), "held-out-37"),
     ("getmoto/moto", "master", (), "held-out-37"),
+    ("pypi/warehouse", "main", (), "held-out-38"),
+    ("readthedocs/readthedocs.org", "main", (), "held-out-38"),
+    ("paperless-ngx/paperless-ngx", "dev", (), "held-out-38"),
+    ("networkx/networkx", "main", (), "held-out-38"),
+    ("spotify/luigi", "master", (), "held-out-38"),
+    ("Kinto/kinto", "main", (), "held-out-38"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
