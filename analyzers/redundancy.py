@@ -103,6 +103,19 @@ def _estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
 
 
 _MAIN_GUARD = re.compile(r"""if\s+__name__\s*==\s*['"]__main__['"]\s*:""")
+_SETUP_IMPORT = re.compile(
+    r"^(?:from\s+(?:setuptools|distutils\.core)\s+import\s[^\n]*\bsetup\b|import\s+setuptools\b)",
+    re.M,
+)
+_SETUP_CALL = re.compile(r"^(?:setuptools\.)?setup\(", re.M)
+
+
+def _setup_script(text: str) -> bool:
+    """A packaging script: it imports setuptools' (or distutils') ``setup`` and calls it at
+    the top level."""
+    return bool(_SETUP_IMPORT.search(text) and _SETUP_CALL.search(text))
+
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
@@ -684,8 +697,14 @@ class _Detector:
 
     def script(self, path: str) -> bool:
         """A standalone program: a module that runs itself (a top-level ``__main__`` guard)
-        from a folder that is no package (no ``__init__.py``), so nothing imports it."""
-        return bool(self._main(path)) and not is_package(path.rpartition("/")[0], self.sources)
+        or that packaging tools run (a top-level ``setup(...)`` of setuptools), from a folder
+        that is no package (no ``__init__.py``), so nothing imports it.
+
+        A second distribution's ``setup_server.py`` copied from ``setup.py`` keeps its own
+        version reader: a build runs each script alone, before anything is installed.
+        """
+        runs = bool(self._main(path)) or _setup_script(self.sources(path) or "")
+        return runs and not is_package(path.rpartition("/")[0], self.sources)
 
     def sample(self, unit: Unit) -> bool:
         """Test or sample code: a test, example or docs module, a module of unittest tests

@@ -501,6 +501,20 @@ def test_standalone_scripts_are_self_contained_on_purpose() -> None:
     assert names(into_package) == [{"parse_retry_after"}]
 
 
+def test_two_distributions_setup_scripts_each_keep_their_helpers() -> None:
+    # conan's setup_server.py, copied from setup.py for a second distribution: a build runs
+    # each alone, before the package it describes is installed, so neither can import the other.
+    setup = (
+        "import email.utils\nfrom setuptools import find_packages, setup\n"
+        + HELPER
+        + "\nsetup(\n    name='pkg',\n    packages=find_packages(),\n)\n"
+    )
+    server = setup.replace("name='pkg'", "name='pkg-server'")
+    assert review({"setup.py": setup}, {"setup_server.py": server}) == ()
+    # The same helper copied into the package is still a copy of it.
+    assert names(review({"setup.py": setup}, {"pkg/retry.py": HELPER})) == [{"parse_retry_after"}]
+
+
 def _connection(colour: str) -> str:
     prefix, awaiting, name = ("", "", "handle_request")
     if colour:
