@@ -377,6 +377,9 @@ def _concept_score(
 
 
 _PRIOR_UNITS = 200
+# How many units outside a group _Detector.family_slice compares with its members (each costs
+# a token match): a template family shows itself in the first few.
+FAMILY_PEEKS = 8
 # Statement shapes two functions alone share (no third has them) that make a block of specific
 # logic rather than a template: see _Detector.rare_block.
 RARE_BLOCK = 3
@@ -424,17 +427,39 @@ def _plain(name: str) -> str:
 
 
 class _Structure:
-    """How common each normalized statement shape is among the repository's functions."""
+    """How common each normalized statement shape is among the repository's functions, and
+    which units (classes apart from functions) hold each one."""
 
     def __init__(self, index: Sequence[IndexedUnit]) -> None:
         self.df: dict[int, int] = defaultdict(int)
+        self.holding: dict[tuple[bool, int], list[IndexedUnit]] = defaultdict(list)
         n = 0
         for item in index:
-            if item.unit.kind != "class":
-                n += 1
-                for fragment in item.features.fragments:
-                    self.df[fragment] += 1
+            is_class = item.unit.kind == "class"
+            n += not is_class
+            for fragment in item.features.fragments:
+                self.df[fragment] += not is_class
+                self.holding[(is_class, fragment)].append(item)
         self.n = max(n, 1)
+
+    def holders(self, members: Sequence[IndexedUnit]) -> list[IndexedUnit]:
+        """The other units of the members' kind (function or class) that hold every statement
+        shape all the members share; none when they share none."""
+        is_class = members[0].unit.kind == "class"
+        common = set(members[0].features.fragments)
+        for item in members[1:]:
+            common &= set(item.features.fragments)
+        lists = sorted((self.holding[(is_class, f)] for f in common), key=len)
+        if not lists:
+            return []
+        found = {item.unit.key: item for item in lists[0]}
+        for more in lists[1:]:
+            if len(found) <= len(members):
+                break  # only the members are left: nothing outside holds the shapes
+            keys = {item.unit.key for item in more}
+            found = {k: item for k, item in found.items() if k in keys}
+        inside = {item.unit.key for item in members}
+        return [item for k, item in found.items() if k not in inside]
 
     def shared(self, a: Features, b: Features) -> tuple[float, int, int]:
         """The information in the statement shapes both share (a sum of inverse document
@@ -786,6 +811,31 @@ class _Detector:
             f"(distinctiveness {info:.1f})"
         )
 
+    def family_slice(self, group: Sequence[Pair]) -> bool:
+        """A group of near-misses that another unit stays out of, though it holds every
+        statement shape the members share and is as close to one of them as the members are to
+        each other: a slice of a template family.
+
+        The unit outside shares all of what makes the members alike, so that likeness is the
+        repository's way of writing one kind of job, filled in once more (typeguard's per-call-
+        site checkers, scrapy's per-codec decompressors, uvicorn's protocol hooks); what keeps
+        it out of the group (it differs from another member, or a relation explains it) is
+        what its members differ in too. Measured on real history, no such group was worth
+        acting on. A group that is the whole family still reports, and so does a copy closer
+        to its original than the family's siblings are to it; one holding an identical copy
+        always does: a copy is a copy however common its shape.
+        """
+        if any(p.clone_type in ("type-1", "concept") for p in group):
+            return False
+        members = [self.by_key[k] for k in dict.fromkeys(k for p in group for k in (p.a, p.b))]
+        weakest = max(self.options.type3_similarity, min(p.score for p in group))
+        for other in self.structure.holders(members)[:FAMILY_PEEKS]:
+            for member in members:
+                found = self.similarity(member, other)
+                if found is not None and found[0] >= weakest:
+                    return True
+        return False
+
     def clone(self, x: IndexedUnit, y: IndexedUnit) -> Pair | None:
         """x and y as a Type-1, Type-2 or Type-3 clone pair, verified; or None."""
         fx, fy = x.features, y.features
@@ -1001,6 +1051,7 @@ def find_redundancy(
     # A group averages at least the lowest bar one of its pairs could have met.
     floor = options.concept_similarity * BETWEEN_BRANCHES
     groups = complete_groups(pairs, detector.close, floor, options.max_group)
+    groups = [group for group in groups if not detector.family_slice(group)]
     return build_findings(groups, by_key, introduced)
 
 

@@ -1595,3 +1595,38 @@ def test_a_helper_two_of_a_frameworks_many_subclasses_define_is_no_hook() -> Non
         )
     found = names(review(old, {"pkg/remove.py": remove}, options))
     assert not any("SourceRemoveCommand.source_to_table" in f for f in found)
+
+
+def _describe(name: str, extra: str) -> str:
+    """A backend's per-resource describe call: the lookup all of them write, and ``extra``."""
+    return f'''
+def describe_{name}(self, {name}_id, region):
+    {name} = self.{name}s.get({name}_id)
+    if {name} is None:
+        raise ResourceNotFound("{name}", {name}_id)
+    if {name}.region != region:
+        raise WrongRegion(region, {name}.region)
+    result = {name}.to_dict()
+    result["Region"] = region
+    result["Arn"] = make_arn(region, "{name}", {name}_id)
+{textwrap.indent(textwrap.dedent(extra), "    ")}
+    return result
+'''
+
+
+def test_a_slice_of_a_template_family_is_not_a_finding() -> None:
+    # A change adds two sibling handlers side by side, each filling in the backend's describe
+    # template like the older queue handler (scrapy's per-codec decompressors beside gunzip).
+    # Reporting the queue handler with one of them would pick one slice of the family: the
+    # other sibling holds all they share and is as close to them as they are to each other.
+    queues = _describe("queue", 'result["Url"] = queue_url(queue)\nresult["Fifo"] = queue.fifo\n')
+    streams = _describe(
+        "stream", 'if stream.encrypted:\n    log.debug("encrypted %s", stream_id)\n'
+    )
+    shards = _describe("shard", 'if shard.closed:\n    log.debug("closed %s", shard_id)\n')
+    old = {"svc/queues.py": queues}
+    assert review(old, {"svc/streams.py": streams + shards}) == ()
+    # A copy of the queue handler, closer to it than the siblings are, is still a copy.
+    copy = queues.replace("queue", "stream")
+    found = review(old, {"svc/streams.py": copy + shards})
+    assert names(found) == [{"describe_queue", "describe_stream"}]
