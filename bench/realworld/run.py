@@ -79,6 +79,7 @@ _TITLES = {
     "held-out-36": "held-out set 36 (eighth session: fetched after round 23 and measured with it; round 24 came from it)",
     "held-out-37": "held-out set 37 (eighth session: fetched after its last rule, measured only with its final code; never tuned on)",
     "held-out-38": "held-out set 38 (ninth session: fetched before any change, first measured with the starting code 86100cb)",
+    "held-out-39": "held-out set 39 (ninth session: fetched after its last rule, measured only with its final code f82fcb0; never tuned on)",
 }
 
 

@@ -214,6 +214,11 @@ REPOS = (
     ("networkx/networkx", "main", (), "held-out-38"),
     ("spotify/luigi", "master", (), "held-out-38"),
     ("Kinto/kinto", "main", (), "held-out-38"),
+    ("saleor/saleor", "main", (), "held-out-39"),
+    ("django-oscar/django-oscar", "master", (), "held-out-39"),
+    ("python-pillow/Pillow", "main", (), "held-out-39"),
+    ("mealie-recipes/mealie", "mealie-next", (), "held-out-39"),
+    ("pydata/xarray", "main", (), "held-out-39"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
