@@ -131,7 +131,7 @@ class StreamCache:
         self.sources = sources
         self.texts: dict[str, list[str] | None] = {}
         self.modules: dict[str, dict[int, tuple[DefNode, Walker]]] = {}
-        self.registries: dict[str, frozenset[str]] = {}
+        self._built: dict[str, frozenset[str]] = {}
 
     def get(self, unit: Unit) -> Streams | None:
         lines = self.lines(unit.path)
@@ -171,7 +171,7 @@ class StreamCache:
     def built(self, path: str) -> frozenset[str]:
         """The names a module binds at its top level to an object it builds by a call
         (``router = Router(tags=["documents"])``, ``bp = Blueprint("api", __name__)``)."""
-        found = self.registries.get(path)
+        found = self._built.get(path)
         if found is None:
             lines = self.lines(path)
             tree = _parse("".join(lines)) if lines is not None else None
@@ -182,7 +182,7 @@ class StreamCache:
                 ):
                     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                     names.update(t.id for t in targets if isinstance(t, ast.Name))
-            found = self.registries[path] = frozenset(names)
+            found = self._built[path] = frozenset(names)
         return found
 
     def _nodes(self, path: str) -> dict[int, tuple[DefNode, Walker]]:
@@ -859,14 +859,11 @@ class _Detector:
         statement shape the members share and is as close to one of them as the members are to
         each other: a slice of a template family.
 
-        The unit outside shares all of what makes the members alike, so that likeness is the
-        repository's way of writing one kind of job, filled in once more (typeguard's per-call-
-        site checkers, scrapy's per-codec decompressors, uvicorn's protocol hooks); what keeps
-        it out of the group (it differs from another member, or a relation explains it) is
-        what its members differ in too. Measured on real history, no such group was worth
-        acting on. A group that is the whole family still reports, and so does a copy closer
-        to its original than the family's siblings are to it; one holding an identical copy
-        always does: a copy is a copy however common its shape.
+        What the members share is then the repository's way of writing one kind of job
+        (typeguard's per-call-site checkers, scrapy's per-codec decompressors, uvicorn's
+        protocol hooks), and the group is an arbitrary slice of its family; on real history no
+        such group was worth acting on. The whole family as one group still reports, and so
+        does a copy closer to its original than the siblings are; an identical pair always does.
         """
         if any(p.clone_type in ("type-1", "concept") for p in group):
             return False
