@@ -96,7 +96,9 @@ def complete_groups(
     # Ids are never reused: a merge deletes a group, so the count of live groups would name
     # one still alive.
     ids = itertools.count()
-    for p in sorted(pairs, key=lambda p: (strength(p), p.a, p.b), reverse=True):
+    # Ties in strength go by the pair's keys in one orientation: which member a candidate
+    # search met first (it differs between a cold review and a cached one) must not regroup.
+    for p in sorted(pairs, key=lambda p: (strength(p), max(p.a, p.b), min(p.a, p.b)), reverse=True):
         ga, gb = group_of.get(p.a), group_of.get(p.b)
         if ga is None and gb is None:
             gid = next(ids)

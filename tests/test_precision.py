@@ -306,6 +306,22 @@ def test_a_group_merged_into_a_later_one_keeps_its_members_and_lends_none() -> N
     assert members == [["A", "B", "C", "D"], ["E", "F"]]
 
 
+def test_groups_do_not_depend_on_which_member_a_pair_names_first() -> None:
+    # A and B both tie with C, and A and B are not close: one of them joins C. Which one must
+    # not depend on the orientation a candidate search gave each pair (a cold review and one
+    # reading cached results met them in different orders, and moto's groups differed).
+    from analyzers.cluster import Pair, complete_groups
+
+    def pair(x: str, y: str) -> Pair:
+        return Pair(("pkg/m.py", x), ("pkg/m.py", y), "type-1", 1.0, ())
+
+    def members(pairs: list[Pair]) -> list[list[str]]:
+        groups = complete_groups(pairs, lambda x, y: None, 0.5)
+        return sorted(sorted({k[1] for p in g for k in (p.a, p.b)}) for g in groups)
+
+    assert members([pair("C", "A"), pair("B", "C")]) == members([pair("A", "C"), pair("C", "B")])
+
+
 def _register(kind: str) -> str:
     return f'''
     def template_{kind}(self, name=None):
