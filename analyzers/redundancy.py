@@ -132,6 +132,7 @@ class StreamCache:
         self.texts: dict[str, list[str] | None] = {}
         self.modules: dict[str, dict[int, tuple[DefNode, Walker]]] = {}
         self._built: dict[str, frozenset[str]] = {}
+        self._trees: dict[str, ast.Module | None] = {}
 
     def get(self, unit: Unit) -> Streams | None:
         lines = self.lines(unit.path)
@@ -173,8 +174,7 @@ class StreamCache:
         (``router = Router(tags=["documents"])``, ``bp = Blueprint("api", __name__)``)."""
         found = self._built.get(path)
         if found is None:
-            lines = self.lines(path)
-            tree = _parse("".join(lines)) if lines is not None else None
+            tree = self.tree(path)
             names: set[str] = set()
             for stmt in tree.body if tree is not None else ():
                 if isinstance(stmt, ast.Assign | ast.AnnAssign) and isinstance(
@@ -185,13 +185,19 @@ class StreamCache:
             found = self._built[path] = frozenset(names)
         return found
 
+    def tree(self, path: str) -> ast.Module | None:
+        """A module's syntax tree, parsed once; None when it has no text or does not parse."""
+        if path not in self._trees:
+            lines = self.lines(path)
+            self._trees[path] = _parse("".join(lines)) if lines is not None else None
+        return self._trees[path]
+
     def _nodes(self, path: str) -> dict[int, tuple[DefNode, Walker]]:
         """A module's definitions by first line (decorators included), parsed once."""
         nodes = self.modules.get(path)
         if nodes is None:
             nodes = {}
-            lines = self.lines(path)
-            tree = _parse("".join(lines)) if lines is not None else None
+            tree = self.tree(path)
             if tree is not None:
                 walker = new_walker()
                 for node in ast.walk(tree):
@@ -512,6 +518,7 @@ class _Detector:
         self.matches = matches
         self._sample: dict[Key, bool] = {}
         self._main_blocks: dict[str, list[tuple[int, int]]] = {}
+        self._scripts: dict[str, bool] = {}
         self._distributions: dict[str, str] = {}
         # How many units share each identifier-blind shape, and each near-identical one.
         self.shapes = Counter(item.features.blind_hash for item in eligible)
@@ -585,14 +592,15 @@ class _Detector:
         node = self.streams.node(unit)
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             return False
-        built = self.streams.built(unit.path)
-        return any(
-            isinstance(d, ast.Call)
+        receivers = {
+            d.func.value.id
+            for d in node.decorator_list
+            if isinstance(d, ast.Call)
             and isinstance(d.func, ast.Attribute)
             and isinstance(d.func.value, ast.Name)
-            and d.func.value.id in built
-            for d in node.decorator_list
-        )
+        }
+        # The module is parsed only for a unit that has such a decorator.
+        return bool(receivers) and not receivers.isdisjoint(self.streams.built(unit.path))
 
     def glue(self, unit: Unit) -> bool:
         """A method that only hands work to its own parts: straight-line statements (no branch,
@@ -771,8 +779,12 @@ class _Detector:
         A second distribution's ``setup_server.py`` copied from ``setup.py`` keeps its own
         version reader: a build runs each script alone, before anything is installed.
         """
-        runs = bool(self._main(path)) or _setup_script(self.sources(path) or "")
-        return runs and not is_package(path.rpartition("/")[0], self.sources)
+        found = self._scripts.get(path)
+        if found is None:
+            runs = bool(self._main(path)) or _setup_script(self.sources(path) or "")
+            found = runs and not is_package(path.rpartition("/")[0], self.sources)
+            self._scripts[path] = found
+        return found
 
     def sample(self, unit: Unit) -> bool:
         """Test or sample code: a test, example or docs module, a module of unittest tests
