@@ -219,6 +219,12 @@ REPOS = (
     ("python-pillow/Pillow", "main", (), "held-out-39"),
     ("mealie-recipes/mealie", "mealie-next", (), "held-out-39"),
     ("pydata/xarray", "main", (), "held-out-39"),
+    ("python-gitlab/python-gitlab", "main", (), "held-out-40"),
+    ("PyGithub/PyGithub", "main", (), "held-out-40"),
+    ("dask/distributed", "main", (), "held-out-40"),
+    ("certbot/certbot", "main", (), "held-out-40"),
+    ("django-import-export/django-import-export", "main", (), "held-out-40"),
+    ("streamlink/streamlink", "master", (), "held-out-40"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
