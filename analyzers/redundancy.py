@@ -338,6 +338,11 @@ def _message(literal: str) -> bool:
 
 
 FAMILY_SIZE = 3  # units of one identifier-blind shape: a template of the repository
+# A near-miss's closeness lowers its structural bar in full when it kept this share of its
+# names (matching with the original identifiers), not at all when it kept NAMES_KEPT_FROM
+# or less: closeness of shape alone is what look-alikes written to one idiom have.
+NAMES_KEPT_FROM = 0.6
+NAMES_KEPT_AT = 0.9
 MIN_CONCEPT_ANCHORS = 2
 # A unit several times the size of the other does more than the same job: at most it holds a
 # part of it (a timeout message inside a whole download handler), which is not one concept.
@@ -844,22 +849,31 @@ class _Detector:
         self.matches[key] = (blind_sim, exact_sim)
         return blind_sim, exact_sim
 
-    def needed(self, x: IndexedUnit, y: IndexedUnit, similarity: float) -> float:
+    def needed(
+        self, x: IndexedUnit, y: IndexedUnit, similarity: float, names: float = 1.0
+    ) -> float:
         """The distinctiveness a structural match of this similarity must show.
 
         The closer the copy, the less it needs: a 97% match of a small function is a copy
         even when its statements are ordinary; an 83% match of ordinary statements is a
-        shape. Neighbours in one module share its idioms by design and must show more.
+        shape. Closeness counts only as far as the copy kept its names (``names``, the
+        share of the token stream that matches with the original names): a near-miss that
+        also renamed most of what it touches is two small functions written to one idiom
+        (one list filter per cloud service), and needs the full bar, never more. Neighbours
+        in one module share its idioms by design and must show more.
         """
         closeness = min(max((similarity - 0.85) / 0.1, 0.0), 1.0)
-        needed = self.options.min_shared_structure * (1.0 - 0.4 * closeness)
+        kept = min(max((names - NAMES_KEPT_FROM) / (NAMES_KEPT_AT - NAMES_KEPT_FROM), 0.0), 1.0)
+        needed = self.options.min_shared_structure * (1.0 - 0.4 * closeness * kept)
         return needed * (2.0 if x.unit.path == y.unit.path else 1.0)
 
-    def structural(self, x: IndexedUnit, y: IndexedUnit, similarity: float) -> str | None:
+    def structural(
+        self, x: IndexedUnit, y: IndexedUnit, similarity: float, names: float = 1.0
+    ) -> str | None:
         """Why a structural match is distinctive enough, or None when the shared shapes are
         common in the repository (constructors storing arguments, set-up-call-assert)."""
         info, count, unique = self.structure.shared(x.features, y.features)
-        if info < self.needed(x, y, similarity):
+        if info < self.needed(x, y, similarity, names):
             return None
         return (
             f"{count} statement shapes in common, {unique} of them in no other function "
@@ -955,7 +969,9 @@ class _Detector:
             return None  # one of a family of near-identical shapes, like a Type-2 family
         # One shape holding other data earns no closeness, whichever way it was reached.
         other_data = fx.blind_hash == fy.blind_hash and fx.alpha_hash != fy.alpha_hash
-        why = self.structural(x, y, options.type3_similarity if other_data else blind_sim)
+        why = self.structural(
+            x, y, options.type3_similarity if other_data else blind_sim, exact_sim
+        )
         if why is None:
             return None
         return Pair(

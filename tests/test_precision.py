@@ -464,6 +464,38 @@ def test_one_shape_holding_other_data_is_a_pattern_not_a_copy() -> None:
     assert "its own names or literals changed" in found[0].evidence[0].matched[0]
 
 
+def _lister(cls: str, collection: str, field: str, local: str, item: str, extra: str) -> str:
+    return f"""
+class {cls}:
+    def list_{collection}(self, {field}=None, max_results=None):
+        {local} = list(self.{collection}.values())
+        if {field} is not None:
+            {local} = [{item} for {item} in {local} if {item}.{field} == {field}]
+        {local}.sort(key=lambda {item}: {item}.created)
+        {extra}
+        if max_results:
+            {local} = {local}[:max_results]
+        return [{item}.to_dict() for {item} in {local}]
+"""
+
+
+def test_a_near_miss_earns_closeness_only_with_the_names_it_kept() -> None:
+    # One list filter per cloud service: 96% alike once names are blinded, but the second
+    # service filters its own collection by its own field into its own locals. A copy with
+    # one statement added keeps its names. At a bar between the two, the copy is found and
+    # the idiom is not: closeness lowers the bar only as far as the names were kept.
+    options = RedundancyOptions(min_shared_structure=50)
+    mine = _lister("Directories", "directories", "state", "found", "d", "")
+    old = {"svc/directory/models.py": mine}
+    added = "self.calls += 1"
+    other = _lister("Experiments", "experiments", "template_id", "matching", "exp", added)
+    assert review(old, {"svc/fis/models.py": other}, options) == ()
+    copy = _lister("Experiments", "directories", "state", "found", "d", added)
+    found = review(old, {"svc/fis/models.py": copy}, options)
+    assert names(found) == [{"Directories", "Experiments"}]  # the classes: one copy
+    assert found[0].clone_type == "type-3"
+
+
 def _command(name: str, body: str) -> str:
     return f'''
 @click.command(short_help="{name.capitalize()} Python distributions")
