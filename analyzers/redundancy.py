@@ -83,15 +83,18 @@ def _by_design(a: Unit, b: Unit) -> bool:
 
 
 def _eligible(item: IndexedUnit, options: RedundancyOptions) -> bool:
-    """Big enough to matter, and more than a declaration or a one-statement delegation.
+    """Big enough to matter, and more than a declaration or a short delegation.
 
-    A function whose body is one statement (``...`` under ``@overload``, ``return f(...)``)
-    is long only by its signature: two of them alike are an interface, not a copy.
+    A function whose body is one or two statements (``...`` under ``@overload``, ``return
+    f(...)``, a path built and one request sent) is long only by its signature and
+    docstring: two of them alike are an interface or an idiom, and a shared helper would
+    save nothing. Of the findings judged on real history (bench/realworld), 72 had such a
+    member and none was worth acting on.
     """
     f = item.features
     if item.unit.lines < options.min_lines or f.tokens < options.min_tokens:
         return False
-    return item.unit.kind == "class" or f.statements >= 3  # the def and two statements
+    return item.unit.kind == "class" or f.statements >= 4  # the def and three statements
 
 
 def _estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
