@@ -225,6 +225,12 @@ REPOS = (
     ("certbot/certbot", "main", (), "held-out-40"),
     ("django-import-export/django-import-export", "main", (), "held-out-40"),
     ("streamlink/streamlink", "master", (), "held-out-40"),
+    ("locustio/locust", "master", (), "held-out-41"),
+    ("aws-powertools/powertools-lambda-python", "develop", (), "held-out-41"),
+    ("searxng/searxng", "master", (), "held-out-41"),
+    ("Flexget/Flexget", "develop", (), "held-out-41"),
+    ("jazzband/django-silk", "master", (), "held-out-41"),
+    ("pyinstaller/pyinstaller", "develop", (), "held-out-41"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
