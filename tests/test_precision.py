@@ -526,6 +526,49 @@ def test_two_statement_delegations_are_an_idiom_not_a_copy() -> None:
     assert names(found) == [{"ProjectHook.test", "GroupHook.test"}]
 
 
+REPEAT_EACH = """
+def repeat_each(items: list[float], times: int = 4) -> list[float]:
+    out: list[float] = []
+    for item in items:
+        if item is None:
+            item = 0.0
+        out.extend([item] * times)
+    return out
+"""
+NESTED = "".join("    " + line if line.strip() else line for line in REPEAT_EACH.splitlines(True))
+WORKERS_CHART = f"""
+def workers_memory(scheduler, source):
+{NESTED}
+    workers = sorted(scheduler.workers.values(), key=lambda ws: ws.name)
+    managed = [ws.memory.managed for ws in workers]
+    spilled = [ws.memory.spilled for ws in workers]
+    limit = max((ws.memory_limit for ws in workers), default=0)
+    with log_errors():
+        source.data.update({{"width": repeat_each(managed), "spilled": repeat_each(spilled)}})
+        source.title = f"Memory of {{len(workers)}} workers (limit {{limit}})"
+"""
+RMM_CHART = f"""
+def rmm_usage(dashboard, limit):
+{NESTED}
+    try:
+        totals = dashboard.rmm.totals(limit=limit)
+    except KeyError:
+        return None
+    while len(totals) > limit:
+        totals.pop()
+    return {{"rmm": repeat_each(sorted(totals)), "limit": limit}}
+"""
+
+
+def test_closures_are_details_of_the_functions_that_hold_them() -> None:
+    # One small helper nested in two chart functions that are not alike: each closure
+    # serves its own function, and only those functions could be the finding.
+    assert review({"dash/workers.py": WORKERS_CHART}, {"dash/rmm.py": RMM_CHART}) == ()
+    # A closure re-implementing a module-level helper is still a copy of it.
+    found = review({"dash/utils.py": REPEAT_EACH}, {"dash/rmm.py": RMM_CHART})
+    assert names(found) == [{"repeat_each", "rmm_usage.repeat_each"}]
+
+
 def _command(name: str, body: str) -> str:
     return f'''
 @click.command(short_help="{name.capitalize()} Python distributions")
