@@ -81,7 +81,8 @@ _TITLES = {
     "held-out-38": "held-out set 38 (ninth session: fetched before any change, first measured with the starting code 86100cb)",
     "held-out-39": "held-out set 39 (ninth session: fetched after its last rule, measured only with its final code f82fcb0; never tuned on)",
     "held-out-40": "held-out set 40 (tenth session: fetched before any rule of the session, first measured with e506d39)",
-    "held-out-41": "held-out set 41 (tenth session: fetched before its rules were final, measured only with the session's final code; never tuned on)",
+    "held-out-41": "held-out set 41 (tenth session: fetched before round 32, first measured with 3711d56; round 32 came from it)",
+    "held-out-42": "held-out set 42 (tenth session: fetched after round 32, measured once with the final code; never tuned on)",
 }
 
 

@@ -231,6 +231,12 @@ REPOS = (
     ("Flexget/Flexget", "develop", (), "held-out-41"),
     ("jazzband/django-silk", "master", (), "held-out-41"),
     ("pyinstaller/pyinstaller", "develop", (), "held-out-41"),
+    ("zauberzeug/nicegui", "main", (), "held-out-42"),
+    ("Kozea/Radicale", "master", (), "held-out-42"),
+    ("django-cms/django-cms", "main", (), "held-out-42"),
+    ("HypothesisWorks/hypothesis", "master", (), "held-out-42"),
+    ("jazzband/django-axes", "master", (), "held-out-42"),
+    ("mkdocstrings/griffe", "main", (), "held-out-42"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
