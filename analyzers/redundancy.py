@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import math
+import posixpath
 import re
 import warnings
 from collections import Counter, defaultdict
@@ -64,6 +65,11 @@ class RedundancyOptions:
     # structural matches share: boilerplate shapes (``self.x = x``) add almost nothing.
     min_shared_structure: float = 20.0
     max_group: int = MAX_GROUP
+
+
+def _module_function(unit: Unit) -> bool:
+    """A function defined at the top level of its module."""
+    return unit.parent is None and unit.kind in ("function", "async_function")
 
 
 def _closure(unit: Unit) -> bool:
@@ -556,6 +562,7 @@ class _Detector:
         self._verified: dict[tuple[Key, Key], Pair | None] = {}
         self._awaited: dict[Key, frozenset[str]] = {}
         self._bound: dict[Key, dict[str, Key | None]] = {}
+        self._interfaces: Counter[tuple[str, str]] | None = None
 
     def add(self, pair: Pair) -> None:
         ident = (min(pair.a, pair.b), max(pair.a, pair.b))
@@ -596,11 +603,39 @@ class _Detector:
             return False
         if _closure(ux) and _closure(uy) and not self.held_alike(ux, uy):
             return False
+        if clone_type != "type-1" and self.module_interface(ux, uy):
+            return False
         if self.sugar(ux, uy):
             return False
         if self.rebound(ux, uy):
             return False
         return not_redundancy(x, y, clone_type, self.hierarchy) is None
+
+    def module_interface(self, a: Unit, b: Unit) -> bool:
+        """Two module-level functions of one name in two modules of one folder, where at
+        least FAMILY_SIZE modules of that folder define a function of that name: each
+        module implements an interface the folder's modules share by convention (a search
+        engine's ``request`` and ``response``, a hook file's ``hook``, a check's
+        ``filter_request``).
+
+        It is polymorphism without classes: the caller looks the function up by name in
+        each module, like a method in each class of a hierarchy, and each module adapts it
+        to its own service. Judged on real history, no such pair was worth acting on (17,
+        all noise or wrong). An identical body is still reported.
+        """
+        if not (_module_function(a) and _module_function(b)) or a.path == b.path:
+            return False
+        name, folder = base_name(a), posixpath.dirname(a.path)
+        if name != base_name(b) or folder != posixpath.dirname(b.path):
+            return False
+        if self._interfaces is None:
+            defined = {
+                (item.unit.path, base_name(item.unit))
+                for item in self.everything.values()
+                if _module_function(item.unit)
+            }
+            self._interfaces = Counter((posixpath.dirname(p), n) for p, n in defined)
+        return self._interfaces[(folder, name)] >= FAMILY_SIZE
 
     def held_alike(self, a: Unit, b: Unit) -> bool:
         """The functions holding two closures are the same code up to their names (a copied

@@ -569,6 +569,48 @@ def test_closures_are_details_of_the_functions_that_hold_them() -> None:
     assert names(found) == [{"repeat_each", "rmm_usage.repeat_each"}]
 
 
+def _engine(site: str, key: str, extra: str) -> str:
+    return f'''
+from json import loads
+
+base_url = "https://{site}.example.org"
+
+
+def request(query, params):
+    params["url"] = f"{{base_url}}/search?q={{query}}&page={{params['pageno']}}"
+    return params
+
+
+def response(resp):
+    results = []
+    for item in loads(resp.text).get("{key}", []):
+        if not item.get("name"):
+            continue
+        results.append({{
+            "url": item["html_url"],
+            "title": item["name"],
+            "content": item.get("description") or "",
+            "tags": item.get("topics", []),
+        }})
+        {extra}
+    return results
+'''
+
+
+def test_a_function_every_module_of_a_folder_defines_is_its_interface() -> None:
+    # Search engines, one module each, that the caller drives through module functions of
+    # agreed names: a third engine's own ``response`` makes the name the folder's interface.
+    forgejo = {"searx/engines/forgejo.py": _engine("forgejo", "items", "results.reverse()")}
+    gitea = {"searx/engines/gitea.py": _engine("gitea", "data", "")}
+    wiki = "def response(resp):\n    return [{'url': resp.url, 'title': resp.text[:80]}]\n"
+    assert review({**gitea, "searx/engines/wiki.py": wiki}, forgejo) == ()
+    # Two modules alone share no convention: the near copy is reported.
+    found = review(gitea, forgejo)
+    assert [{(m.unit.path, m.unit.qualname) for m in f.members} for f in found] == [
+        {("searx/engines/gitea.py", "response"), ("searx/engines/forgejo.py", "response")}
+    ]
+
+
 def _command(name: str, body: str) -> str:
     return f'''
 @click.command(short_help="{name.capitalize()} Python distributions")
