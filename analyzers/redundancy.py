@@ -366,6 +366,7 @@ FAMILY_SIZE = 3  # units of one identifier-blind shape: a template of the reposi
 # or less: closeness of shape alone is what look-alikes written to one idiom have.
 NAMES_KEPT_FROM = 0.6
 NAMES_KEPT_AT = 0.9
+RENAMED_ONLY = 0.99  # blind similarity from which a near-miss changed names, not statements
 MIN_CONCEPT_ANCHORS = 2
 # A unit several times the size of the other does more than the same job: at most it holds a
 # part of it (a timeout message inside a whole download handler), which is not one concept.
@@ -1032,9 +1033,10 @@ class _Detector:
             return None  # one of a family of near-identical shapes, like a Type-2 family
         # One shape holding other data earns no closeness, whichever way it was reached.
         other_data = fx.blind_hash == fy.blind_hash and fx.alpha_hash != fy.alpha_hash
-        why = self.structural(
-            x, y, options.type3_similarity if other_data else blind_sim, exact_sim
-        )
+        # Every statement kept and only names changed is a systematic rename (what an agent
+        # copying a helper does): its names are no sign of an idiom.
+        names = exact_sim if blind_sim < RENAMED_ONLY else 1.0
+        why = self.structural(x, y, options.type3_similarity if other_data else blind_sim, names)
         if why is None:
             return None
         return Pair(

@@ -496,6 +496,20 @@ def test_a_near_miss_earns_closeness_only_with_the_names_it_kept() -> None:
     assert found[0].clone_type == "type-3"
 
 
+def test_a_systematic_rename_with_every_statement_kept_is_still_a_copy() -> None:
+    # An agent's copy renames its locals and flips one condition: 99% alike blind, 86% with
+    # the names. Renaming alone is no sign of an idiom, so it keeps the closeness of a copy.
+    more = "self.calls += 1\n        self.last_listed = len(found)"
+    more += "\n        self.log.debug('listed %d of %s', len(found), self.region)"
+    mine = _lister("Directories", "directories", "state", "found", "d", more)
+    copy = _lister("Experiments", "directories", "state", "hits", "exp", more)
+    copy = copy.replace("found", "hits").replace("if max_results:", "if not max_results:")
+    options = RedundancyOptions(min_shared_structure=76)
+    found = review({"svc/directory/models.py": mine}, {"svc/fis/models.py": copy}, options)
+    assert names(found) == [{"Directories", "Experiments"}]
+    assert "near-miss: 99%" in found[0].evidence[0].matched[0]
+
+
 def _hooks(owner: str, extra: str) -> str:
     return f'''
 class {owner}Hook(SaveMixin, RESTObject):
