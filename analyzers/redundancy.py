@@ -614,15 +614,17 @@ class _Detector:
 
     def module_interface(self, a: Unit, b: Unit) -> bool:
         """Two module-level functions of one name in two modules of one folder, where at
-        least FAMILY_SIZE modules of that folder define a function of that name: each
-        module implements an interface the folder's modules share by convention (a search
-        engine's ``request`` and ``response``, a hook file's ``hook``, a check's
+        least FAMILY_SIZE modules of that folder defined a function of that name before the
+        batch: each module implements an interface the folder's modules share by convention
+        (a search engine's ``request`` and ``response``, a hook file's ``hook``, a check's
         ``filter_request``).
 
         It is polymorphism without classes: the caller looks the function up by name in
         each module, like a method in each class of a hierarchy, and each module adapts it
         to its own service. Judged on real history, no such pair was worth acting on (17,
-        all noise or wrong). An identical body is still reported.
+        all noise or wrong). Only definitions older than the batch make the convention: a
+        helper the batch's branches copied into three modules of a package is the drift
+        the review is for. An identical body is still reported.
         """
         if not (_module_function(a) and _module_function(b)) or a.path == b.path:
             return False
@@ -633,7 +635,7 @@ class _Detector:
             defined = {
                 (item.unit.path, base_name(item.unit))
                 for item in self.everything.values()
-                if _module_function(item.unit)
+                if _module_function(item.unit) and item.unit.key not in self.introduced
             }
             self._interfaces = Counter((posixpath.dirname(p), n) for p, n in defined)
         return self._interfaces[(folder, name)] >= FAMILY_SIZE
