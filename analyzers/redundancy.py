@@ -568,6 +568,7 @@ class _Detector:
         self._awaited: dict[Key, frozenset[str]] = {}
         self._bound: dict[Key, dict[str, Key | None]] = {}
         self._interfaces: Counter[tuple[str, str]] | None = None
+        self._postings: dict[int, list[int]] | None = None  # sketch hash -> eligible positions
 
     def add(self, pair: Pair) -> None:
         ident = (min(pair.a, pair.b), max(pair.a, pair.b))
@@ -970,7 +971,39 @@ class _Detector:
                 found = self.similarity(member, other)
                 if found is not None and found[0] >= weakest:
                     return True
+        # A sibling that varies one statement holds fewer shapes than the members share; the
+        # sketch finds it where the near-misses were found. A unit holding a member, or held
+        # by one, is the member itself seen from outside (a class of one method).
+        for member in members:
+            for other in self.neighbours(member):
+                if any(
+                    other.unit.key == m.unit.key
+                    or other.unit.contains(m.unit)
+                    or m.unit.contains(other.unit)
+                    for m in members
+                ):
+                    continue
+                found = self.similarity(member, other)
+                if found is not None and found[0] >= weakest:
+                    return True
         return False
+
+    def neighbours(self, item: IndexedUnit) -> list[IndexedUnit]:
+        """The FAMILY_PEEKS eligible units whose sketches share most with ``item``'s (stop
+        shingles aside), itself excluded."""
+        if self._postings is None:
+            self._postings = defaultdict(list)
+            for pos, other in enumerate(self.eligible):
+                for h in other.features.sketch:
+                    self._postings[h].append(pos)
+        common = _stop_shingle(len(self.eligible))
+        counts: Counter[int] = Counter()
+        for h in item.features.sketch:
+            found = self._postings.get(h, ())
+            if len(found) <= common:
+                counts.update(found)
+        ranked = (self.eligible[pos] for pos, _ in counts.most_common(FAMILY_PEEKS + 1))
+        return [other for other in ranked if other.unit.key != item.unit.key][:FAMILY_PEEKS]
 
     def clone(self, x: IndexedUnit, y: IndexedUnit) -> Pair | None:
         """x and y as a Type-1, Type-2 or Type-3 clone pair, verified; or None."""
@@ -1226,6 +1259,13 @@ def _clone_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
                 detector.add(pair)
 
 
+def _stop_shingle(units: int) -> int:
+    """How many units a shingle may be in before it is a stop-shingle (an idiom of the
+    repository): it ties nothing distinctive, and counting its postings for every unit is
+    quadratic."""
+    return max(50, units // 100)
+
+
 def _near_miss_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
     """Type-3: candidates from the MinHash sketches, verified on token streams."""
     wanted: set[int] = set()
@@ -1236,9 +1276,7 @@ def _near_miss_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
         for h in item.features.sketch:
             if h in wanted:
                 postings[h].append(pos)
-    # A shingle in more than this many units is a stop-shingle (an idiom of the repository):
-    # it ties nothing distinctive, and counting its postings for every query is quadratic.
-    common = max(50, len(detector.eligible) // 100)
+    common = _stop_shingle(len(detector.eligible))
     for q in queries:
         counts: dict[int, int] = defaultdict(int)
         for h in q.features.sketch:
