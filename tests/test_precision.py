@@ -1852,3 +1852,46 @@ def test_endpoints_each_module_registers_on_its_own_router_are_the_framework_idi
     unregistered = {p: t.replace("@router.patch", "# @router.patch") for p, t in documents.items()}
     found = review(unregistered, helpers)
     assert names(found) == [{"update_document", "update_image"}]
+
+
+def _comparator(attr: str, extra: str) -> str:
+    """A migration tool's per-attribute comparator: the user hook all of them call, and
+    ``extra``."""
+    return f"""
+def compare_{attr}(context, op, conn_col, metadata_col):
+    user_hook = context.opts.get("compare_{attr}")
+    if user_hook is None:
+        return None
+    rendered = user_hook(context, conn_col.{attr}, metadata_col.{attr})
+{textwrap.indent(textwrap.dedent(extra), "    ")}
+    if rendered:
+        op.modify_{attr} = metadata_col.{attr}
+    return rendered
+"""
+
+
+def test_a_sibling_closer_than_the_pair_makes_it_a_slice_of_a_family() -> None:
+    # One branch writes the type and nullable comparators side by side; another adds the
+    # server-default one elsewhere (alembic's per-attribute comparators). The new one shares
+    # a statement with the type comparator that the nullable one lacks, so the nullable one
+    # does not hold every shape of the pair; it is still closer to the type comparator than
+    # the new one is: the three are one family, and the pair is an arbitrary slice of it.
+    rest = "if rendered is False:\n    return None\nfor name in op.names:\n    op.rename(name)\n"
+    kind = _comparator("type", "audit.record(op, rendered)\n" + rest)
+    nullable = _comparator("nullable", "rendered = bool(rendered)\n" + rest)
+    default = _comparator(
+        "server_default",
+        "audit.record(op, rendered)\nmetrics.count(op)\n"
+        "with op.batch() as batch:\n    batch.flush(rendered)\n",
+    )
+    by = {
+        "compare_type": "#1",
+        "compare_nullable": "#1",
+        "compare_server_default": "#2",
+        "compare_comment": "#2",
+    }
+    new = {"cmp/types.py": kind + nullable, "cmp/defaults.py": default}
+    assert review({}, new, by=by) == ()
+    # A copy closer to the type comparator than its sibling is still a copy.
+    copied = {**new, "cmp/defaults.py": kind.replace("type", "comment")}
+    assert names(review({}, copied, by=by)) == [{"compare_type", "compare_comment"}]
