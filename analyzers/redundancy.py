@@ -952,15 +952,17 @@ class _Detector:
         )
 
     def family_slice(self, group: Sequence[Pair]) -> bool:
-        """A group of near-misses that another unit stays out of, though it holds every
-        statement shape the members share and is as close to one of them as the members are to
-        each other: a slice of a template family.
+        """A group of near-misses that another unit stays out of, though it is as close to one
+        of them as the members are to each other: a slice of a template family. The other unit
+        is looked for among those holding every statement shape the members share, and among
+        each member's nearest sketches (a sibling that varies one of those statements).
 
         What the members share is then the repository's way of writing one kind of job
         (typeguard's per-call-site checkers, scrapy's per-codec decompressors, uvicorn's
         protocol hooks), and the group is an arbitrary slice of its family; on real history no
-        such group was worth acting on. The whole family as one group still reports, and so
-        does a copy closer to its original than the siblings are; an identical pair always does.
+        such group was worth acting on (the sketch siblings removed 7 judged noise and no worth
+        finding). The whole family as one group still reports, and so does a copy closer to its
+        original than the siblings are; an identical pair always does.
         """
         if any(p.clone_type in ("type-1", "concept") for p in group):
             return False
