@@ -1895,3 +1895,42 @@ def test_a_sibling_closer_than_the_pair_makes_it_a_slice_of_a_family() -> None:
     # A copy closer to the type comparator than its sibling is still a copy.
     copied = {**new, "cmp/defaults.py": kind.replace("type", "comment")}
     assert names(review({}, copied, by=by)) == [{"compare_type", "compare_comment"}]
+
+
+ARRAY_LIKE = """
+def _is_array_like(obj):
+    if obj is None or isinstance(obj, (str, bytes)):
+        return False
+    if not hasattr(obj, "__array_function__") and not hasattr(obj, "__array_namespace__"):
+        return False
+    dims = getattr(obj, "ndim", None)
+    return dims is not None and dims >= 0
+"""
+
+
+def test_a_function_of_three_statements_holds_no_concept_of_its_own() -> None:
+    # xarray's is_duck_array beside _is_scalar: a guard and one boolean return of hasattr
+    # checks share the protocol names with an older predicate, and that is all there is.
+    predicate = """
+def is_duck_array(value):
+    if value is None or isinstance(value, (str, bytes, bytearray, memoryview)):
+        return False
+    return (
+        hasattr(value, "__array_function__") or hasattr(value, "__array_namespace__")
+    ) and getattr(value, "ndim", None) is not None and getattr(value, "dtype", None) is not None
+"""
+    old = {"pkg/utils.py": ARRAY_LIKE, "pkg/retry.py": HELPER}
+    assert review(old, {"pkg/named/utils.py": predicate}) == ()
+    # Written out in statements of its own, the same check is a concept the two share.
+    written_out = """
+def is_duck_array(value):
+    if isinstance(value, np.ndarray):
+        return True
+    protocol = hasattr(value, "__array_function__") or hasattr(value, "__array_namespace__")
+    if not protocol:
+        return False
+    return hasattr(value, "ndim") and hasattr(value, "shape") and hasattr(value, "dtype")
+"""
+    found = review(old, {"pkg/named/utils.py": written_out})
+    assert names(found) == [{"_is_array_like", "is_duck_array"}]
+    assert found[0].clone_type == "concept"
