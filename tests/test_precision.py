@@ -1934,3 +1934,53 @@ def is_duck_array(value):
     found = review(old, {"pkg/named/utils.py": written_out})
     assert names(found) == [{"_is_array_like", "is_duck_array"}]
     assert found[0].clone_type == "concept"
+
+
+def _action(cls: str, name: str, error: str, params: list[str], extra: str) -> str:
+    """One REST action of a resource, declared to the CLI and to the error mapper."""
+    sets = "".join(
+        f"""
+        if {p} is not None:
+            data["{p}"] = {p}"""
+        for p in params
+    )
+    return f'''
+class {cls}(SaveMixin, RESTObject):
+    @cli.register_custom_action(cls_names="{cls}", optional={tuple(params)!r})
+    @exc.on_http_error(exc.{error})
+    def {name}(self, {", ".join(p + "=None" for p in params)}, **kwargs):
+        """Run the {name} action of this resource."""
+        path = f"{{self.manager.path}}/{{self.encoded_id}}/{name}"
+        data = {{}}{sets}
+{textwrap.indent(textwrap.dedent(extra), "        ")}
+        server_data = self.manager.gitlab.http_put(path, post_data=data, **kwargs)
+        if TYPE_CHECKING:
+            assert isinstance(server_data, dict)
+        self._update_attrs(server_data)
+        return server_data
+'''
+
+
+def test_actions_one_decorator_declares_each_with_its_own_arguments_are_an_api() -> None:
+    # python-gitlab: one method per REST action, each declared to the CLI with its own
+    # resource and parameters, and to the error mapper with its own error.
+    issues = _action(
+        "ProjectIssue",
+        "reorder",
+        "GitlabUpdateError",
+        ["move_after_id", "move_before_id"],
+        "log.debug('reorder %s', path)\n",
+    )
+    merges = _action(
+        "ProjectMergeRequest",
+        "merge",
+        "GitlabMRClosedError",
+        ["merge_commit_message", "should_remove_source_branch", "squash"],
+        "if self.draft:\n    raise exc.GitlabMRClosedError('draft')\n",
+    )
+    old = {"gitlab/objects/issues.py": issues, "pkg/retry.py": HELPER}
+    assert review(old, {"gitlab/objects/merge_requests.py": merges}) == ()
+    # The same two bodies, declared by nothing, are two copies of one request.
+    plain = {"gitlab/objects/issues.py": issues.replace("    @", "    # @"), "pkg/retry.py": HELPER}
+    found = review(plain, {"gitlab/objects/merge_requests.py": merges.replace("    @", "    # @")})
+    assert names(found) == [{"ProjectIssue.reorder", "ProjectMergeRequest.merge"}]
