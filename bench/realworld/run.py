@@ -83,6 +83,7 @@ _TITLES = {
     "held-out-40": "held-out set 40 (tenth session: fetched before any rule of the session, first measured with e506d39)",
     "held-out-41": "held-out set 41 (tenth session: fetched before round 32, first measured with 3711d56; round 32 came from it)",
     "held-out-42": "held-out set 42 (tenth session: fetched after round 32, measured once with the final code; never tuned on)",
+    "held-out-43": "held-out set 43 (eleventh session: fetched after round 35, measured once with the final code; never tuned on)",
 }
 
 

@@ -237,6 +237,12 @@ REPOS = (
     ("HypothesisWorks/hypothesis", "master", (), "held-out-42"),
     ("jazzband/django-axes", "master", (), "held-out-42"),
     ("mkdocstrings/griffe", "main", (), "held-out-42"),
+    ("strawberry-graphql/strawberry", "main", (), "held-out-43"),
+    ("rq/rq", "master", (), "held-out-43"),
+    ("tfranzel/drf-spectacular", "master", (), "held-out-43"),
+    ("carltongibson/django-filter", "main", (), "held-out-43"),
+    ("pyinfra-dev/pyinfra", "3.x", (), "held-out-43"),
+    ("iterative/dvc", "main", (), "held-out-43"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
