@@ -84,6 +84,7 @@ _TITLES = {
     "held-out-41": "held-out set 41 (tenth session: fetched before round 32, first measured with 3711d56; round 32 came from it)",
     "held-out-42": "held-out set 42 (tenth session: fetched after round 32, measured once with the final code; never tuned on)",
     "held-out-43": "held-out set 43 (eleventh session: fetched after round 35, measured once with the final code; never tuned on)",
+    "held-out-44": "held-out set 44 (eleventh session: fetched after set 43 was judged, measured once with the final code; never tuned on)",
 }
 
 

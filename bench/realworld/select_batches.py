@@ -243,6 +243,12 @@ REPOS = (
     ("carltongibson/django-filter", "main", (), "held-out-43"),
     ("pyinfra-dev/pyinfra", "3.x", (), "held-out-43"),
     ("iterative/dvc", "main", (), "held-out-43"),
+    ("kedro-org/kedro", "main", (), "held-out-44"),
+    ("graphql-python/graphene", "master", (), "held-out-44"),
+    ("pytransitions/transitions", "master", (), "held-out-44"),
+    ("django-extensions/django-extensions", "main", (), "held-out-44"),
+    ("jupyter/nbconvert", "main", (), "held-out-44"),
+    ("rq/django-rq", "master", (), "held-out-44"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
