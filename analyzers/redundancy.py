@@ -671,16 +671,7 @@ class _Detector:
         made only of decorated entry points was worth acting on. An identical body is still
         reported: the same code twice is the thing to remove.
         """
-        node = self.streams.node(unit)
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            return False
-        receivers = {
-            d.func.value.id
-            for d in node.decorator_list
-            if isinstance(d, ast.Call)
-            and isinstance(d.func, ast.Attribute)
-            and isinstance(d.func.value, ast.Name)
-        }
+        receivers = {callee.split(".", 1)[0] for callee in self._declarations(unit)}
         # The module is parsed only for a unit that has such a decorator.
         return bool(receivers) and not receivers.isdisjoint(self.streams.built(unit.path))
 
@@ -1013,7 +1004,7 @@ class _Detector:
         # sketch finds it where the near-misses were found. A unit holding a member, or held
         # by one, is the member itself seen from outside (a class of one method).
         for member in members:
-            for other in self.neighbours(member):
+            for other in self.sketch_neighbours(member, FAMILY_PEEKS + 1):
                 if any(
                     other.unit.key == m.unit.key
                     or other.unit.contains(m.unit)
@@ -1026,22 +1017,24 @@ class _Detector:
                     return True
         return False
 
-    def neighbours(self, item: IndexedUnit) -> list[IndexedUnit]:
-        """The FAMILY_PEEKS eligible units whose sketches share most with ``item``'s (stop
-        shingles aside), itself excluded."""
+    def sketch_neighbours(self, item: IndexedUnit, limit: int) -> list[IndexedUnit]:
+        """Of the ``limit`` eligible units whose sketches share most hashes with ``item``'s,
+        those other than ``item``. A shingle in more units than a stop-shingle is an idiom of
+        the repository: it ties nothing distinctive, and counting its postings for every unit
+        would be quadratic."""
         if self._postings is None:
             self._postings = defaultdict(list)
             for pos, other in enumerate(self.eligible):
                 for h in other.features.sketch:
                     self._postings[h].append(pos)
-        common = _stop_shingle(len(self.eligible))
+        common = max(50, len(self.eligible) // 100)
         counts: Counter[int] = Counter()
         for h in item.features.sketch:
             found = self._postings.get(h, ())
             if len(found) <= common:
                 counts.update(found)
-        ranked = (self.eligible[pos] for pos, _ in counts.most_common(FAMILY_PEEKS + 1))
-        return [other for other in ranked if other.unit.key != item.unit.key][:FAMILY_PEEKS]
+        ranked = (self.eligible[pos] for pos, _ in counts.most_common(limit))
+        return [other for other in ranked if other.unit.key != item.unit.key]
 
     def clone(self, x: IndexedUnit, y: IndexedUnit) -> Pair | None:
         """x and y as a Type-1, Type-2 or Type-3 clone pair, verified; or None."""
@@ -1299,37 +1292,12 @@ def _clone_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
                 detector.add(pair)
 
 
-def _stop_shingle(units: int) -> int:
-    """How many units a shingle may be in before it is a stop-shingle (an idiom of the
-    repository): it ties nothing distinctive, and counting its postings for every unit is
-    quadratic."""
-    return max(50, units // 100)
-
-
 def _near_miss_pairs(detector: _Detector, queries: list[IndexedUnit]) -> None:
     """Type-3: candidates from the MinHash sketches, verified on token streams."""
-    wanted: set[int] = set()
     for q in queries:
-        wanted.update(q.features.sketch)
-    postings: dict[int, list[int]] = defaultdict(list)
-    for pos, item in enumerate(detector.eligible):
-        for h in item.features.sketch:
-            if h in wanted:
-                postings[h].append(pos)
-    common = _stop_shingle(len(detector.eligible))
-    for q in queries:
-        counts: dict[int, int] = defaultdict(int)
-        for h in q.features.sketch:
-            found = postings.get(h, ())
-            if len(found) > common:
-                continue
-            for pos in found:
-                counts[pos] += 1
-        ranked = sorted(counts.items(), key=lambda kv: -kv[1])[: detector.options.max_candidates]
-        for pos, _ in ranked:
-            other = detector.eligible[pos]
+        for other in detector.sketch_neighbours(q, detector.options.max_candidates):
             ident = (min(q.unit.key, other.unit.key), max(q.unit.key, other.unit.key))
-            if ident in detector.pairs or q.unit.key == other.unit.key:
+            if ident in detector.pairs:
                 continue
             pair = detector.near_miss(q, other)
             if pair is not None:
