@@ -121,6 +121,14 @@ def _eligible(item: IndexedUnit, options: RedundancyOptions) -> bool:
     return item.unit.kind == "class" or f.statements >= 4  # the def and three statements
 
 
+def _short(x: IndexedUnit, y: IndexedUnit) -> bool:
+    """An edited pair too small for a shared helper to pay for its parameters."""
+    return (
+        min(x.unit.lines, y.unit.lines) < MIN_EDITED_LINES
+        and min(x.features.tokens, y.features.tokens) < MIN_EDITED_TOKENS
+    )
+
+
 def _estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     if not a or not b:
         return 0.0
@@ -387,6 +395,14 @@ BETWEEN_BRANCHES = 0.7
 # judged in bench/realworld, every one of 8 lines or fewer was not worth acting on; the
 # worth ones (a header parser, a body decoder) have 10 or more.
 HOOK = 8
+# An edited copy (a near-miss, or a Type-2 pair reading other names or literals) this small,
+# in lines and in tokens, is unified only through a parameter per edit, which costs about what
+# the copy does: a per-variant sibling (one dispatch guard per view, one ack counter per
+# component, one group walker per storage library). Of 79 judged Type-2/3 findings whose
+# smaller member had under 9 lines and under 70 tokens (twice the smallest unit compared),
+# none was worth acting on; a dense 8-line helper (a slug builder) still counts.
+MIN_EDITED_LINES = 9
+MIN_EDITED_TOKENS = 70
 _CHANNEL_WEIGHTS = {"literal": 0.3, "call": 0.25, "ident": 0.25, "name": 0.1, "doc": 0.1}
 _CHANNEL_LABELS = {
     "literal": "string literals",
@@ -1053,6 +1069,8 @@ class _Detector:
             # shape (a getter per field, a constructor per header): it needs the evidence of
             # an ordinary near-miss.
             renamed = fx.alpha_hash == fy.alpha_hash
+            if not (renamed and fx.literals == fy.literals) and _short(x, y):
+                return None
             why = self.structural(x, y, 1.0 if renamed else self.options.type3_similarity)
             if why is None or not self.admissible(x, y, kind):
                 return None
@@ -1075,7 +1093,7 @@ class _Detector:
         options = self.options
         fx, fy = x.features, y.features
         small, big = sorted((fx.tokens, fy.tokens))
-        if small / big < options.type3_similarity - 0.1:
+        if small / big < options.type3_similarity - 0.1 or _short(x, y):
             return None
         if _estimated_jaccard(fx.sketch, fy.sketch) < 0.3:
             return None

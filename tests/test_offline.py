@@ -247,6 +247,9 @@ def test_{name}(client):
     body = response.json()
     assert body["items"] == sorted(body["items"])
     assert len(body["items"]) <= 50
+    assert body["next"] is None or body["next"].startswith("/{name}?page=")
+    assert response.headers["Content-Type"] == "application/json"
+    assert "X-Request-Id" in response.headers
 """
 
 

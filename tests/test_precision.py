@@ -1984,3 +1984,40 @@ def test_actions_one_decorator_declares_each_with_its_own_arguments_are_an_api()
     plain = {"gitlab/objects/issues.py": issues.replace("    @", "    # @"), "pkg/retry.py": HELPER}
     found = review(plain, {"gitlab/objects/merge_requests.py": merges.replace("    @", "    # @")})
     assert names(found) == [{"ProjectIssue.reorder", "ProjectMergeRequest.merge"}]
+
+
+def test_a_small_edited_copy_is_a_variant_and_a_dense_one_a_copy() -> None:
+    # xarray's _iter_nc_groups beside _iter_zarr_groups: a recursive walker per storage library,
+    # each reading its own API. Eight short lines with an edit need a parameter per edit.
+    netcdf = """
+def iter_nc_groups(root, parent="/"):
+    parent = str(parent)
+    yield parent
+    for path, group in root.groups.items():
+        gpath = parent.rstrip("/") + "/" + path
+        yield from iter_nc_groups(group, parent=gpath)
+"""
+    zarr = """
+def iter_zarr_groups(root, parent="/"):
+    parent = str(parent)
+    yield parent
+    for path, group in root.groups():
+        gpath = parent.rstrip("/") + "/" + path
+        yield from iter_zarr_groups(group, parent=gpath)
+"""
+    assert review({"pkg/netcdf.py": netcdf}, {"pkg/zarr.py": zarr}) == ()
+    # The same walker filtering, sorting and logging what it yields is logic worth one home.
+    more = """
+        if group.attrs.get("hidden"):
+            log.debug("skipping hidden group %s at depth %d", gpath, depth)
+            continue
+        children = sorted(group.name for group in group.members if group.visible)
+        log.debug("walking %s with %d children below %s", gpath, len(children), root)
+"""
+
+    def longer(text: str) -> str:
+        head, tail = text.split('        gpath = parent.rstrip("/") + "/" + path\n')
+        return head + '        gpath = parent.rstrip("/") + "/" + path\n' + more[1:] + tail
+
+    found = review({"pkg/netcdf.py": longer(netcdf)}, {"pkg/zarr.py": longer(zarr)})
+    assert names(found) == [{"iter_nc_groups", "iter_zarr_groups"}]
