@@ -2021,3 +2021,37 @@ def iter_zarr_groups(root, parent="/"):
 
     found = review({"pkg/netcdf.py": longer(netcdf)}, {"pkg/zarr.py": longer(zarr)})
     assert names(found) == [{"iter_nc_groups", "iter_zarr_groups"}]
+
+
+def _add_parser(command: str, extra: str) -> str:
+    """One command's argparse set-up, in dvc's style: a table of ``add_argument`` calls."""
+    return f'''
+def add_parser(subparsers, parent_parser):
+    """Setup parser for dvc exp {command}."""
+    parser = subparsers.add_parser("{command}", parents=[parent_parser], help="{command} it")
+    parser.add_argument("git_remote", help="Git remote name or Git URL.", metavar="<git_remote>")
+    parser.add_argument("-A", "--all-commits", action="store_true", help="All commits.")
+    parser.add_argument("--rev", type=str, default=None, help="Experiments derived from rev.")
+    parser.add_argument("-n", "--num", type=int, default=1, dest="num", metavar="<num>")
+    parser.add_argument("-f", "--force", action="store_true", help="Replace experiments.")
+    parser.add_argument("-j", "--jobs", type=int, metavar="<number>", help="Parallel jobs.")
+    parser.add_argument("-r", "--remote", dest="dvc_remote", metavar="<name>", help="Remote.")
+{extra}
+    parser.set_defaults(func=CmdExperiments{command.title()})
+'''
+
+
+def test_argument_tables_of_sibling_commands_declare_each_its_own_options() -> None:
+    # dvc's `exp pull` and `exp push`: the same flags with direction-specific help texts; the
+    # set-ups are tables of one API's calls, not logic written twice.
+    pull = _add_parser(
+        "pull",
+        '    parser.add_argument("--no-cache", action="store_false", dest="pull_cache", '
+        'help="Do not pull cached outputs.")',
+    )
+    push = _add_parser(
+        "push",
+        '    parser.add_argument("--no-cache", action="store_false", dest="push_cache", '
+        'help="Do not push cached outputs.")',
+    )
+    assert review({"dvc/commands/pull.py": pull}, {"dvc/commands/push.py": push}) == ()
