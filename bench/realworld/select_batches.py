@@ -249,6 +249,12 @@ REPOS = (
     ("django-extensions/django-extensions", "main", (), "held-out-44"),
     ("jupyter/nbconvert", "main", (), "held-out-44"),
     ("rq/django-rq", "master", (), "held-out-44"),
+    ("pallets/quart", "main", (), "held-out-45"),
+    ("jazzband/django-polymorphic", "main", (), "held-out-45"),
+    ("mher/flower", "master", (), "held-out-45"),
+    ("joke2k/django-environ", "main", (), "held-out-45"),
+    ("marshmallow-code/marshmallow-sqlalchemy", "dev", (), "held-out-45"),
+    ("jazzband/django-auditlog", "master", (), "held-out-45"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
@@ -288,6 +294,9 @@ def main() -> int:
         kept = [batch for batch in written if batch["repo"] == repo]
         if kept:  # a later snapshot of the mirror would move its windows: keep them as written
             batches.extend(kept)
+            continue
+        if not mirror(repo).exists():  # gave no batch before (griffe), or not fetched here
+            print(f"{repo}: no mirror at {mirror(repo)}, no batches", file=sys.stderr)
             continue
         chain = first_parent(mirror(repo), branch)
         ends: list[int] = []
