@@ -636,6 +636,8 @@ class _Detector:
             return False
         if clone_type != "type-1" and self.declared(ux, uy):
             return False
+        if clone_type != "type-1" and self.hierarchy.entries(ux, uy):
+            return False
         if clone_type != "type-1" and self.tabled(ux) and self.tabled(ux) == self.tabled(uy):
             return False
         if _closure(ux) and _closure(uy) and not self.held_alike(ux, uy):

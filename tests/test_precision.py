@@ -6,6 +6,7 @@ import textwrap
 
 from analyzers import Finding, RedundancyOptions, find_redundancy, scan_module
 from analyzers.model import IndexedUnit
+from analyzers.relations import TABLE
 
 HELPER = '''
 def parse_retry_after(value, now):
@@ -2055,3 +2056,40 @@ def test_argument_tables_of_sibling_commands_declare_each_its_own_options() -> N
         'help="Do not push cached outputs.")',
     )
     assert review({"dvc/commands/pull.py": pull}, {"dvc/commands/push.py": push}) == ()
+
+
+def _plugin(name: str, api: str, check: str) -> str:
+    """One site's plugin, in streamlink's style: a subclass of the package's ``Plugin``."""
+    return f'''
+from streamlink.plugin import Plugin
+
+
+class {name}(Plugin):
+    def _get_live(self, channel):
+        """The HLS streams of a live channel, unless the site blocks this country."""
+        url = f"https://{api}/api/channels/{{channel}}/stream"
+        data = self.session.http.get(url, schema=self._schema).json()
+        if data.get("{check}"):
+            log.error("This stream is not available in your country")
+            return None
+        source = data.get("source") or data.get("url")
+        if not source:
+            raise PluginError(f"no stream for {{channel!r}} at {{url}}")
+        return HLSStream.parse_variant_playlist(self.session, source)
+'''
+
+
+def test_helpers_of_two_entries_of_a_table_of_plugins_are_each_sites_own() -> None:
+    base = "class Plugin:\n    def streams(self):\n        return self._get_streams()\n"
+    sites = {
+        f"pkg/plugins/site{n}.py": "from streamlink.plugin import Plugin\n\n\n"
+        f"class Site{n}(Plugin):\n"
+        f"    def _get_streams(self):\n        return self.session.http.get('{n}')\n"
+        for n in range(TABLE)
+    }
+    old = {"pkg/plugin.py": base, **sites, "pkg/plugins/ruv.py": _plugin("Ruv", "ruv.is", "geo")}
+    new = {"pkg/plugins/tvp.py": _plugin("TVP", "tvp.pl", "isGeoBlocked")}
+    assert review(old, new) == ()
+    # Two plugins of a package with few of them: the copied helper is the drift.
+    few = {k: v for k, v in old.items() if not k.startswith("pkg/plugins/site")}
+    assert names(review(few, new)) == [{"Ruv._get_live", "TVP._get_live"}]
