@@ -86,6 +86,7 @@ _TITLES = {
     "held-out-43": "held-out set 43 (eleventh session: fetched after round 35, measured once with the final code; never tuned on)",
     "held-out-44": "held-out set 44 (eleventh session: fetched after set 43 was judged, measured once with the final code; never tuned on)",
     "held-out-45": "held-out set 45 (twelfth session: fetched after rounds 36-37 were written, measured once with the final code; never tuned on)",
+    "held-out-46": "held-out set 46 (twelfth session: fetched after set 45 gave one finding, measured once with the final code; never tuned on)",
 }
 
 

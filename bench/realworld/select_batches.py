@@ -255,6 +255,11 @@ REPOS = (
     ("joke2k/django-environ", "main", (), "held-out-45"),
     ("marshmallow-code/marshmallow-sqlalchemy", "dev", (), "held-out-45"),
     ("jazzband/django-auditlog", "master", (), "held-out-45"),
+    ("ManimCommunity/manim", "main", (), "held-out-46"),
+    ("qtile/qtile", "master", (), "held-out-46"),
+    ("borgbackup/borg", "master", (), "held-out-46"),
+    ("jupyter-server/jupyter_server", "main", (), "held-out-46"),
+    ("sunpy/sunpy", "main", (), "held-out-46"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
