@@ -594,7 +594,7 @@ class _Detector:
         self._awaited: dict[Key, frozenset[str]] = {}
         self._tabled: dict[Key, str] = {}
         self._bound: dict[Key, dict[str, Key | None]] = {}
-        self._interfaces: Counter[tuple[str, str]] | None = None
+        self._interfaces: dict[bool, Counter[tuple[str, str]]] = {}
         self._postings: dict[int, list[int]] | None = None  # sketch hash -> eligible positions
 
     def add(self, pair: Pair) -> None:
@@ -642,7 +642,7 @@ class _Detector:
             return False
         if _closure(ux) and _closure(uy) and not self.held_alike(ux, uy):
             return False
-        if clone_type != "type-1" and self.module_interface(ux, uy):
+        if clone_type != "type-1" and self.module_interface(ux, uy, clone_type == "concept"):
             return False
         if self.sugar(ux, uy):
             return False
@@ -650,7 +650,7 @@ class _Detector:
             return False
         return not_redundancy(x, y, clone_type, self.hierarchy) is None
 
-    def module_interface(self, a: Unit, b: Unit) -> bool:
+    def module_interface(self, a: Unit, b: Unit, written_apart: bool = False) -> bool:
         """Two module-level functions of one name in two modules of one folder, where at
         least FAMILY_SIZE modules of that folder defined a function of that name before the
         batch: each module implements an interface the folder's modules share by convention
@@ -663,20 +663,29 @@ class _Detector:
         all noise or wrong). Only definitions older than the batch make the convention: a
         helper the batch's branches copied into three modules of a package is the drift
         the review is for. An identical body is still reported.
+
+        Two such functions ``written_apart`` (a same-concept pair: the same job in code of its
+        own, not a copy) count every module of the folder, the batch's included: seven scripts
+        a batch adds, each with its own ``add_subcommand``, are an interface from the start.
+        Judged on real history, none of the 9 same-concept findings of one name in a folder
+        where three modules or more define it was worth acting on.
         """
         if not (_module_function(a) and _module_function(b)) or a.path == b.path:
             return False
         name, folder = base_name(a), posixpath.dirname(a.path)
         if name != base_name(b) or folder != posixpath.dirname(b.path):
             return False
-        if self._interfaces is None:
+        interfaces = self._interfaces.get(written_apart)
+        if interfaces is None:
             defined = {
                 (item.unit.path, base_name(item.unit))
                 for item in self.everything.values()
-                if _module_function(item.unit) and item.unit.key not in self.introduced
+                if _module_function(item.unit)
+                and (written_apart or item.unit.key not in self.introduced)
             }
-            self._interfaces = Counter((posixpath.dirname(p), n) for p, n in defined)
-        return self._interfaces[(folder, name)] >= FAMILY_SIZE
+            interfaces = Counter((posixpath.dirname(p), n) for p, n in defined)
+            self._interfaces[written_apart] = interfaces
+        return interfaces[(folder, name)] >= FAMILY_SIZE
 
     def held_alike(self, a: Unit, b: Unit) -> bool:
         """The functions holding two closures are the same code up to their names (a copied

@@ -2093,3 +2093,51 @@ def test_helpers_of_two_entries_of_a_table_of_plugins_are_each_sites_own() -> No
     # Two plugins of a package with few of them: the copied helper is the drift.
     few = {k: v for k, v in old.items() if not k.startswith("pkg/plugins/site")}
     assert names(review(few, new)) == [{"Ruv._get_live", "TVP._get_live"}]
+
+
+def _subcommand(name: str, body: str) -> str:
+    """One script of a command-line tool, registering its own subcommand (qtile's style)."""
+    return f'''
+import argparse
+import os
+
+
+def add_subcommand(subparsers, parents):
+    """Register the {name} subcommand."""
+    parser = subparsers.add_parser("{name}", parents=parents, help="{name} the window manager")
+    parser.add_argument(
+        "-c",
+        "--config",
+        action="store",
+        default=os.path.expanduser(
+            os.path.join(os.getenv("XDG_CONFIG_HOME", "~/.config"), "qtile", "config.py")
+        ),
+        dest="configfile",
+        help="Use the specified configuration file.",
+    )
+{body}
+    parser.set_defaults(func={name})
+'''
+
+
+def test_a_same_concept_pair_of_a_folders_interface_is_no_drift_even_when_new() -> None:
+    # qtile's scripts: a batch moves each command into a module of libqtile/scripts/, each with
+    # its own add_subcommand; two of them share the --config option and its default path.
+    start = _subcommand(
+        "start",
+        '    parser.add_argument("-b", "--backend", default="x11", dest="backend", '
+        'help="Use the specified backend.")\n'
+        '    if os.environ.get("WAYLAND_DISPLAY"):\n'
+        '        parser.set_defaults(backend="wayland")',
+    )
+    check = _subcommand(
+        "check",
+        '    for flag in ("--strict", "--lenient"):\n'
+        '        parser.add_argument(flag, action="store_true", help=f"Check {flag[2:]}ly.")\n'
+        '    parser.epilog = "Validate the configuration file and exit."',
+    )
+    shell = "def add_subcommand(subparsers, parents):\n    subparsers.add_parser('shell')\n"
+    new = {"libqtile/scripts/start.py": start, "libqtile/scripts/check.py": check}
+    found = review({}, new)
+    assert [f.clone_type for f in found] == ["concept"]
+    assert review({}, {**new, "libqtile/scripts/shell.py": shell}) == ()
