@@ -342,16 +342,23 @@ class Hierarchy:
         implementations of an interface that agree (``Flask``/``Blueprint``, three shells'
         completion arguments) are the copy to pull into the base.
         """
-        if a.kind not in _METHODS or b.kind not in _METHODS or not a.parent or not b.parent:
-            return False
         name = base_name(a)
         if name != base_name(b):
             return False
-        ca, cb = a.parent.rsplit(".", 1)[-1], b.parent.rsplit(".", 1)[-1]
-        shared = (self.ancestors(ca) & self.ancestors(cb)) - {ca, cb}
         return any(
-            name in self.methods.get(cls, ()) and self.descendants(cls) >= TABLE for cls in shared
+            name in self.methods.get(cls, ()) and self.descendants(cls) >= TABLE
+            for cls in self._shared_bases(a, b)
         )
+
+    def _shared_bases(self, a: Unit, b: Unit) -> frozenset[str]:
+        """The classes both methods' classes derive from, those two aside; none for a unit
+        that is not a method."""
+        if a.kind not in _METHODS or b.kind not in _METHODS:
+            return frozenset()
+        ca, cb = _class_of(a), _class_of(b)
+        if not ca or not cb:
+            return frozenset()
+        return (self.ancestors(ca) & self.ancestors(cb)) - {ca, cb}
 
     def entries(self, a: Unit, b: Unit) -> bool:
         """Methods of two classes that derive from one class of the repository with ``TABLE``
@@ -365,14 +372,12 @@ class Hierarchy:
         edited or same-concept findings between such entries was worth acting on (moto's
         per-service backends and responses, streamlink's plugins, conan's generators).
         """
-        if a.kind not in _METHODS or b.kind not in _METHODS or not a.parent or not b.parent:
-            return False
-        ca, cb = a.parent.rsplit(".", 1)[-1], b.parent.rsplit(".", 1)[-1]
-        if ca == cb:
-            return False
-        shared = (self.ancestors(ca) & self.ancestors(cb)) - {ca, cb}
+        if _class_of(a) == _class_of(b):
+            return False  # one class, or two of one name: not two entries
         # Only the repository's own classes: every class of a Django app is a Model.
-        return any(cls in self.bases and self.descendants(cls) >= TABLE for cls in shared)
+        return any(
+            cls in self.bases and self.descendants(cls) >= TABLE for cls in self._shared_bases(a, b)
+        )
 
     def overrides(self, a: Unit, b: Unit) -> bool:
         """Methods of one name where one class derives from the other, or both from a class
