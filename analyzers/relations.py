@@ -368,7 +368,7 @@ class Hierarchy:
         Each entry is written whole for its own site or service, helpers included, and the
         next entry is written from whichever is closest; what two entries' own helpers share
         is the domain's way of doing that job (a site's API queried, a service's resources
-        listed), not a routine one of them should call. Judged on real history, none of the 9
+        listed), not a routine one of them should call. Judged on real history, none of the 10
         edited or same-concept findings between such entries was worth acting on (moto's
         per-service backends and responses, streamlink's plugins, conan's generators).
         """
