@@ -38,6 +38,7 @@ OPPOSITES = (
     ("lock", "unlock"),
     ("add", "remove"),
     ("push", "pop"),
+    ("pull", "push"),
     ("acquire", "release"),
     ("upload", "download"),
     ("compress", "decompress"),

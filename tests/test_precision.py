@@ -1922,15 +1922,16 @@ def is_duck_array(value):
 """
     old = {"pkg/utils.py": ARRAY_LIKE, "pkg/retry.py": HELPER}
     assert review(old, {"pkg/named/utils.py": predicate}) == ()
-    # Written out in statements of its own, the same check is a concept the two share.
+    # Written out in statements of its own around the older guard, the same check is a
+    # concept the two share.
     written_out = """
-def is_duck_array(value):
-    if isinstance(value, np.ndarray):
-        return True
-    protocol = hasattr(value, "__array_function__") or hasattr(value, "__array_namespace__")
+def is_duck_array(obj):
+    if obj is None or isinstance(obj, (str, bytes)):
+        return False
+    protocol = hasattr(obj, "__array_function__") or hasattr(obj, "__array_namespace__")
     if not protocol:
         return False
-    return hasattr(value, "ndim") and hasattr(value, "shape") and hasattr(value, "dtype")
+    return hasattr(obj, "ndim") and hasattr(obj, "shape") and hasattr(obj, "dtype")
 """
     found = review(old, {"pkg/named/utils.py": written_out})
     assert names(found) == [{"_is_array_like", "is_duck_array"}]
@@ -2141,3 +2142,125 @@ def test_a_same_concept_pair_of_a_folders_interface_is_no_drift_even_when_new() 
     found = review({}, new)
     assert [f.clone_type for f in found] == ["concept"]
     assert review({}, {**new, "libqtile/scripts/shell.py": shell}) == ()
+
+
+_GUARD = """
+    def dispatch(self, request, *args, **kwargs):
+        page = get_object_or_404(Page, id=kwargs["page_id"])
+        if not page.permissions_for_user(request.user).can_edit():
+            raise PermissionDenied
+        self.page = page
+        return super().dispatch(request, *args, **kwargs)
+"""
+
+
+def test_a_few_identical_lines_filling_a_hook_the_repository_implements_otherwise() -> None:
+    # wagtail's page views: the same edit-permission guard in two views' `dispatch`, a name
+    # Django's views fill each in its own way (here two other views do).
+    history = "class WorkflowHistoryMixin:" + _GUARD
+    usage = "from wagtail.admin.views.generic import IndexView\n\nclass UsageView(IndexView):"
+    others = """
+class RevisionsView(View):
+    def dispatch(self, request, *args, **kwargs):
+        self.revision = get_object_or_404(Revision, id=kwargs["revision_id"])
+        return super().dispatch(request, *args, **kwargs)
+
+
+class LockView(View):
+    def dispatch(self, request, *args, **kwargs):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return super().dispatch(request, *args, **kwargs)
+"""
+    old = {"pkg/history.py": history, "pkg/other.py": others}
+    new = {"pkg/usage.py": usage + _GUARD}
+    assert review(old, new) == ()
+    # Where no other unit implements the name, the few lines are a copy like any other.
+    del old["pkg/other.py"]
+    assert names(review(old, new)) == [{"WorkflowHistoryMixin.dispatch", "UsageView.dispatch"}]
+
+
+def _exchange(verb: str) -> str:
+    """One direction of dvc's experiment exchange with a Git remote."""
+    where = "from" if verb == "pull" else "to"
+    return f'''
+def {verb}_experiments(repo, git_remote, exp_names, all_commits=False, rev=None, jobs=None):
+    """{verb.title()} experiments between the workspace and a Git remote."""
+    if not exp_names and not all_commits and not rev:
+        raise InvalidArgumentError("Provide an `experiment`, or use `--rev` or `--all-commits`.")
+    exps = repo.experiments.{verb}(
+        git_remote, exp_names, all_commits=all_commits, rev=rev, {verb}_cache=True, jobs=jobs
+    )
+    if exps:
+        ui.write(f"{verb.title()}ed experiments {{exps}} {where} Git remote {{git_remote}}.")
+    else:
+        ui.write("No experiments to {verb}.")
+    for name in exps:
+        logger.info("%s: %s", name, "{verb}ed")
+    return exps
+'''
+
+
+def test_a_pull_and_its_push_are_opposite_operations() -> None:
+    # dvc's `exp pull` and `exp push`: alike but for the direction.
+    old = {"dvc/repo/sync.py": _exchange("pull"), "dvc/utils.py": HELPER}
+    assert review(old, {"dvc/commands/remote.py": _exchange("push")}) == ()
+    # The same edits under a name that is no opposite make a copy.
+    fetch = _exchange("push").replace("push_experiments", "fetch_experiments")
+    assert names(review(old, {"dvc/commands/remote.py": fetch})) == [
+        {"pull_experiments", "fetch_experiments"}
+    ]
+
+
+_DISCOVER = '''
+import json
+import urllib.request
+
+
+class ModelRegistry:
+    def __init__(self, base_url):
+        self.base_url = base_url.rstrip("/")
+        self._models = None
+
+    def discover(self):
+        """Discover the models installed on the local server."""
+        with urllib.request.urlopen(self.base_url + "/api/tags", timeout=5) as response:
+            payload = json.load(response)
+        self._models = [model["name"] for model in payload.get("models", [])]
+        return self._models
+'''
+_CMD_MODELS = '''
+import json
+import sys
+import urllib.request
+
+
+def cmd_models(args):
+    """Print every model the server has installed."""
+    url = args.url.rstrip("/") + "/api/tags"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            data = json.load(resp)
+    except OSError as exc:
+        print(f"chatkit: cannot reach {args.url}: {exc}", file=sys.stderr)
+        return 1
+    for model in data.get("models", []):
+        print(model["name"])
+    return 0
+'''
+
+
+def test_a_concept_shared_with_older_code_needs_a_statement_in_common() -> None:
+    # The same job in code of its own: written by two branches of one batch, it is the drift
+    # the review is for; written against older code, vocabulary alone is what two jobs of one
+    # domain share, and a unit re-implementing another keeps some of its statements.
+    new = {"chatkit/registry.py": _DISCOVER, "chatkit/cli.py": _CMD_MODELS}
+    found = review({}, new, by={"ModelRegistry.discover": "#12", "cmd_models": "#19"})
+    assert names(found) == [{"ModelRegistry.discover", "cmd_models"}]
+    assert found[0].clone_type == "concept"
+    older = {"chatkit/registry.py": _DISCOVER}
+    assert review(older, {"chatkit/cli.py": _CMD_MODELS}) == ()
+    listed = '    names = [model["name"] for model in data.get("models", [])]\n'
+    kept = _CMD_MODELS.replace("    return 0\n", listed + "    return 0\n")
+    found = review(older, {"chatkit/cli.py": kept})
+    assert names(found) == [{"ModelRegistry.discover", "cmd_models"}]
