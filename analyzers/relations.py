@@ -14,7 +14,7 @@ from __future__ import annotations
 import builtins
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from inspect import cleandoc
 
 from analyzers.imports import Bindings, Modules, imported_modules, is_package, module_bindings
@@ -581,6 +581,49 @@ def _one_word_apart(one: str, other: str) -> tuple[str, str] | None:
         return None
     differ = [(x, y) for x, y in zip(left, right, strict=True) if x != y]
     return differ[0] if len(differ) == 1 and all(differ[0]) else None
+
+
+Words = tuple[str, ...]
+
+
+def name_words(name: str) -> Words:
+    """The lower-case words of a name in order, a plural ``s`` dropped from longer words
+    (``list_endpoint_configs`` -> ``list``, ``endpoint``, ``config``)."""
+    words = (w.lower() for w in _WORD.findall(name.split("@", 1)[0]))
+    return tuple(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words)
+
+
+def parallel_names(
+    one: str, other: str, names: frozenset[tuple[str, ...]], holding: Mapping[str, list[Words]]
+) -> int:
+    """How many other names of ``names`` (as name_words; ``holding`` lists them by word) have
+    the words that tell ``one`` from ``other`` in them, and are names again with those written
+    as ``other`` has them.
+
+    ``foods_by_alias`` and ``units_by_alias`` differ by food / unit; ``validate_food`` and
+    ``validate_unit``, ``food_seeder`` and ``unit_seeder`` make two such parallels. A name
+    that only adds words (``split_lines_terminator``) has none.
+    """
+    left, right = name_words(one), name_words(other)
+    start = 0
+    while start < min(len(left), len(right)) and left[start] == right[start]:
+        start += 1
+    end = 0
+    while end < min(len(left), len(right)) - start and left[-1 - end] == right[-1 - end]:
+        end += 1
+    mine, theirs = left[start : len(left) - end], right[start : len(right) - end]
+    if not mine or not theirs:
+        return 0
+    found = 0
+    for name in holding.get(mine[0], ()):
+        if name in (left, right):
+            continue
+        for i in range(len(name) - len(mine) + 1):
+            if name[i : i + len(mine)] == mine:
+                if name[:i] + theirs + name[i + len(mine) :] in names:
+                    found += 1
+                break
+    return found
 
 
 def backend_twins(a: Unit, b: Unit) -> bool:

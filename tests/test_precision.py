@@ -2264,3 +2264,52 @@ def test_a_concept_shared_with_older_code_needs_a_statement_in_common() -> None:
     kept = _CMD_MODELS.replace("    return 0\n", listed + "    return 0\n")
     found = review(older, {"chatkit/cli.py": kept})
     assert names(found) == [{"ModelRegistry.discover", "cmd_models"}]
+
+
+def _alias_map(entity: str, extra: str) -> str:
+    """One of mealie's lazily built name-to-entity maps, for ``entity``."""
+    return f"""
+    @property
+    def {entity}s_by_alias(self):
+        if self._{entity}s_by_alias is None:
+            found = {{}}
+            for item in self.{entity}_repo.page_all(PaginationQuery(per_page=-1)).items:
+                for name in (item.name, item.plural_name{extra}):
+                    if name:
+                        found[self.normalize(name)] = item
+                for alias in item.aliases or []:
+                    found[self.normalize(alias.name)] = item
+            self._{entity}s_by_alias = found
+        return self._{entity}s_by_alias
+"""
+
+
+def test_entries_of_two_parallel_families_keep_their_own_versions() -> None:
+    # mealie's DataMatcher: one alias map per entity, beside one validator and one seeder per
+    # entity; the food and unit versions of each operation are the design.
+    matcher = (
+        "class DataMatcher:"
+        + _alias_map("food", "")
+        + _alias_map("unit", ", item.abbreviation, item.plural_abbreviation")
+    )
+    parallels = """
+def validate_food(food):
+    return bool(food.name)
+
+
+def validate_unit(unit):
+    return bool(unit.name)
+
+
+def food_seeder(session):
+    return Seeder(session, "foods")
+
+
+def unit_seeder(session):
+    return Seeder(session, "units")
+"""
+    assert names(review({"pkg/retry.py": HELPER}, {"mealie/parser.py": matcher})) == [
+        {"DataMatcher.foods_by_alias", "DataMatcher.units_by_alias"}
+    ]
+    both = {"mealie/parser.py": matcher, "mealie/seed.py": parallels}
+    assert review({"pkg/retry.py": HELPER}, both) == ()
