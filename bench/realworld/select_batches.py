@@ -260,6 +260,12 @@ REPOS = (
     ("borgbackup/borg", "master", (), "held-out-46"),
     ("jupyter-server/jupyter_server", "main", (), "held-out-46"),
     ("sunpy/sunpy", "main", (), "held-out-46"),
+    ("getpelican/pelican", "main", (), "held-out-47"),
+    ("lektor/lektor", "master", (), "held-out-47"),
+    ("jupyter/jupyter_client", "main", (), "held-out-47"),
+    ("PyCQA/bandit", "main", (), "held-out-47"),
+    ("eventlet/eventlet", "master", (), "held-out-47"),
+    ("scrapinghub/dateparser", "master", (), "held-out-47"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
