@@ -417,7 +417,14 @@ def test_a_copy_brings_no_concept_neighbour_that_predates_the_batch(repo: RepoBu
     )
     copy = STATUS.replace("list_available_models", "model_names").replace("names", "found")
     repo.branch("status", {"pkg/status.py": copy})
-    repo.branch("cli", {"pkg/cli.py": CLI})
+    # The twin keeps has_model's reading of the reply: a same-concept pair with older code
+    # shares at least a statement.
+    opened = "with urllib.request.urlopen(url) as "
+    cli = CLI.replace(
+        opened + "resp:\n            data = json.load(resp)",
+        opened + "reply:\n            listing = json.loads(reply.read())",
+    ).replace('data["models"]', 'listing["models"]')
+    repo.branch("cli", {"pkg/cli.py": cli})
     repo.merge_pr(3, "status", "Show models in status")
     repo.merge_pr(4, "cli", "Add a models command")
     report, _ = run(repo.root, base)
