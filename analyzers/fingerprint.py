@@ -152,6 +152,11 @@ class Walker:
         elif isinstance(node, ast.alias):
             out.exact.append(node.name)
             out.blind.append("ID")
+        elif isinstance(node, ast.ImportFrom):
+            # Where a name comes from is part of the code: two bodies importing one name from
+            # two SDKs (``azure.mgmt.cdn.models`` / ``azure.mgmt.frontdoor.models``) differ.
+            out.exact.append("." * node.level + (node.module or ""))
+            out.blind.append("ID")
         elif isinstance(node, ast.Call):
             dotted = _dotted(node.func)
             if dotted and vocabulary:
