@@ -266,6 +266,12 @@ REPOS = (
     ("PyCQA/bandit", "main", (), "held-out-47"),
     ("eventlet/eventlet", "master", (), "held-out-47"),
     ("scrapinghub/dateparser", "master", (), "held-out-47"),
+    ("pydantic/pydantic-ai", "main", (), "held-out-48"),
+    ("huggingface/smolagents", "main", (), "held-out-48"),
+    ("simonw/llm", "main", (), "held-out-48"),
+    ("567-labs/instructor", "main", (), "held-out-48"),
+    ("Aider-AI/aider", "main", (), "held-out-48"),
+    ("reflex-dev/reflex", "main", (), "held-out-48"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
