@@ -716,14 +716,18 @@ class _Detector:
         filters, mealie's per-entity alias maps, a driver's per-type converters. Of the
         edited and same-concept pairs of one module judged in bench/realworld, none of the 20
         with two parallels or more was worth acting on (21 worth have fewer; three of them,
-        structlog's ``BytesLogger`` beside ``WriteLogger`` among them, have one).
+        structlog's ``BytesLogger`` beside ``WriteLogger`` among them, have one). Only names
+        older than the batch make the design: sentry's batch that copied its log batcher into a
+        metrics batcher also copied ``_capture_log`` into ``_capture_metric``, which the
+        maintainers later unified (bench/recall).
         """
         if self._names is None:
             known: set[Words] = set()
             holding: defaultdict[str, list[Words]] = defaultdict(list)
             for item in self.everything.values():
                 words = name_words(base_name(item.unit))
-                if words and words not in known and not is_test(item.unit):
+                older = item.unit.key not in self.introduced
+                if words and words not in known and older and not is_test(item.unit):
                     known.add(words)
                     for word in set(words):
                         holding[word].append(words)
@@ -737,7 +741,8 @@ class _Detector:
 
     def hooked(self, item: IndexedUnit) -> bool:
         """The repository implements the unit's name in HOOK_FAMILY other ways or more (other
-        bodies, outside tests): the name is a hook that each class or module fills for itself.
+        bodies, outside tests, older than the batch): the name is a hook that each class or
+        module fills for itself.
 
         A few identical lines under such a name are one more filling of it (Django's
         ``dispatch`` guard, a form field's ``_value``, a driver's ``release``), whether or not
@@ -745,11 +750,18 @@ class _Detector:
         does not. Of the identical pairs of HOOK lines or fewer judged in bench/realworld, the
         20 whose name has two other implementations or more were all noise; none of the 5 worth
         acting on (a copied ``_make_timedelta``, a lookup two views repeat) has even one.
+        Implementations the batch adds do not count: referencing's batch that wrote ``id_of``
+        three ways in six draft classes had its two identical pairs merged by the maintainers
+        (bench/recall).
         """
         if self._hooks is None:
             self._hooks = defaultdict(set)
             for other in self.everything.values():
-                if other.unit.kind != "class" and not is_test(other.unit):
+                if (
+                    other.unit.kind != "class"
+                    and not is_test(other.unit)
+                    and other.unit.key not in self.introduced
+                ):
                     self._hooks[base_name(other.unit)].add(other.features.exact_hash)
         others = self._hooks.get(base_name(item.unit), set()) - {item.features.exact_hash}
         return len(others) >= HOOK_FAMILY

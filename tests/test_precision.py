@@ -2175,6 +2175,11 @@ class LockView(View):
     old = {"pkg/history.py": history, "pkg/other.py": others}
     new = {"pkg/usage.py": usage + _GUARD}
     assert review(old, new) == ()
+    # Implementations the batch adds make no hook yet: the batch writing the name three ways
+    # is what the review is for.
+    assert names(review({"pkg/history.py": history}, {**new, "pkg/other.py": others})) == [
+        {"WorkflowHistoryMixin.dispatch", "UsageView.dispatch"}
+    ]
     # Where no other unit implements the name, the few lines are a copy like any other.
     del old["pkg/other.py"]
     assert names(review(old, new)) == [{"WorkflowHistoryMixin.dispatch", "UsageView.dispatch"}]
@@ -2311,5 +2316,12 @@ def unit_seeder(session):
     assert names(review({"pkg/retry.py": HELPER}, {"mealie/parser.py": matcher})) == [
         {"DataMatcher.foods_by_alias", "DataMatcher.units_by_alias"}
     ]
+    old = {"pkg/retry.py": HELPER, "mealie/seed.py": parallels}
+    assert review(old, {"mealie/parser.py": matcher}) == ()
+    # Families the batch itself writes are no design of the repository yet: a branch that
+    # copies a class for a second kind of record (sentry's log and metric batchers) is the
+    # drift under review, and so is the copy of the capture code that comes with it.
     both = {"mealie/parser.py": matcher, "mealie/seed.py": parallels}
-    assert review({"pkg/retry.py": HELPER}, both) == ()
+    assert names(review({"pkg/retry.py": HELPER}, both)) == [
+        {"DataMatcher.foods_by_alias", "DataMatcher.units_by_alias"}
+    ]
