@@ -7,6 +7,7 @@ import textwrap
 from analyzers import Finding, RedundancyOptions, find_redundancy, scan_module
 from analyzers.model import IndexedUnit
 from analyzers.relations import TABLE
+from app.local import demo
 
 HELPER = '''
 def parse_retry_after(value, now):
@@ -2217,56 +2218,20 @@ def test_a_pull_and_its_push_are_opposite_operations() -> None:
     ]
 
 
-_DISCOVER = '''
-import json
-import urllib.request
-
-
-class ModelRegistry:
-    def __init__(self, base_url):
-        self.base_url = base_url.rstrip("/")
-        self._models = None
-
-    def discover(self):
-        """Discover the models installed on the local server."""
-        with urllib.request.urlopen(self.base_url + "/api/tags", timeout=5) as response:
-            payload = json.load(response)
-        self._models = [model["name"] for model in payload.get("models", [])]
-        return self._models
-'''
-_CMD_MODELS = '''
-import json
-import sys
-import urllib.request
-
-
-def cmd_models(args):
-    """Print every model the server has installed."""
-    url = args.url.rstrip("/") + "/api/tags"
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            data = json.load(resp)
-    except OSError as exc:
-        print(f"chatkit: cannot reach {args.url}: {exc}", file=sys.stderr)
-        return 1
-    for model in data.get("models", []):
-        print(model["name"])
-    return 0
-'''
-
-
 def test_a_concept_shared_with_older_code_needs_a_statement_in_common() -> None:
-    # The same job in code of its own: written by two branches of one batch, it is the drift
-    # the review is for; written against older code, vocabulary alone is what two jobs of one
-    # domain share, and a unit re-implementing another keeps some of its statements.
-    new = {"chatkit/registry.py": _DISCOVER, "chatkit/cli.py": _CMD_MODELS}
+    # The demo's model listings: the same job in code of its own. Written by two branches of
+    # one batch, it is the drift the review is for; written against older code, vocabulary
+    # alone is what two jobs of one domain share, and a unit re-implementing another keeps some
+    # of its statements.
+    new = {"chatkit/registry.py": demo.REGISTRY, "chatkit/cli.py": demo.CLI_MODELS}
     found = review({}, new, by={"ModelRegistry.discover": "#12", "cmd_models": "#19"})
     assert names(found) == [{"ModelRegistry.discover", "cmd_models"}]
     assert found[0].clone_type == "concept"
-    older = {"chatkit/registry.py": _DISCOVER}
-    assert review(older, {"chatkit/cli.py": _CMD_MODELS}) == ()
+    older = {"chatkit/registry.py": demo.REGISTRY}
+    assert review(older, {"chatkit/cli.py": demo.CLI_MODELS}) == ()
     listed = '    names = [model["name"] for model in data.get("models", [])]\n'
-    kept = _CMD_MODELS.replace("    return 0\n", listed + "    return 0\n")
+    printed = '        print(model["name"])\n'
+    kept = demo.CLI_MODELS.replace(printed, printed + listed)
     found = review(older, {"chatkit/cli.py": kept})
     assert names(found) == [{"ModelRegistry.discover", "cmd_models"}]
 
