@@ -715,8 +715,9 @@ class _Detector:
         The repository's design says so, not the pair: moto's per-resource ``list_*``
         filters, mealie's per-entity alias maps, a driver's per-type converters. Of the
         edited and same-concept pairs of one module judged in bench/realworld, none of the 20
-        with two parallels or more was worth acting on (21 worth have fewer; three of them,
-        structlog's ``BytesLogger`` beside ``WriteLogger`` among them, have one). Only names
+        with two parallels or more among all the names at its batch head was worth acting on
+        (21 worth have fewer; three of them, structlog's ``BytesLogger`` beside
+        ``WriteLogger`` among them, have one). Only names
         older than the batch make the design: sentry's batch that copied its log batcher into a
         metrics batcher also copied ``_capture_log`` into ``_capture_metric``, which the
         maintainers later unified (bench/recall).
@@ -748,7 +749,8 @@ class _Detector:
         ``dispatch`` guard, a form field's ``_value``, a driver's ``release``), whether or not
         the class hierarchy shows the base: a framework's base class or a duck-typed protocol
         does not. Of the identical pairs of HOOK lines or fewer judged in bench/realworld, the
-        20 whose name has two other implementations or more were all noise; none of the 5 worth
+        20 whose name has two other implementations or more at the batch head (of any age) were
+        all noise; none of the 5 worth
         acting on (a copied ``_make_timedelta``, a lookup two views repeat) has even one.
         Implementations the batch adds do not count: referencing's batch that wrote ``id_of``
         three ways in six draft classes had its two identical pairs merged by the maintainers

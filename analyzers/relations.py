@@ -594,7 +594,7 @@ def name_words(name: str) -> Words:
 
 
 def parallel_names(
-    one: str, other: str, names: frozenset[tuple[str, ...]], holding: Mapping[str, list[Words]]
+    one: str, other: str, names: frozenset[Words], holding: Mapping[str, list[Words]]
 ) -> int:
     """How many other names of ``names`` (as name_words; ``holding`` lists them by word) have
     the words that tell ``one`` from ``other`` in them, and are names again with those written
