@@ -750,8 +750,8 @@ class _Detector:
         the class hierarchy shows the base: a framework's base class or a duck-typed protocol
         does not. Of the identical pairs of HOOK lines or fewer judged in bench/realworld, the
         20 whose name has two other implementations or more at the batch head (of any age) were
-        all noise; none of the 5 worth
-        acting on (a copied ``_make_timedelta``, a lookup two views repeat) has even one.
+        all noise; none of the 5 worth acting on (a copied ``_make_timedelta``, a lookup two
+        views repeat) has even one.
         Implementations the batch adds do not count: referencing's batch that wrote ``id_of``
         three ways in six draft classes had its two identical pairs merged by the maintainers
         (bench/recall).
