@@ -1348,8 +1348,7 @@ class _Detector:
         (the demo's ``list_available_models``), since it is close to all of its members.
         """
         return any(
-            p.clone_type != "concept" or p.score >= self.options.concept_similarity
-            for p in group
+            p.clone_type != "concept" or p.score >= self.options.concept_similarity for p in group
         )
 
     def between_branches(self, a: Unit, b: Unit) -> bool:
