@@ -1336,8 +1336,10 @@ class _Detector:
         return self.options.concept_similarity * share
 
     def founded(self, group: Sequence[Pair]) -> bool:
-        """The group holds a pair that meets the full bar of its kind: a clone, or a concept
-        pair scoring ``concept_similarity``.
+        """The group holds a pair that meets the full bar of its kind: a clone, a concept pair
+        scoring ``concept_similarity``, or one whose code is the same but for its names and
+        literals (a copy too small for the clone detector to count an edited one, written by
+        two branches: the quality benchmark's small renamed copies).
 
         Two branches of one batch meeting only the lowered bar of concept_bar share a domain's
         vocabulary more often than a job: of the 20 same-concept findings between two branches
@@ -1347,9 +1349,13 @@ class _Detector:
         over 0.9. A third branch's implementation still joins a finding another pair founded
         (the demo's ``list_available_models``), since it is close to all of its members.
         """
-        return any(
-            p.clone_type != "concept" or p.score >= self.options.concept_similarity for p in group
-        )
+        for p in group:
+            if p.clone_type != "concept" or p.score >= self.options.concept_similarity:
+                return True
+            found = self.similarity(self.by_key[p.a], self.by_key[p.b])
+            if found is not None and found[0] >= RENAMED_ONLY:
+                return True
+        return False
 
     def between_branches(self, a: Unit, b: Unit) -> bool:
         """Two different branches of the batch added ``a`` and ``b``."""

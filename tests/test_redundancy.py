@@ -464,6 +464,40 @@ def test_a_concept_pair_of_two_branches_joins_a_finding_but_does_not_found_one(
         assert report.findings == ()
 
 
+WHERE_CLAUSE = """
+
+def process_where(self, tlist):
+    tidx, token = tlist.token_next_by(m=(Keyword, "WHERE"))
+    if not token:
+        return
+    tlist.insert_before(tidx, self.newline())
+    with indent(self):
+        self.process_default(tlist)
+"""
+
+
+def test_a_small_copy_of_two_branches_with_every_name_and_literal_changed_is_reported(
+    repo: RepoBuilder,
+) -> None:
+    # Too small for the clone detector to count an edited copy, the pair is a same-concept
+    # pair at the lowered bar of two branches; being the same code but for names and
+    # literals, it founds a finding of its own.
+    base = _base(repo, {"pkg/text.py": SLUGIFY, "pkg/settings.py": CONFIG_IO, "pkg/fib.py": UNIQUE})
+    renamed = (
+        WHERE_CLAUSE.replace("process_where", "indent_slot")
+        .replace("tlist", "slot")
+        .replace("tidx", "elem_ptr")
+        .replace("token", "span_piece")
+        .replace('"WHERE"', '"node args"')
+    )
+    repo.branch("one", {"pkg/where.py": WHERE_CLAUSE})
+    repo.branch("two", {"pkg/slots.py": renamed})
+    repo.merge_pr(1, "one", "Indent WHERE clauses")
+    repo.merge_pr(2, "two", "Indent token slots")
+    report, _ = run(repo.root, base)
+    assert members(report) == [{("process_where", "#1"), ("indent_slot", "#2")}]
+
+
 ZIP_EQUAL = '''
 
 def zip_equal(*iterables):
