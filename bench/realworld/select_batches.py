@@ -272,6 +272,12 @@ REPOS = (
     ("567-labs/instructor", "main", (), "held-out-48"),
     ("Aider-AI/aider", "main", (), "held-out-48"),
     ("reflex-dev/reflex", "main", (), "held-out-48"),
+    ("modelcontextprotocol/python-sdk", "main", (), "held-out-49"),
+    ("jlowin/fastmcp", "main", (), "held-out-49"),
+    ("openai/openai-agents-python", "main", (), "held-out-49"),
+    ("stanfordnlp/dspy", "main", (), "held-out-49"),
+    ("browser-use/browser-use", "main", (), "held-out-49"),
+    ("pydantic/logfire", "main", (), "held-out-49"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
