@@ -176,6 +176,8 @@ def _scan_module(path: str, data: bytes, precise: bool, limits: ScanLimits) -> M
         return _skip(path, f"syntax error at line {exc.lineno}: {exc.msg}{hint}")
     except (RecursionError, MemoryError, ValueError) as exc:
         return _skip(path, f"cannot be parsed: {type(exc).__name__}")
+    if _docstring_says_generated(tree):
+        return _skip(path, "generated file (its docstring says so)")
     walker = new_walker()
     defs = list(_defs(tree))
     located: dict[tuple[str, int], Unit] = {}
@@ -241,8 +243,22 @@ def _says_generated(node: DefNode, lines: list[str]) -> bool:
     start = body[0].end_lineno or body[0].lineno if first else node.lineno - 1
     end = body[first].lineno - 1 if first < len(body) else (node.end_lineno or node.lineno)
     comments = [line.strip().lower() for line in lines[start:end] if line.strip().startswith("#")]
-    said = " ".join(comments)
-    return "@generated" in said or ("do not edit" in said and "generat" in said)
+    return _tool_says(" ".join(comments))
+
+
+def _docstring_says_generated(tree: ast.Module) -> bool:
+    """The first paragraph of the module's docstring says a tool wrote the module: the MCP
+    SDK's per-version wire models open with "Internal wire-shape models for protocol
+    2025-11-25. Generated; do not edit." Prose further down may speak of generated things;
+    the summary of a module a person writes does not tell its readers not to edit it."""
+    doc = ast.get_docstring(tree, clean=True)
+    return doc is not None and _tool_says(doc.split("\n\n", 1)[0].lower())
+
+
+def _tool_says(text: str) -> bool:
+    """Lower-cased ``text`` says a tool wrote what follows: the ``@generated`` tag, or both the
+    order not to edit and the word."""
+    return "@generated" in text or ("do not edit" in text and "generat" in text)
 
 
 def _looks_like_python2(source: str) -> bool:

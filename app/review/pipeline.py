@@ -32,7 +32,7 @@ from app.store import Cache
 from app.store.records import encode_scan
 
 # Bump when scanning changes what it produces, so old cache entries are not reused.
-ANALYZER_VERSION = "9"
+ANALYZER_VERSION = "10"
 PARALLEL_MIN_BYTES = 2_000_000  # below this a process pool costs more than it saves
 ABSENT = "its content is not in the repository (a partial clone leaves files out): fetch it"
 
