@@ -1000,6 +1000,42 @@ def test_identical_short_special_methods_of_two_classes_are_their_own_protocol()
     assert len(both("\n" + logic)) == 1
 
 
+_LAZY = """
+import importlib
+
+_LAZY_IMPORTS = {{{table}}}
+
+
+def {name}(name):
+    if name in _LAZY_IMPORTS:
+        module_path, attr_name = _LAZY_IMPORTS[name]
+        try:
+            module = importlib.import_module(module_path)
+            attr = getattr(module, attr_name)
+        except ImportError as e:
+            raise ImportError(f"Failed to import {{name}} from {{module_path}}: {{e}}") from e
+        globals()[name] = attr
+        return attr
+    raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+"""
+
+
+def test_identical_module_getattr_hooks_of_two_modules_are_each_modules_own() -> None:
+    # browser-use's packages each open their lazy imports with the same PEP 562 __getattr__:
+    # it reads its own module's table and globals, so it cannot be shared as it is.
+    def both(name: str) -> tuple[Finding, ...]:
+        agent = _LAZY.format(table='"Agent": ("pkg.agent.service", "Agent")', name=name)
+        llm = _LAZY.format(table='"ChatOpenAI": ("pkg.llm.openai", "ChatOpenAI")', name=name)
+        return review({"pkg/__init__.py": agent}, {"pkg/llm/__init__.py": llm})
+
+    assert both("__getattr__") == ()
+    # The same body under a name of its own is a helper written twice.
+    found = both("lazy_attribute")
+    assert [{m.unit.path for m in f.members} for f in found] == [
+        {"pkg/__init__.py", "pkg/llm/__init__.py"}
+    ]
+
+
 _READ_LINE = '''
 class {cls}:
 {extra}
