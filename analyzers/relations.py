@@ -52,7 +52,7 @@ OPPOSITES = (
     ("enter", "exit"),
 )
 
-_METHODS = ("method", "async_method")
+METHODS = ("method", "async_method")  # unit kinds inside classes
 
 
 def base_name(unit: Unit) -> str:
@@ -103,8 +103,8 @@ def calls(caller: IndexedUnit, callee: IndexedUnit) -> bool:
     found = [c for c in caller.features.calls if c.rsplit(".", 1)[-1] == name]
     if not found:
         return False
-    callee_is_method = callee.unit.kind in _METHODS
-    caller_is_method = caller.unit.kind in _METHODS
+    callee_is_method = callee.unit.kind in METHODS
+    caller_is_method = caller.unit.kind in METHODS
     if name in found and not callee_is_method:
         if base_name(caller.unit) != name or caller_is_method:
             return True  # not recursion: a method wrapping the module's function of its name
@@ -126,7 +126,7 @@ def _class_of(unit: Unit) -> str:
     """The class a unit is, or the class of a method; empty for a function."""
     if unit.kind == "class":
         return base_name(unit)
-    if unit.kind in _METHODS and unit.parent:
+    if unit.kind in METHODS and unit.parent:
         return unit.parent.rsplit(".", 1)[-1]
     return ""
 
@@ -166,7 +166,7 @@ class Hierarchy:
             unit = item.unit
             if unit.kind == "class":
                 self.bases[base_name(unit)].update(item.features.bases)
-            elif unit.kind in _METHODS and unit.parent:
+            elif unit.kind in METHODS and unit.parent:
                 cls, name = unit.parent.rsplit(".", 1)[-1], base_name(unit)
                 self.methods[cls].add(name)
                 self._bodies[(cls, name)].add(item.features.exact_hash)
@@ -174,7 +174,7 @@ class Hierarchy:
                     self._tests_at[unit.path].add(cls)
                 if unit.kind == "async_method":
                     self.coroutines[cls].add(name)
-            if (unit.parent is None or unit.kind in _METHODS) and not is_dunder(unit):
+            if (unit.parent is None or unit.kind in METHODS) and not is_dunder(unit):
                 # Special methods are every class's, not an interface's.
                 self.defined[unit.path].add(base_name(unit))
             if _retires_class(item):
@@ -354,7 +354,7 @@ class Hierarchy:
     def _shared_bases(self, a: Unit, b: Unit) -> frozenset[str]:
         """The classes both methods' classes derive from, those two aside; none for a unit
         that is not a method."""
-        if a.kind not in _METHODS or b.kind not in _METHODS:
+        if a.kind not in METHODS or b.kind not in METHODS:
             return frozenset()
         ca, cb = _class_of(a), _class_of(b)
         if not ca or not cb:
@@ -388,7 +388,7 @@ class Hierarchy:
             # reads like its method): compare the two classes.
             ca, cb = _class_of(a), _class_of(b)
             return bool(ca and cb) and self._implementations(ca, cb)
-        if a.kind not in _METHODS or b.kind not in _METHODS or not a.parent or not b.parent:
+        if a.kind not in METHODS or b.kind not in METHODS or not a.parent or not b.parent:
             return False
         name = base_name(a)
         if name != base_name(b):
@@ -404,7 +404,7 @@ class Hierarchy:
         the subclass overrides likewise. Whatever they share (open, commit, close), each
         operation's counterpart is the same-named method of the other class, not this one.
         """
-        if a.kind not in _METHODS or b.kind not in _METHODS or not a.parent or not b.parent:
+        if a.kind not in METHODS or b.kind not in METHODS or not a.parent or not b.parent:
             return False
         na, nb = base_name(a), base_name(b)
         ca, cb = a.parent.rsplit(".", 1)[-1], b.parent.rsplit(".", 1)[-1]
@@ -468,7 +468,7 @@ class Hierarchy:
         base is where that code belongs, and the copy is reported.
         """
         ua, ub = a.unit, b.unit
-        if ua.kind not in _METHODS or ub.kind not in _METHODS or not ua.parent or not ub.parent:
+        if ua.kind not in METHODS or ub.kind not in METHODS or not ua.parent or not ub.parent:
             return False
         name = base_name(ua)
         ca, cb = ua.parent.rsplit(".", 1)[-1], ub.parent.rsplit(".", 1)[-1]
@@ -530,7 +530,7 @@ def _retired_place(path: str) -> bool:
 def _retires_class(item: IndexedUnit) -> bool:
     """A constructor that warns its class is deprecated."""
     unit = item.unit
-    return unit.kind in _METHODS and base_name(unit) in _CONSTRUCTORS and deprecated(item)
+    return unit.kind in METHODS and base_name(unit) in _CONSTRUCTORS and deprecated(item)
 
 
 def deprecated(item: IndexedUnit) -> bool:
