@@ -89,7 +89,8 @@ _TITLES = {
     "held-out-46": "held-out set 46 (twelfth session: fetched after set 45 gave one finding, measured once with the final code; never tuned on)",
     "held-out-47": "held-out set 47 (thirteenth session: fetched after rounds 40-43 were written, measured once with the final code and once with the starting code; never tuned on)",
     "held-out-48": "held-out set 48 (thirteenth session: projects of the AI-agent era, fetched after set 47 gave no finding; measured with the final code, then with the starting code; never tuned on)",
-    "held-out-49": "held-out set 49 (fourteenth session: projects of the AI-agent era, fetched after round 44 was written, measured once with the final code and once with the starting code; never tuned on)",
+    "held-out-49": "held-out set 49 (fourteenth session: projects of the AI-agent era, fetched after round 44 was written, first measured with round 44's code, then seen: the generated-docstring fix and the module __getattr__ rule came from it)",
+    "held-out-50": "held-out set 50 (fourteenth session: projects of the AI-agent era, fetched after round 45, measured once with the final code; never tuned on)",
 }
 
 

@@ -278,6 +278,11 @@ REPOS = (
     ("stanfordnlp/dspy", "main", (), "held-out-49"),
     ("browser-use/browser-use", "main", (), "held-out-49"),
     ("pydantic/logfire", "main", (), "held-out-49"),
+    ("mem0ai/mem0", "main", (), "held-out-50"),
+    ("camel-ai/camel", "master", (), "held-out-50"),
+    ("crewAIInc/crewAI", "main", (), "held-out-50"),
+    ("griptape-ai/griptape", "main", (), "held-out-50"),
+    ("marimo-team/marimo", "main", (), "held-out-50"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
