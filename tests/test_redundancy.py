@@ -174,6 +174,14 @@ def _base(repo: RepoBuilder, files: dict[str, str] | None = None) -> str:
     return repo.commit("Initial", {"pkg/__init__.py": "", **(files or {})})
 
 
+def _merge_two(repo: RepoBuilder, first: dict[str, str], second: dict[str, str]) -> None:
+    """Two branches, each adding its files, merged as pull requests #1 and #2."""
+    repo.branch("one", first)
+    repo.branch("two", second)
+    repo.merge_pr(1, "one", "First branch")
+    repo.merge_pr(2, "two", "Second branch")
+
+
 @pytest.mark.parametrize(
     ("copy", "clone_type"),
     [
@@ -186,10 +194,7 @@ def test_each_clone_type_between_two_branches(
     repo: RepoBuilder, copy: str, clone_type: str
 ) -> None:
     base = _base(repo)
-    repo.branch("one", {"pkg/text.py": SLUGIFY})
-    repo.branch("two", {"pkg/urls.py": copy})
-    repo.merge_pr(1, "one", "Add slugify")
-    repo.merge_pr(2, "two", "Add URL names")
+    _merge_two(repo, {"pkg/text.py": SLUGIFY}, {"pkg/urls.py": copy})
     report, _ = run(repo.root, base)
     (finding,) = report.findings
     assert finding.clone_type == clone_type
@@ -268,10 +273,7 @@ def test_copied_class_is_one_finding_not_one_per_method(repo: RepoBuilder) -> No
 
 def test_fingerprint_is_stable_when_lines_move(repo: RepoBuilder) -> None:
     base = _base(repo)
-    repo.branch("one", {"pkg/text.py": SLUGIFY})
-    repo.branch("two", {"pkg/urls.py": SLUGIFY_RENAMED})
-    repo.merge_pr(1, "one", "Add slugify")
-    repo.merge_pr(2, "two", "Add URL names")
+    _merge_two(repo, {"pkg/text.py": SLUGIFY}, {"pkg/urls.py": SLUGIFY_RENAMED})
     first, _ = run(repo.root, base)
     repo.commit("Move things down", {"pkg/text.py": "\n\n# header\n" + SLUGIFY})
     second, _ = run(repo.root, base)
@@ -306,10 +308,7 @@ def test_copied_decorator_factory_pairs_the_outer_functions_not_outer_with_inner
     # The outer function also nearly matches the other copy's nested wrapper (which it
     # contains); the identical outer pair is the stronger match and must win.
     base = _base(repo)
-    repo.branch("one", {"pkg/a.py": DEPRECATED})
-    repo.branch("two", {"pkg/b.py": DEPRECATED})
-    repo.merge_pr(1, "one", "Deprecation helper")
-    repo.merge_pr(2, "two", "Another deprecation helper")
+    _merge_two(repo, {"pkg/a.py": DEPRECATED}, {"pkg/b.py": DEPRECATED})
     report, _ = run(repo.root, base)
     assert members(report) == [{("deprecated", "#1"), ("deprecated", "#2")}]
     assert report.findings[0].clone_type == "type-1"
@@ -490,10 +489,7 @@ def test_a_small_copy_of_two_branches_with_every_name_and_literal_changed_is_rep
         .replace("token", "span_piece")
         .replace('"WHERE"', '"node args"')
     )
-    repo.branch("one", {"pkg/where.py": WHERE_CLAUSE})
-    repo.branch("two", {"pkg/slots.py": renamed})
-    repo.merge_pr(1, "one", "Indent WHERE clauses")
-    repo.merge_pr(2, "two", "Indent token slots")
+    _merge_two(repo, {"pkg/where.py": WHERE_CLAUSE}, {"pkg/slots.py": renamed})
     report, _ = run(repo.root, base)
     assert members(report) == [{("process_where", "#1"), ("indent_slot", "#2")}]
 
