@@ -283,6 +283,17 @@ REPOS = (
     ("crewAIInc/crewAI", "main", (), "held-out-50"),
     ("griptape-ai/griptape", "main", (), "held-out-50"),
     ("marimo-team/marimo", "main", (), "held-out-50"),
+    ("langchain-ai/langgraph", "main", (), "held-out-51"),
+    ("deepset-ai/haystack", "main", (), "held-out-51"),
+    ("pipecat-ai/pipecat", "main", (), "held-out-51"),
+    ("piccolo-orm/piccolo", "master", (), "held-out-51"),
+    ("SWE-agent/SWE-agent", "main", (), "held-out-51"),
+    ("nedbat/coveragepy", "main", (), "held-out-51"),
+    ("microsoft/autogen", "main", (), "held-out-52"),
+    ("livekit/agents", "main", (), "held-out-52"),
+    ("agno-agi/agno", "main", (), "held-out-52"),
+    ("paramiko/paramiko", "main", (), "held-out-52"),
+    ("MagicStack/asyncpg", "master", (), "held-out-52"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
