@@ -507,9 +507,10 @@ def test_a_systematic_rename_with_every_statement_kept_is_still_a_copy() -> None
     mine = _lister("Directories", "directories", "state", "found", "d", more)
     copy = _lister("Experiments", "directories", "state", "hits", "exp", more)
     copy = copy.replace("found", "hits").replace("if max_results:", "if not max_results:")
-    options = RedundancyOptions(min_shared_structure=76)
+    # The bar is above the methods' distinctiveness (42): only closeness lets the copy pass.
+    options = RedundancyOptions(min_shared_structure=70)
     found = review({"svc/directory/models.py": mine}, {"svc/fis/models.py": copy}, options)
-    assert names(found) == [{"Directories", "Experiments"}]
+    assert names(found) == [{"Directories.list_directories", "Experiments.list_directories"}]
     assert "near-miss: 99%" in found[0].evidence[0].matched[0]
 
 
@@ -930,7 +931,7 @@ def test_a_class_whose_constructor_warns_it_is_deprecated_is_not_unified() -> No
     assert review({"pkg/base.py": live}, {"pkg/weak.py": weak}, options) == ()
     kept = weak.replace("DeprecationWarning", "ResourceWarning").replace("is deprecated", "is weak")
     assert names(review({"pkg/base.py": live}, {"pkg/weak.py": kept}, options)) == [
-        {"Namespace", "WeakNamespace"}
+        {"Namespace.signal", "WeakNamespace.signal"}
     ]
 
 
@@ -1728,7 +1729,9 @@ def test_a_test_modules_class_stands_in_for_a_package_class() -> None:
     package = _PREDICATE.format(
         name="IsAuthenticatedPredicate", label="is_authenticated", attr="is_authenticated"
     )
-    fixture = _PREDICATE.format(name="Yup", label="yup", attr="response.yup")
+    # Renamed only, so that the same class outside tests is a copy (an edited class of
+    # another module is that module's own variant).
+    fixture = _PREDICATE.format(name="Yup", label="is_authenticated", attr="is_authenticated")
     old = {"pkg/predicates.py": package}
     new = {"tests/pkgs/eventonly/__init__.py": fixture}
     assert review(old, new) == ()
