@@ -2398,3 +2398,68 @@ def unit_seeder(session):
     assert names(review({"pkg/retry.py": HELPER}, both)) == [
         {"DataMatcher.foods_by_alias", "DataMatcher.units_by_alias"}
     ]
+
+
+_DRIVER = """
+class Base{kind}Driver(ABC):
+    def __init__(self, model, retries=3, structure=None):
+        self.model = model
+        self.retries = retries
+        self.structure = structure
+        self.events = []
+
+    def before_run(self, {arg}):
+        if self.structure is not None:
+            self.structure.publish(Start{kind}Event(model=self.model, {arg}={arg}))
+        self.events.append(("start", {arg}))
+
+    def after_run(self, result):
+        if self.structure is not None:
+            self.structure.publish(Finish{kind}Event(model=self.model, result=result))
+        self.events.append(("finish", result))
+
+    def run(self, {arg}):
+        self.before_run({arg})
+        result = self.try_{job}({arg})
+        self.after_run(result)
+        {extra}
+        return result
+
+    @abstractmethod
+    def try_{job}(self, {arg}): ...
+"""
+
+_LOAD_SETTINGS = """
+    def load_settings(self, path):
+        with open(path) as f:
+            data = json.load(f)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} holds no settings")
+        self.model = data.get("model", self.model)
+        self.retries = int(data.get("retries", self.retries))
+        for name, value in data.get("options", {}).items():
+            setattr(self, name, value)
+        return data
+"""
+
+
+def test_edited_classes_of_two_modules_are_compared_by_their_methods() -> None:
+    # griptape's driver base per kind of driver: one shape, each with its own events, job and
+    # arguments. Each module's own member of a family, not one class written twice.
+    speech = _DRIVER.format(
+        kind="TextToSpeech", arg="prompt", job="text_to_audio", extra="self.events.clear()"
+    )
+    transcription = _DRIVER.format(
+        kind="AudioTranscription", arg="audio", job="audio_to_text", extra=""
+    )
+    old = {"pkg/drivers/speech/base.py": speech}
+    assert review(old, {"pkg/drivers/transcription/base.py": transcription}) == ()
+    # A method copied line for line between the two is still reported, as a method.
+    old = {"pkg/drivers/speech/base.py": speech + _LOAD_SETTINGS}
+    new = {"pkg/drivers/transcription/base.py": transcription + _LOAD_SETTINGS}
+    assert names(review(old, new)) == [
+        {"BaseTextToSpeechDriver.load_settings", "BaseAudioTranscriptionDriver.load_settings"}
+    ]
+    # The same two classes in one module: a class copied and edited there, reported whole.
+    found = review({"pkg/drivers/base.py": speech}, {"pkg/drivers/base.py": speech + transcription})
+    assert names(found) == [{"BaseTextToSpeechDriver", "BaseAudioTranscriptionDriver"}]
