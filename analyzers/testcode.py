@@ -28,6 +28,13 @@ SAMPLE_FOLDERS = frozenset(
 )
 
 
+# Example collections under names that packages also use for their own code (mealie's
+# ``mealie/schema/cookbook`` holds recipe cookbooks, textual ships ``src/textual/demo``): a
+# folder so named is samples only at the top of the repository or under one top folder (a
+# monorepo's ``python/samples``), where a package does not put its modules.
+TOP_SAMPLE_FOLDERS = frozenset({"cookbook", "cookbooks", "samples", "demos"})
+
+
 def is_test_path(path: str) -> bool:
     """A test module: ``test_*.py``, ``*_test.py``, ``conftest.py`` or a ``tests/`` folder."""
     name = posixpath.basename(path)
@@ -41,11 +48,12 @@ def is_test_path(path: str) -> bool:
 
 
 def is_sample_path(path: str) -> bool:
-    """Tests, and the other folders of code about the package: examples, docs, ``*_tests``."""
+    """Tests, and the other folders of code about the package: examples, docs, ``*_tests``,
+    a top-level ``cookbook`` or ``samples``."""
     if is_test_path(path):
         return True
     folders = path.split("/")[:-1]
-    return any(
+    return any(f in TOP_SAMPLE_FOLDERS for f in folders[:2]) or any(
         f in SAMPLE_FOLDERS
         or f.endswith(("_tests", "-tests"))
         or f.startswith("test_")

@@ -768,6 +768,16 @@ def test_programs_a_docs_page_shows_are_sample_code() -> None:
     assert len(review({"src_docs_v2/retry/a.py": page}, {"src_docs_v2/retry/b.py": page})) == 1
 
 
+def test_a_top_level_cookbook_is_sample_code_and_a_packages_cookbook_is_not() -> None:
+    # agno's cookbook/ of standalone agent scripts, autogen's python/samples/: each example
+    # complete on its own. mealie's mealie/schema/cookbook/ is the package's recipe books.
+    page = HELPER + "\n\ndef main():\n    print(parse_retry_after('5', None))\n"
+    for folder in ("cookbook/agents", "python/samples/chat"):
+        assert review({f"{folder}/a.py": page}, {f"{folder}/b.py": page}) == ()
+    found = review({"app/schema/cookbook/a.py": page}, {"app/schema/cookbook/b.py": page})
+    assert len(found) == 1
+
+
 def test_project_templates_are_scaffolding_not_drift() -> None:
     env = HELPER + "\n\ndef run_migrations_online():\n    return parse_retry_after('5', None)\n"
     copies = review({"tool/templates/generic/env.py": env}, {"tool/templates/async/env.py": env})
