@@ -138,6 +138,27 @@ def _bare_constant(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
 
 
+def _literal(node: ast.expr) -> bool:
+    """A constant, or a tuple or list of constants."""
+    if isinstance(node, ast.Tuple | ast.List):
+        return all(_literal(e) for e in node.elts)
+    return isinstance(node, ast.Constant)
+
+
+def _data_tables(node: DefNode) -> list[ast.Dict | ast.Match]:
+    """The unit's tables of data: dict displays of DATA_ROWS or more literal keys (literal
+    values for the most part), and ``match`` statements of DATA_ROWS cases or more."""
+    found: list[ast.Dict | ast.Match] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Dict) and len(sub.keys) >= DATA_ROWS:
+            keys = all(k is not None and _literal(k) for k in sub.keys)
+            if keys and 4 * sum(_literal(v) for v in sub.values) >= 3 * len(sub.values):
+                found.append(sub)
+        elif isinstance(sub, ast.Match) and len(sub.cases) >= DATA_ROWS:
+            found.append(sub)
+    return found
+
+
 def _estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     if not a or not b:
         return 0.0
@@ -480,6 +501,12 @@ FAMILY_PEEKS = 8
 # Statement shapes two functions alone share (no third has them) that make a block of specific
 # logic rather than a template: see _Detector.rare_block.
 RARE_BLOCK = 3
+# A lookup table: DATA_ROWS entries or more, over DATA_SHARE of the unit's lines or more. In
+# bench/realworld the only edited findings whose members hold such tables (over 15% of either
+# member) were two per-service tables (pipecat's audio formats per ElevenLabs API, autogen's
+# stop reasons per model provider), both noise.
+DATA_ROWS = 4
+DATA_SHARE = 0.3
 
 
 def _called(func: ast.expr) -> str:
@@ -653,6 +680,8 @@ class _Detector:
             return False
         if clone_type == "type-1" and self.methods_apart(x, y):
             return False
+        if clone_type != "type-1" and self.own_data(ux, uy):
+            return False
         if clone_type == "type-3" and self.class_variants(ux, uy):
             return False
         if clone_type != "type-1" and self.registered(ux) and self.registered(uy):
@@ -799,6 +828,26 @@ class _Detector:
             return True
         alike = self.similarity(px, py)
         return alike is None or alike[0] < self.options.type3_similarity
+
+    def own_data(self, a: Unit, b: Unit) -> bool:
+        """Each unit is mostly a lookup table (DATA_SHARE of its lines or more), and the
+        tables differ: two tables of data, each with entries of its own around the same
+        lookup (the audio formats one speech API takes and those another takes, the stop
+        reasons of two model providers). What they share is the lookup, a line or two; the
+        entries are each service's facts. Two units holding the same table are still compared:
+        what differs is in the code around it.
+        """
+        tables = []
+        for unit in (a, b):
+            node = self.streams.node(unit)
+            if node is None:
+                return False
+            found = _data_tables(node)
+            rows = {line for t in found for line in range(t.lineno, (t.end_lineno or 0) + 1)}
+            if len(rows) < DATA_SHARE * unit.lines:
+                return False
+            tables.append([ast.dump(t) for t in found])
+        return tables[0] != tables[1]
 
     def class_variants(self, a: Unit, b: Unit) -> bool:
         """Two classes of two modules, alike but edited: each module's own member of a family

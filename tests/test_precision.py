@@ -2473,3 +2473,47 @@ def test_edited_classes_of_two_modules_are_compared_by_their_methods() -> None:
     # The same two classes in one module: a class copied and edited there, reported whole.
     found = review({"pkg/drivers/base.py": speech}, {"pkg/drivers/base.py": speech + transcription})
     assert names(found) == [{"BaseTextToSpeechDriver", "BaseAudioTranscriptionDriver"}]
+
+
+_STOP_REASONS = """
+def normalize_stop_reason(stop_reason: str | None) -> FinishReasons:
+    if stop_reason is None:
+        return "unknown"
+
+    # Convert to lower case for the lookup
+    stop_reason = stop_reason.{clean}
+
+    KNOWN_STOP_MAPPINGS: Dict[str, FinishReasons] = {{
+{rows}
+    }}
+
+    return KNOWN_STOP_MAPPINGS.get(stop_reason, "unknown")
+"""
+_ANTHROPIC = [
+    ("end_turn", "stop"),
+    ("max_tokens", "length"),
+    ("stop_sequence", "stop"),
+    ("tool_use", "function_calls"),
+]
+_OPENAI = [
+    ("stop", "stop"),
+    ("length", "length"),
+    ("content_filter", "content_filter"),
+    ("function_calls", "function_calls"),
+    ("tool_calls", "function_calls"),
+]
+
+
+def _stop_reasons(rows: list[tuple[str, str]], clean: str = "lower()") -> str:
+    table = "\n".join(f'        "{key}": "{value}",' for key, value in rows)
+    return _STOP_REASONS.format(clean=clean, rows=table)
+
+
+def test_two_lookup_tables_of_their_own_data_are_not_one_copy() -> None:
+    # autogen's stop reasons per model provider: one lookup, each provider's own entries.
+    old = {"models/anthropic/_client.py": _stop_reasons(_ANTHROPIC)}
+    assert review(old, {"models/_utils/stop_reason.py": _stop_reasons(_OPENAI)}) == ()
+    # The same table, edited around it: a copy, still reported.
+    copy = _stop_reasons(_ANTHROPIC, clean="strip().lower()")
+    found = review(old, {"models/_utils/stop_reason.py": copy})
+    assert [f.clone_type for f in found] == ["type-3"]
