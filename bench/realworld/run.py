@@ -91,8 +91,9 @@ _TITLES = {
     "held-out-48": "held-out set 48 (thirteenth session: projects of the AI-agent era, fetched after set 47 gave no finding; measured with the final code, then with the starting code; never tuned on)",
     "held-out-49": "held-out set 49 (fourteenth session: projects of the AI-agent era, fetched after round 44 was written, first measured with round 44's code, then seen: the generated-docstring fix and the module __getattr__ rule came from it)",
     "held-out-50": "held-out set 50 (fourteenth session: projects of the AI-agent era, fetched after round 45, measured once with the final code; never tuned on)",
-    "held-out-51": "held-out set 51 (fifteenth session: fetched at the session's start, first measured with the fourteenth session's final code, then seen)",
-    "held-out-52": "held-out set 52 (fifteenth session: fetched at the session's start, measured once with the final code; never tuned on)",
+    "held-out-51": "held-out set 51 (fifteenth session: fetched at the session's start, first measured with the fourteenth session's final code, then seen: round 47 used one of its findings)",
+    "held-out-52": "held-out set 52 (fifteenth session: fetched at the session's start, first measured with round 46's code, then seen: the cookbook fix and round 47 came from it)",
+    "held-out-53": "held-out set 53 (fifteenth session: fetched after rounds 46-47 and the cookbook fix, measured once with the final code; never tuned on)",
 }
 
 

@@ -294,6 +294,12 @@ REPOS = (
     ("agno-agi/agno", "main", (), "held-out-52"),
     ("paramiko/paramiko", "main", (), "held-out-52"),
     ("MagicStack/asyncpg", "master", (), "held-out-52"),
+    ("huggingface/trl", "main", (), "held-out-53"),
+    ("huggingface/peft", "main", (), "held-out-53"),
+    ("dottxt-ai/outlines", "main", (), "held-out-53"),
+    ("langfuse/langfuse-python", "main", (), "held-out-53"),
+    ("tqdm/tqdm", "master", (), "held-out-53"),
+    ("qdrant/qdrant-client", "master", (), "held-out-53"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
