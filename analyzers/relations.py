@@ -629,12 +629,33 @@ def parallel_names(
 def backend_twins(a: Unit, b: Unit) -> bool:
     """Modules and units named for what they serve, by the same word: ``file_finder_git.py::
     git_archive_find_files`` and ``file_finder_hg.py::hg_archive_find_files`` are one plugin per
-    backend, each written for its own tool."""
+    backend, each written for its own tool; ``multi_distances.py::calculate_multi_context_scores``
+    beside ``distances.py::calculate_context_scores`` is the multi-vector version of each
+    formula, written for its own kind of vector (qdrant's local mode keeps one module per kind).
+    """
     if a.path == b.path or is_test(a) or is_test(b):
         return False  # per-resource tests are what a user who asks for tests wants to fold
     stems = [u.path.rsplit("/", 1)[-1].removesuffix(".py") for u in (a, b)]
     word = _one_word_apart(*stems)
-    return word is not None and _one_word_apart(base_name(a), base_name(b)) == word
+    if word is not None:
+        return _one_word_apart(base_name(a), base_name(b)) == word
+    added = _words_added(*stems)
+    return added is not None and _words_added(base_name(a), base_name(b)) == added
+
+
+def _words_added(one: str, other: str) -> tuple[str, tuple[str, ...]] | None:
+    """The run of words one of ``one`` and ``other`` adds to the other, with the longer name's
+    side: ``distances`` / ``multi_distances`` gives ``multi``."""
+    left, right = one.lower().split("_"), other.lower().split("_")
+    side = "right" if len(right) > len(left) else "left"
+    short, long = (left, right) if side == "right" else (right, left)
+    extra = len(long) - len(short)
+    if extra < 1 or not all(long):
+        return None
+    for i in range(len(short) + 1):
+        if long[:i] == short[:i] and long[i + extra :] == short[i:]:
+            return side, tuple(long[i : i + extra])
+    return None
 
 
 def across_twins(a: Unit, b: Unit) -> bool:

@@ -1236,6 +1236,31 @@ def test_one_plugin_per_backend_named_for_it_is_by_design() -> None:
     assert len(review(old, {"pkg/file_finder_hg.py": other})) == 1
 
 
+_SCORES = """
+def calculate_{multi}context_scores(query, vectors, distance_type):
+    overall_scores = np.zeros(len(vectors), dtype=np.float32)
+    for pair in query.context_pairs:
+        pos = calculate_{multi}distance_core(pair.positive, vectors, distance_type)
+        neg = calculate_{multi}distance_core(pair.negative, vectors, distance_type)
+        difference = pos - neg - EPSILON
+        pair_scores = fast_sigmoid(np.minimum(difference, 0.0)) {scale}
+        overall_scores += pair_scores
+    return overall_scores
+"""
+
+
+def test_a_module_and_its_units_named_for_one_added_kind_are_that_kinds_version() -> None:
+    # qdrant's local mode: multi_distances.py holds the multi-vector version of each formula of
+    # distances.py, named for it by the word it adds.
+    dense = _SCORES.format(multi="", scale="")
+    multi = _SCORES.format(multi="multi_", scale="* len(vectors[0])")
+    old = {"pkg/local/distances.py": dense}
+    assert review(old, {"pkg/local/multi_distances.py": multi}) == ()
+    # The same near copy under a name that does not add the module's word is reported.
+    other = multi.replace("def calculate_multi_context_scores", "def context_scores")
+    assert len(review(old, {"pkg/local/multi_distances.py": other})) == 1
+
+
 def test_the_bytes_and_text_entry_points_of_one_operation_are_variants() -> None:
     # parsel's _get_root_and_type_from_bytes and _get_root_and_type_from_text.
     from analyzers.model import Unit
