@@ -93,7 +93,8 @@ _TITLES = {
     "held-out-50": "held-out set 50 (fourteenth session: projects of the AI-agent era, fetched after round 45, measured once with the final code; never tuned on)",
     "held-out-51": "held-out set 51 (fifteenth session: fetched at the session's start, first measured with the fourteenth session's final code, then seen: round 47 used one of its findings)",
     "held-out-52": "held-out set 52 (fifteenth session: fetched at the session's start, first measured with round 46's code, then seen: the cookbook fix and round 47 came from it)",
-    "held-out-53": "held-out set 53 (fifteenth session: fetched after rounds 46-47 and the cookbook fix, measured once with the final code; never tuned on)",
+    "held-out-53": "held-out set 53 (fifteenth session: fetched after rounds 46-47 and the cookbook fix, first measured with that code, then seen: round 48 came from it)",
+    "held-out-54": "held-out set 54 (fifteenth session: fetched after round 48, measured once with the final code; never tuned on)",
 }
 
 

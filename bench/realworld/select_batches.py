@@ -300,6 +300,11 @@ REPOS = (
     ("langfuse/langfuse-python", "main", (), "held-out-53"),
     ("tqdm/tqdm", "master", (), "held-out-53"),
     ("qdrant/qdrant-client", "master", (), "held-out-53"),
+    ("microsoft/markitdown", "main", (), "held-out-54"),
+    ("docling-project/docling", "main", (), "held-out-54"),
+    ("getzep/graphiti", "main", (), "held-out-54"),
+    ("unclecode/crawl4ai", "main", (), "held-out-54"),
+    ("python-jsonschema/check-jsonschema", "main", (), "held-out-54"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
