@@ -146,8 +146,9 @@ def _literal(node: ast.expr) -> bool:
 
 
 def _data_tables(node: DefNode) -> list[ast.Dict | ast.Match]:
-    """The unit's tables of data: dict displays of DATA_ROWS or more literal keys (literal
-    values for the most part), and ``match`` statements of DATA_ROWS cases or more."""
+    """The unit's tables of data: dict displays of DATA_ROWS or more literal keys, and
+    ``match`` statements of DATA_ROWS cases or more, each mostly literal values (a case that
+    returns a constant)."""
     found: list[ast.Dict | ast.Match] = []
     for sub in ast.walk(node):
         if isinstance(sub, ast.Dict) and len(sub.keys) >= DATA_ROWS:
@@ -155,8 +156,20 @@ def _data_tables(node: DefNode) -> list[ast.Dict | ast.Match]:
             if keys and 4 * sum(_literal(v) for v in sub.values) >= 3 * len(sub.values):
                 found.append(sub)
         elif isinstance(sub, ast.Match) and len(sub.cases) >= DATA_ROWS:
-            found.append(sub)
+            values = sum(_constant_case(case) for case in sub.cases)
+            if 4 * values >= 3 * len(sub.cases):
+                found.append(sub)
     return found
+
+
+def _constant_case(case: ast.match_case) -> bool:
+    """A ``case`` whose body returns a constant, or assigns one."""
+    if len(case.body) != 1:
+        return False
+    statement = case.body[0]
+    if isinstance(statement, ast.Return | ast.Assign):
+        return statement.value is not None and _literal(statement.value)
+    return False
 
 
 def _estimated_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -857,11 +870,12 @@ class _Detector:
         A class carries its module's design whole, and edits across a whole class are the
         variant's own; what the two classes really share sits in their methods, which are
         still compared one by one: a method copied line for line between the two classes is
-        still reported, as a method (warehouse's two payload verifiers). Of the edited class
-        pairs of two modules judged in bench/realworld, 8 were noise or wrong and 1 worth
-        acting on, the verifiers, for the methods they share; edited classes of one module
-        (a logger copied for ``str``, a generator wrapper copied for ``async``) and copied or
-        renamed classes are still reported whole.
+        still reported, as a method. Of the edited class pairs of two modules judged in
+        bench/realworld, 8 were noise or wrong and 1 worth acting on: warehouse's two payload
+        verifiers, whose two copied methods each implement their base class's interface and
+        are left out by the method rules, so that finding is lost. Edited classes of one
+        module (a logger copied for ``str``, a generator wrapper copied for ``async``) and
+        copied or renamed classes are still reported whole.
         """
         return a.kind == "class" and b.kind == "class" and a.path != b.path
 

@@ -646,15 +646,16 @@ def backend_twins(a: Unit, b: Unit) -> bool:
 def _words_added(one: str, other: str) -> tuple[str, tuple[str, ...]] | None:
     """The run of words one of ``one`` and ``other`` adds to the other, with the longer name's
     side: ``distances`` / ``multi_distances`` gives ``multi``."""
-    left, right = one.lower().split("_"), other.lower().split("_")
+    left, right = (name.lower().strip("_").split("_") for name in (one, other))
     side = "right" if len(right) > len(left) else "left"
     short, long = (left, right) if side == "right" else (right, left)
     extra = len(long) - len(short)
-    if extra < 1 or not all(long):
+    if extra < 1:
         return None
     for i in range(len(short) + 1):
         if long[:i] == short[:i] and long[i + extra :] == short[i:]:
-            return side, tuple(long[i : i + extra])
+            added = tuple(long[i : i + extra])
+            return (side, added) if all(added) else None
     return None
 
 
