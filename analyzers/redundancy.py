@@ -647,6 +647,7 @@ class _Detector:
         self._verified: dict[tuple[Key, Key], Pair | None] = {}
         self._awaited: dict[Key, frozenset[str]] = {}
         self._tabled: dict[Key, str] = {}
+        self._data: dict[Key, tuple[str, ...] | None] = {}
         self._bound: dict[Key, dict[str, Key | None]] = {}
         self._interfaces: dict[bool, Counter[tuple[str, str]]] = {}
         self._hooks: dict[str, set[str]] | None = None  # name -> bodies outside tests
@@ -850,17 +851,23 @@ class _Detector:
         entries are each service's facts. Two units holding the same table are still compared:
         what differs is in the code around it.
         """
-        tables = []
-        for unit in (a, b):
-            node = self.streams.node(unit)
-            if node is None:
-                return False
-            found = _data_tables(node)
-            rows = {line for t in found for line in range(t.lineno, (t.end_lineno or 0) + 1)}
-            if len(rows) < DATA_SHARE * unit.lines:
-                return False
-            tables.append([ast.dump(t) for t in found])
-        return tables[0] != tables[1]
+        one, other = self.data(a), self.data(b)
+        return one is not None and other is not None and one != other
+
+    def data(self, unit: Unit) -> tuple[str, ...] | None:
+        """The unit's lookup tables (dumped) when they fill DATA_SHARE of its lines; else None.
+        Read once per unit: the unit meets many candidates."""
+        if unit.key in self._data:
+            return self._data[unit.key]
+        found: tuple[str, ...] | None = None
+        node = self.streams.node(unit)
+        if node is not None:
+            tables = _data_tables(node)
+            rows = {line for t in tables for line in range(t.lineno, (t.end_lineno or 0) + 1)}
+            if tables and len(rows) >= DATA_SHARE * unit.lines:
+                found = tuple(ast.dump(t) for t in tables)
+        self._data[unit.key] = found
+        return found
 
     def class_variants(self, a: Unit, b: Unit) -> bool:
         """Two classes of two modules, alike but edited: each module's own member of a family
