@@ -50,6 +50,9 @@ def good_answer(**changes: Any) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "concept": "model discovery",
         "summary": "Three branches each query /api/tags. Keep one discovery function.",
+        "verdict": "act",
+        "verdict_reason": "Three copies of one request with different timeouts; the next fix "
+        "would land in one only.",
         "ideal_design": "A single `discover_models(base_url, timeout=5.0) -> list[str]` in "
         "chatkit/models.py that raises ServerError on network failure.",
         "interface": ["def discover_models(base_url: str, timeout: float = 5.0) -> list[str]"],

@@ -34,6 +34,9 @@ from app.review.source import CodeReader
 
 CONFIDENCE = {"type-1": 0.9, "type-2": 0.8, "type-3": 0.7, "concept": 0.5}
 MAX_SITES_LISTED = 8
+# The offline planner cannot see intent, so it never holds a finding back: every finding the
+# analysis kept gets a plan, and only a model's verdict can leave one alone.
+OFFLINE_VERDICT = "offline plan: no model judged whether this is worth acting on"
 
 
 @dataclass(frozen=True)
@@ -423,6 +426,8 @@ def offline_finding(
             )
         )
         + f"; {_plural(total_sites, 'use')} found in the repository.",
+        verdict="act",
+        verdict_reason=OFFLINE_VERDICT,
         ideal_design=f"One implementation of {finding.concept} in `{keep.member.unit.path}`: "
         f"`{signature}`. It {returns} and {errors}. {reach}; no other module carries its "
         "own copy.",
@@ -688,6 +693,8 @@ def offline_hotspot(
         summary=f"{_plural(len(hotspot.branches), 'branch')} ({branches}) changed "
         f"`{hotspot.path}`; {symbols} changed in more than one. Check the merged result is "
         "one coherent design.",
+        verdict="act",
+        verdict_reason=OFFLINE_VERDICT,
         ideal_design=f"`{hotspot.path}` reads as if one author had made every change of "
         f"{branches}: {symbols} with one signature, one error policy and tests covering each "
         "branch's intent together.",

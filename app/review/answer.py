@@ -18,6 +18,10 @@ TOOL_DESCRIPTION = (
 )
 
 
+Verdict = Literal["act", "leave", "unrelated"]
+"""Whether a maintainer should act on a finding: the model's triage, before its plan."""
+
+
 class Gap(BaseModel):
     """One difference between the ideal and what exists."""
 
@@ -51,6 +55,18 @@ class IdealizedAnswer(BaseModel):
         description="the one thing this code does, in a few words (e.g. 'model discovery')",
     )
     summary: str = Field(min_length=1, description="two or three sentences: the verdict")
+    verdict: Verdict = Field(
+        description="act: a maintainer should carry out the plan within the week (the code does "
+        "the same job for the same callers, so the next fix would land in one copy only, or one "
+        "copy carries a bug the other does not have); leave: alike, but the repetition is this "
+        "codebase's idiom or unifying would make it worse (variants kept parallel on purpose, "
+        "such as one per backend or a sync and an async twin, tests, protocol pairs, a wrapper "
+        "and what it wraps, overrides in a class hierarchy, generated, vendored or deprecated "
+        "code); unrelated: the implementations do different jobs and only look alike"
+    )
+    verdict_reason: str = Field(
+        min_length=1, max_length=400, description="one sentence: why this verdict"
+    )
     ideal_design: str = Field(
         min_length=1,
         description="the excellent version, concretely: names, where it lives, data flow, "
@@ -163,6 +179,11 @@ class Idealized:
     usage: Usage = field(default_factory=Usage)
     cached: bool = False
     calls: int = 0
+
+    @property
+    def acted(self) -> bool:
+        """Whether the answer says to act on it (the offline plan always does)."""
+        return self.answer.verdict == "act"
 
 
 @dataclass(frozen=True)
