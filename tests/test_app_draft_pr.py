@@ -174,3 +174,51 @@ def test_an_installation_without_contents_write_gets_its_issue_and_is_told_why_n
     assert any("contents: write" in refused for refused in world.standin.refused)
     said = [c["body"] for c in world.repo.comments if c["issue_number"] == issue["number"]]
     assert any("contents: write" in body for body in said)
+
+
+def test_a_finding_the_model_leaves_alone_opens_nothing_and_is_named_in_the_reply(
+    model_world: tuple[World, Any],
+) -> None:
+    world, anthropic = model_world
+    reason = "The progress bar keeps its own formatter on purpose."
+    answer = good_answer(verdict="leave", verdict_reason=reason, edits=[])
+    anthropic.script = [Reply(tool_input=answer)]
+    _merge_copy(world)
+    world.comment(2, "/idealize")
+    world.drain()
+    assert anthropic.message_calls >= 1
+    assert world.issues() == []
+    assert _opened_pulls(world) == []
+    reply = world.repo.comments[-1]["body"]
+    assert "Left alone, no issue opened" in reply
+    assert f"leave, {reason}" in reply
+    assert "No redundant implementations found" not in reply
+
+
+def test_an_open_issue_the_model_later_leaves_alone_is_kept_as_it_is(
+    model_world: tuple[World, Any],
+) -> None:
+    world, anthropic = model_world
+    remove = [{"path": "pkg/progress.py", "action": "remove", "target": "fmt_bytes"}]
+    anthropic.script = [Reply(tool_input=good_answer(edits=remove))]
+    _merge_copy(world)
+    world.clock.advance(QUIET)
+    world.drain()
+    [issue] = world.issues()
+    # A later batch; the model (shown a new prompt) now judges the same finding idiomatic.
+    calls = anthropic.message_calls
+    leave = good_answer(verdict="leave", verdict_reason="Kept apart on purpose.", edits=[])
+    anthropic.script = [Reply(tool_input=leave)]
+    world.merge(3, "notes", {"notes.txt": "more words\n"}, "Notes", "agent-c")
+    world.comment(3, "/idealize --last 3")
+    world.drain()
+    assert anthropic.message_calls > calls
+    [again] = world.issues()
+    assert (again["number"], again["state"], again["body"]) == (
+        issue["number"],
+        "open",
+        issue["body"],
+    )
+    on_issue = [c["body"] for c in world.repo.comments if c["issue_number"] == issue["number"]]
+    assert not any("is gone" in body for body in on_issue)
+    assert "Kept apart on purpose." in world.repo.comments[-1]["body"]

@@ -267,6 +267,46 @@ def test_cli_llm_anthropic_end_to_end(
     assert KEY not in captured.out + captured.err
 
 
+def test_a_finding_the_model_leaves_alone_is_reported_apart_and_not_counted(
+    one_finding: tuple[Path, str],
+    standin: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root, base = one_finding
+    reason = "Each module keeps its own slug rules on purpose; one helper would blur them."
+    standin.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
+    args = ["review", str(root), "--since", base, "--llm", "anthropic"]
+    assert main([*args, "--format", "json"]) == 0  # nothing left to act on
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["findings"] == []
+    [left] = doc["dismissed"]
+    assert {m["qualname"] for m in left["members"]} == {"slugify", "make_url_name"}
+    assert left["idealized"]["verdict"] == "leave"
+    assert left["idealized"]["verdict_reason"] == reason
+    assert main([*args, "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    assert "0 findings (1 more left alone by the model)" in text
+    assert "No redundancy worth acting on" in text
+    assert "No redundant implementations found" not in text
+    left_alone = text.split("## Left alone", 1)[1].split("## Hotspots", 1)[0]
+    assert "`make_url_name`" in left_alone
+    assert f"Leave: {reason}" in left_alone
+
+
+def test_the_models_verdict_act_keeps_the_finding_and_is_shown(
+    one_finding: tuple[Path, str], standin: StandIn
+) -> None:
+    reason = "A renamed copy; the next fix would land in one only."
+    standin.script = [Reply(tool_input=good_answer(verdict="act", verdict_reason=reason))]
+    report = _review(*one_finding, _settings(standin))
+    [finding] = report.findings
+    assert report.dismissed == ()
+    assert f"its verdict: act, {reason}" in unification_issue(report, finding).body
+
+
 def test_llm_anthropic_without_a_key_is_a_clear_error(
     one_finding: tuple[Path, str],
     monkeypatch: pytest.MonkeyPatch,

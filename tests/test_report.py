@@ -47,6 +47,7 @@ def test_json_follows_the_contract(
         "findings",
         "skipped",
         "llm",  # an addition: what the idealizer did and the tokens it used
+        "dismissed",  # an addition: findings the model's verdict left alone
     }
     assert doc["llm"]["mode"] == "offline"
     assert doc["llm"]["calls"] == 0

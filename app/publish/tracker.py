@@ -185,7 +185,8 @@ def publish(
             now,
         )
     closed: list[IssueLink] = []
-    found = {f.id for f in report.findings}
+    # A finding the model left alone is still there: its open issue is kept as it is.
+    found = {f.id for f in (*report.findings, *report.dismissed)}
     for ident, issue in existing.items():
         if ident in found or issue.state != "open" or issue.number in claimed:
             continue
@@ -241,7 +242,16 @@ def summary(report: Report, published: Published | None, dry_run: bool = False) 
             if links:
                 refs = ", ".join(f"#{link.number}" for link in links)
                 lines.append(f"- {name}: {refs}")
-    if not report.findings:
+    if report.dismissed:
+        lines.append("")
+        lines.append("Left alone, no issue opened (the model judged them not worth acting on):")
+        for finding in report.dismissed:
+            answer = report.idealized[finding.id].answer
+            lines.append(
+                f"- {neutralize(finding.concept)} ({finding.id}): {answer.verdict}, "
+                f"{neutralize(answer.verdict_reason)}"
+            )
+    if not report.findings and not report.dismissed:
         lines.append("")
         lines.append("No redundant implementations found.")
     for skip in report.skipped:

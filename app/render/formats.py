@@ -113,6 +113,11 @@ def to_json(report: Report) -> dict[str, Any]:
             {**finding_json(f), "idealized": idealized_json(report.idealized.get(f.id))}
             for f in report.findings
         ],
+        # Additive: findings the model judged not worth acting on, with its verdict and reason.
+        "dismissed": [
+            {**finding_json(f), "idealized": idealized_json(report.idealized.get(f.id))}
+            for f in report.dismissed
+        ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
         "llm": None
         if report.llm is None

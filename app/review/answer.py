@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TOOL_NAME = "submit_idealized_diff"
 TOOL_DESCRIPTION = (
@@ -114,11 +114,18 @@ class IdealizedChange(IdealizedAnswer):
     """The idealized diff with the concrete change a draft pull request carries out."""
 
     edits: list[CodeEdit] = Field(
-        min_length=1,
         description="the edits that carry out the plan: the unified implementation at the "
         "canonical location, each redundant member removed or reduced to a thin delegation or "
-        "re-export, and the callers redirected; only the members' files and their callers",
+        "re-export, and the callers redirected; only the members' files and their callers; "
+        "empty when the verdict is not act",
     )
+
+    @model_validator(mode="after")
+    def _edits_when_acting(self) -> IdealizedChange:
+        # A verdict to act without a change to carry it out is an answer to repair.
+        if self.verdict == "act" and not self.edits:
+            raise ValueError("edits: at least one edit is needed when the verdict is act")
+        return self
 
 
 def answer_model(edits: bool = False) -> type[IdealizedAnswer]:

@@ -274,6 +274,17 @@ def _matched_folder(path: str, glob: str) -> str:
     return path
 
 
+def _triaged(report: Report) -> Report:
+    """The report with the findings whose idealized diff says not to act on them set apart."""
+    left = {f.id for f in report.findings if f.id in report.idealized}
+    left -= {ident for ident in left if report.idealized[ident].acted}
+    return replace(
+        report,
+        findings=tuple(f for f in report.findings if f.id not in left),
+        dismissed=tuple(f for f in report.findings if f.id in left),
+    )
+
+
 def review(
     source: CodeSource,
     batch: Batch,
@@ -384,6 +395,6 @@ def review(
     if idealizer is not None:
         progress("idealize", 0, 1)
         idealized, llm = idealizer.run(report, reader)
-        report = replace(report, idealized=idealized, llm=llm)
+        report = _triaged(replace(report, idealized=idealized, llm=llm))
         progress("idealize", 1, 1)
     return report, scanner.stats

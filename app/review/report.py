@@ -41,6 +41,8 @@ class Report:
     hotspots: tuple[Hotspot, ...]
     findings: tuple[Finding, ...]
     skipped: tuple[Skip, ...]
+    # Findings the model's verdict left alone (idiom, or alike only): reported, never published.
+    dismissed: tuple[Finding, ...] = ()
     # Keyed by finding id, or "hotspot:<path>"; empty until the idealizer ran.
     idealized: Mapping[str, Idealized] = field(default_factory=dict)
     llm: LlmRun | None = None

@@ -1,7 +1,7 @@
 """The model's verdict on real findings: the prompts it is sent, and its answers scored by hand.
 
     python bench/realworld/triage.py prompts --run s19z --out DIR [--code CHECKOUT] [--only B ...]
-    python bench/realworld/triage.py score --run s19z --answers FILE [--answers FILE ...]
+    python bench/realworld/triage.py score --run s19z --prompts DIR [DIR ...] --answers FILE ...
 
 ``prompts`` reviews every batch of run ``--run`` that has a finding the way the App does with a
 model (``--llm anthropic``), against the local Anthropic stand-in of the tests, which records
@@ -67,9 +67,8 @@ def prompts(args: argparse.Namespace) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="triage-"))
     if args.cache:
         shutil.copy(args.cache, data_dir / "idealdiff.sqlite3")
-    for path in sorted(runs.glob("*.json")):
-        if path.stem == "unjudged" or (args.only and path.stem not in args.only):
-            continue
+    names = args.only or sorted(p.stem for p in runs.glob("*.json") if p.stem != "unjudged")
+    for path in (runs / f"{name}.json" for name in names):
         findings = json.loads(path.read_text()).get("findings", [])
         if not findings or any(v["batch"] == path.stem for v in index.values()):
             continue
@@ -123,7 +122,9 @@ def prompts(args: argparse.Namespace) -> int:
 
 def score(args: argparse.Namespace) -> int:
     """Precision of the findings before and after the model's triage."""
-    index = json.loads((args.prompts / "index.json").read_text())
+    index: dict[str, dict[str, str]] = {}
+    for folder in args.prompts:
+        index.update(json.loads((folder / "index.json").read_text()))
     verdicts = json.loads(VERDICTS.read_text())
     answers: dict[str, dict[str, str]] = {}
     for path in args.answers:
@@ -140,8 +141,12 @@ def score(args: argparse.Namespace) -> int:
         for group in ("all", "held-out 51-54" if number >= 51 else "sets 1-50"):
             counts[(group, model, hand)] += 1
     for group in ("all", "sets 1-50", "held-out 51-54"):
-        before = Counter({h: n for (g, _, h), n in counts.items() if g == group})
-        kept = Counter({h: n for (g, m, h), n in counts.items() if g == group and m == "act"})
+        before: Counter[str] = Counter()
+        kept: Counter[str] = Counter()
+        for (g, m, h), n in counts.items():
+            if g == group:
+                before[h] += n
+                kept[h] += n if m == "act" else 0
         total, acted = sum(before.values()), sum(kept.values())
         if not total:
             continue
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="*")
     s = sub.add_parser("score")
     s.add_argument("--run", required=True)
-    s.add_argument("--prompts", type=Path, required=True)
+    s.add_argument("--prompts", type=Path, nargs="+", required=True)
     s.add_argument("--answers", nargs="+", required=True)
     args = parser.parse_args(argv)
     return prompts(args) if args.command == "prompts" else score(args)
