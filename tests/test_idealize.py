@@ -296,6 +296,27 @@ def test_a_finding_the_model_leaves_alone_is_reported_apart_and_not_counted(
     assert f"Leave: {reason}" in left_alone
 
 
+def test_model_triage_false_keeps_every_finding_with_its_verdict_shown(
+    repo: RepoBuilder, standin: StandIn
+) -> None:
+    base = repo.commit(
+        "Initial",
+        {
+            "pkg/__init__.py": "",
+            "pkg/text.py": SLUGIFY,
+            ".github/idealdiff.yml": "model_triage: false\n",
+        },
+    )
+    repo.branch("names", {"pkg/urls.py": SLUGIFY_RENAMED})
+    repo.merge_pr(7, "names", "Add URL names")
+    reason = "Kept apart on purpose."
+    standin.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
+    report = _review(repo.root, base, _settings(standin))
+    [finding] = report.findings
+    assert report.dismissed == ()
+    assert f"its verdict: leave, {reason}" in unification_issue(report, finding).body
+
+
 def test_the_models_verdict_act_keeps_the_finding_and_is_shown(
     one_finding: tuple[Path, str], standin: StandIn
 ) -> None:

@@ -85,6 +85,9 @@ class RepoConfig(BaseModel):
     mode: Literal["issues", "draft_pr", "dry-run", "off"] = "issues"
     batch: BatchConfig = BatchConfig()
     labels: tuple[str, ...] = Field(default=("idealdiff",), min_length=1)
+    # With a model, findings it judges not worth acting on are set apart and never published;
+    # false publishes every finding, the model's verdict shown in each.
+    model_triage: bool = True
 
     @cached_property
     def _exclude_patterns(self) -> list[tuple[str, re.Pattern[str]]]:

@@ -395,6 +395,8 @@ def review(
     if idealizer is not None:
         progress("idealize", 0, 1)
         idealized, llm = idealizer.run(report, reader)
-        report = _triaged(replace(report, idealized=idealized, llm=llm))
+        report = replace(report, idealized=idealized, llm=llm)
+        if config.model_triage:
+            report = _triaged(report)
         progress("idealize", 1, 1)
     return report, scanner.stats

@@ -1,17 +1,19 @@
-"""The model's verdict on real findings: the prompts it is sent, and its answers scored by hand.
+"""The model's verdict on real findings: the prompts it is sent, its answers, scored by hand.
 
     python bench/realworld/triage.py prompts --run s19z --out DIR [--code CHECKOUT] [--only B ...]
-    python bench/realworld/triage.py score --run s19z --prompts DIR [DIR ...] --answers FILE ...
+    python bench/realworld/triage.py collect --prompts DIR ... --answers RAW ... --out FILE
+    python bench/realworld/triage.py score --run s19z --answers bench/realworld/triage.json
 
 ``prompts`` reviews every batch of run ``--run`` that has a finding the way the App does with a
 model (``--llm anthropic``), against the local Anthropic stand-in of the tests, which records
-each request: no key and no network. Each finding's request (system prompt, tool schema, the
-finding prompt) is written to ``DIR/<batch>__<id>.md`` and ``DIR/index.json`` maps the files to
-the findings' verdict keys. Whoever answers reads only those files, never the repositories or
-``verdicts.json``, so the answers are what the model would see.
+each request: no key and no network. Each finding's request (system prompt, the tool fields
+that decide, the finding prompt) is written to ``DIR/<batch>__<id>.md`` and ``DIR/index.json``
+maps the files to the findings' verdict keys. Whoever answers reads only those files, never the
+repositories or ``verdicts.json``, so the answers rest on what the model would see.
 
-``score`` reads answers (``{file: {"verdict": "act"|"leave"|"unrelated", "reason": ...}}``) and
-prints precision before and after the model's triage, against the verdicts judged by hand.
+``collect`` turns answers keyed by prompt file (``{file: {"verdict": "act"|"leave"|"unrelated",
+"reason": ...}}``) into the committed file keyed by finding; ``score`` prints the precision of a
+run's findings before and after the model's triage, against the verdicts judged by hand.
 """
 
 from __future__ import annotations
@@ -120,48 +122,61 @@ def prompts(args: argparse.Namespace) -> int:
     return 0
 
 
-def score(args: argparse.Namespace) -> int:
-    """Precision of the findings before and after the model's triage."""
+def collect(args: argparse.Namespace) -> int:
+    """Key the answers (by prompt file) by finding, into the committed answers file."""
     index: dict[str, dict[str, str]] = {}
     for folder in args.prompts:
         index.update(json.loads((folder / "index.json").read_text()))
-    verdicts = json.loads(VERDICTS.read_text())
-    answers: dict[str, dict[str, str]] = {}
+    keyed = json.loads(args.out.read_text()) if args.out.exists() else {}
     for path in args.answers:
-        answers.update(json.loads(Path(path).read_text()))
+        for name, answer in json.loads(Path(path).read_text()).items():
+            entry = index[name]
+            keyed[entry["key"]] = {"batch": entry["batch"], **answer}
+    args.out.write_text(json.dumps(keyed, indent=1, sort_keys=True) + "\n")
+    print(f"{len(keyed)} answers in {args.out}")
+    return 0
+
+
+def score(args: argparse.Namespace) -> int:
+    """Precision of run ``--run``'s findings before and after the model's triage."""
+    verdicts = json.loads(VERDICTS.read_text())
+    answers = json.loads(args.answers.read_text())
     sets = {b["name"]: b["set"] for b in json.loads((HERE / "batches.json").read_text())}
     counts: Counter[tuple[str, str, str]] = Counter()
-    for name, entry in index.items():
-        if name not in answers:
-            print(f"no answer: {name}", file=sys.stderr)
+    for path in sorted((HERE / "results" / args.run).glob("*.json")):
+        if path.stem == "unjudged":
             continue
-        hand = verdicts.get(entry["key"], {}).get("verdict", "unjudged")
-        model = answers[name]["verdict"]
-        number = 0 if sets[entry["batch"]] == "tuning" else int(sets[entry["batch"]].split("-")[-1])
-        for group in ("all", "held-out 51-54" if number >= 51 else "sets 1-50"):
-            counts[(group, model, hand)] += 1
+        part = sets[path.stem]
+        number = 0 if part == "tuning" else int(part.rsplit("-", 1)[1])
+        for finding in json.loads(path.read_text()).get("findings", []):
+            key = finding_key(finding["members"])
+            model = answers.get(key, {}).get("verdict", "unanswered")
+            hand = verdicts.get(key, {}).get("verdict", "unjudged")
+            for group in ("all", "held-out 51-54" if number >= 51 else "sets 1-50"):
+                counts[(group, model, hand)] += 1
     for group in ("all", "sets 1-50", "held-out 51-54"):
         before: Counter[str] = Counter()
         kept: Counter[str] = Counter()
         for (g, m, h), n in counts.items():
             if g == group:
                 before[h] += n
-                kept[h] += n if m == "act" else 0
+                # No answer (the review's token ceiling reached): the offline plan stands in,
+                # and it never leaves a finding alone, so the finding is published.
+                kept[h] += n if m in ("act", "unanswered") else 0
         total, acted = sum(before.values()), sum(kept.values())
-        if not total:
-            continue
+        unanswered = sum(n for (g, m, _), n in counts.items() if g == group and m == "unanswered")
         print(
-            f"{group}: before {before['worth']}/{total} = {before['worth'] / total:.2f}; "
-            f"after the model's triage {kept['worth']}/{acted} = "
-            f"{kept['worth'] / max(acted, 1):.2f} ({acted} kept; worth kept "
-            f"{kept['worth']}/{before['worth']}; noise {kept['noise']}/{before['noise']}, "
-            f"wrong {kept['wrong']}/{before['wrong']})"
+            f"{group}: {total} findings, worth {before['worth']}/{total} = "
+            f"{before['worth'] / max(total, 1):.2f}; published after the model's verdict {acted}: worth "
+            f"{kept['worth']}/{acted} = {kept['worth'] / max(acted, 1):.2f} (worth kept "
+            f"{kept['worth']}/{before['worth']}, noise {kept['noise']}/{before['noise']}, wrong "
+            f"{kept['wrong']}/{before['wrong']}; {unanswered} unanswered, counted as acted on)"
         )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``prompts`` or ``score``."""
+    """Dispatch ``prompts``, ``collect`` or ``score``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prompts")
@@ -170,12 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--code", type=Path, default=ROOT)
     p.add_argument("--cache", type=Path, help="a warm analysis cache to start from (copied)")
     p.add_argument("--only", nargs="*")
+    c = sub.add_parser("collect")
+    c.add_argument("--prompts", type=Path, nargs="+", required=True)
+    c.add_argument("--answers", nargs="+", required=True, help="answers keyed by prompt file")
+    c.add_argument("--out", type=Path, required=True, help="answers keyed by finding")
     s = sub.add_parser("score")
     s.add_argument("--run", required=True)
-    s.add_argument("--prompts", type=Path, nargs="+", required=True)
-    s.add_argument("--answers", nargs="+", required=True)
+    s.add_argument("--answers", type=Path, required=True, help="answers keyed by finding")
     args = parser.parse_args(argv)
-    return prompts(args) if args.command == "prompts" else score(args)
+    return {"prompts": prompts, "collect": collect, "score": score}[args.command](args)
 
 
 if __name__ == "__main__":
