@@ -317,6 +317,20 @@ def test_model_triage_false_keeps_every_finding_with_its_verdict_shown(
     assert f"its verdict: leave, {reason}" in unification_issue(report, finding).body
 
 
+def test_a_hotspot_the_model_leaves_alone_gets_no_plan_in_the_report(
+    demo: tuple[Path, str], standin: StandIn
+) -> None:
+    reason = "The branches' changes already fit together."
+    standin.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
+    report = _review(*demo, _settings(standin))
+    assert report.findings == () and len(report.dismissed) == 2
+    [hotspot] = report.hotspots
+    text = render_report(report, "markdown")
+    assert f"| `{hotspot.path}` |" in text  # still listed
+    assert f"### `{hotspot.path}`" not in text  # but no plan
+    assert text.count(f"Leave: {reason}") == 2
+
+
 def test_the_models_verdict_act_keeps_the_finding_and_is_shown(
     one_finding: tuple[Path, str], standin: StandIn
 ) -> None:
