@@ -25,7 +25,7 @@ GROUPS = {
     "the 861 batches of the ninth session (sets 1-39)": range(0, 40),
     "the 945 batches of the tenth session (sets 1-42)": range(0, 43),
     "the 1,004 batches of the eleventh session (sets 1-44)": range(0, 45),
-    **{f"held-out {n}": range(n, n + 1) for n in (37, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54)},
+    **{f"held-out {n}": range(n, n + 1) for n in (37, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55)},
     "held-out 45-46": range(45, 47),
     "held-out 47-48": range(47, 49),
     "held-out 49-50": range(49, 51),

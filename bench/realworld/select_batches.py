@@ -305,6 +305,11 @@ REPOS = (
     ("getzep/graphiti", "main", (), "held-out-54"),
     ("unclecode/crawl4ai", "main", (), "held-out-54"),
     ("python-jsonschema/check-jsonschema", "main", (), "held-out-54"),
+    ("Rapptz/discord.py", "master", (), "held-out-55"),
+    ("pypa/pipenv", "main", (), "held-out-55"),
+    ("Lightning-AI/litgpt", "main", (), "held-out-55"),
+    ("ansible/ansible-lint", "main", (), "held-out-55"),
+    ("Kozea/WeasyPrint", "main", (), "held-out-55"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
