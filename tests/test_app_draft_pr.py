@@ -12,7 +12,8 @@ import pytest
 
 from app.publish.issue import finding_id_in
 from tests.anthropic_standin import KEY, Reply, good_answer, serve
-from tests.app_harness import THREE_PRS, World, running_world
+from tests.app_harness import REPO, THREE_PRS, World, running_world
+from tests.test_redundancy import SLUGIFY
 from tests.test_unify import CALLER, SIZE, SIZE_SAME_PARAMS
 
 QUIET = 31 * 60
@@ -222,3 +223,34 @@ def test_an_open_issue_the_model_later_leaves_alone_is_kept_as_it_is(
     on_issue = [c["body"] for c in world.repo.comments if c["issue_number"] == issue["number"]]
     assert not any("is gone" in body for body in on_issue)
     assert "Kept apart on purpose." in world.repo.comments[-1]["body"]
+
+
+def test_an_open_pr_whose_copy_the_model_leaves_alone_is_told_so(
+    model_world: tuple[World, Any],
+) -> None:
+    world, anthropic = model_world
+    reason = "Each module keeps its own slug rules on purpose."
+    anthropic.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
+    world.merge(1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify", "agent-a")
+    world.builder.branch("again", {"pkg/urls.py": THREE_PRS[1][2]["pkg/urls.py"]}, author="bob")
+    head = world.builder.git("rev-parse", "again")
+    world.builder.git("checkout", "-q", "--detach", "main")
+    world.builder.git("merge", "-q", "--no-ff", "-m", "test merge", "again")
+    test_merge = world.builder.head()
+    world.builder.git("checkout", "-q", "main")
+    world.standin.add_pull(
+        REPO,
+        5,
+        title="URL names",
+        author="bob",
+        merge_sha=test_merge,
+        head_sha=head,
+        merged_at=None,
+    )
+    world.comment(5, "/idealize", merged=False)
+    world.drain()
+    assert anthropic.message_calls >= 1
+    [reply] = [c for c in world.repo.comments if c["issue_number"] == 5]
+    assert "not worth acting on" in reply["body"]
+    assert reason in reply["body"]
+    assert "re-implements nothing" not in reply["body"]

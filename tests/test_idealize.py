@@ -323,7 +323,8 @@ def test_a_hotspot_the_model_leaves_alone_gets_no_plan_in_the_report(
     reason = "The branches' changes already fit together."
     standin.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
     report = _review(*demo, _settings(standin))
-    assert report.findings == () and len(report.dismissed) == 2
+    assert report.findings == ()
+    assert len(report.dismissed) == 2
     [hotspot] = report.hotspots
     text = render_report(report, "markdown")
     assert f"| `{hotspot.path}` |" in text  # still listed

@@ -264,7 +264,21 @@ def summary(report: Report, published: Published | None, dry_run: bool = False) 
 def open_pr_comment(report: Report, branch_id: str) -> str:
     """The answer on an open pull request: what it re-implements of the merged code."""
     mine = [f for f in report.findings if any(m.introduced_by == branch_id for m in f.members)]
+    left = [f for f in report.dismissed if any(m.introduced_by == branch_id for m in f.members)]
     if not mine:
+        if left:
+            lines = [
+                f"idealdiff compared this pull request with `{report.base}` at "
+                f"`{report.head_sha[:12]}`: it builds again what is already there, but the model "
+                "judged it not worth acting on:",
+                "",
+            ]
+            for finding in left:
+                reason = report.idealized[finding.id].answer.verdict_reason
+                lines.append(
+                    f"- {neutralize(finding.concept)} ({finding.id}): {neutralize(reason)}"
+                )
+            return "\n".join(lines)
         return (
             f"idealdiff compared this pull request with `{report.base}` at "
             f"`{report.head_sha[:12]}`: it re-implements nothing that is already there."

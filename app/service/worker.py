@@ -409,6 +409,7 @@ class Worker:
                 "repo": api.full_name,
                 "prs": [p.number for p in prs],
                 "findings": len(report.findings),
+                "left_alone": len(report.dismissed),
                 "parsed": stats.parsed,
                 "cached": stats.cached,
                 **{f"github_{k}": v for k, v in source.requests.items()},
