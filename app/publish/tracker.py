@@ -245,12 +245,7 @@ def summary(report: Report, published: Published | None, dry_run: bool = False) 
     if report.dismissed:
         lines.append("")
         lines.append("Left alone, no issue opened (the model judged them not worth acting on):")
-        for finding in report.dismissed:
-            answer = report.idealized[finding.id].answer
-            lines.append(
-                f"- {neutralize(finding.concept)} ({finding.id}): {answer.verdict}, "
-                f"{neutralize(answer.verdict_reason)}"
-            )
+        lines.extend(_left_alone(report, finding) for finding in report.dismissed)
     if not report.findings and not report.dismissed:
         lines.append("")
         lines.append("No redundant implementations found.")
@@ -259,6 +254,15 @@ def summary(report: Report, published: Published | None, dry_run: bool = False) 
             lines.append("")
             lines.append(f"Configuration: {neutralize(skip.reason)}")
     return "\n".join(lines)
+
+
+def _left_alone(report: Report, finding: Finding) -> str:
+    """One finding the model left alone, as a list item with its verdict and reason."""
+    answer = report.idealized[finding.id].answer
+    return (
+        f"- {neutralize(finding.concept)} ({finding.id}): {answer.verdict}, "
+        f"{neutralize(answer.verdict_reason)}"
+    )
 
 
 def open_pr_comment(report: Report, branch_id: str) -> str:
@@ -273,12 +277,7 @@ def open_pr_comment(report: Report, branch_id: str) -> str:
                 "judged it not worth acting on:",
                 "",
             ]
-            for finding in left:
-                reason = report.idealized[finding.id].answer.verdict_reason
-                lines.append(
-                    f"- {neutralize(finding.concept)} ({finding.id}): {neutralize(reason)}"
-                )
-            return "\n".join(lines)
+            return "\n".join([*lines, *(_left_alone(report, finding) for finding in left)])
         return (
             f"idealdiff compared this pull request with `{report.base}` at "
             f"`{report.head_sha[:12]}`: it re-implements nothing that is already there."
