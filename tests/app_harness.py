@@ -181,3 +181,23 @@ def running_world(tmp_path: Path, prefix: str = "/api/v3", **env: str) -> Iterat
     w.standin.stop()
     w.store.close()
     assert w.standin.problems == [], "requests GitHub's OpenAPI description does not allow"
+
+
+def open_pull_copying_slugify(world: World, number: int = 5) -> None:
+    """Merge ``slugify``, then open (not merge) pull request ``number`` that copies it."""
+    world.merge(1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify", "agent-a")
+    world.builder.branch("again", {"pkg/urls.py": THREE_PRS[1][2]["pkg/urls.py"]}, author="bob")
+    head = world.builder.git("rev-parse", "again")
+    world.builder.git("checkout", "-q", "--detach", "main")
+    world.builder.git("merge", "-q", "--no-ff", "-m", "test merge", "again")
+    test_merge = world.builder.head()
+    world.builder.git("checkout", "-q", "main")
+    world.standin.add_pull(
+        REPO,
+        number,
+        title="URL names",
+        author="bob",
+        merge_sha=test_merge,
+        head_sha=head,
+        merged_at=None,
+    )

@@ -12,8 +12,7 @@ import pytest
 
 from app.publish.issue import finding_id_in
 from tests.anthropic_standin import KEY, Reply, good_answer, serve
-from tests.app_harness import REPO, THREE_PRS, World, running_world
-from tests.test_redundancy import SLUGIFY
+from tests.app_harness import THREE_PRS, World, open_pull_copying_slugify, running_world
 from tests.test_unify import CALLER, SIZE, SIZE_SAME_PARAMS
 
 QUIET = 31 * 60
@@ -231,22 +230,7 @@ def test_an_open_pr_whose_copy_the_model_leaves_alone_is_told_so(
     world, anthropic = model_world
     reason = "Each module keeps its own slug rules on purpose."
     anthropic.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
-    world.merge(1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify", "agent-a")
-    world.builder.branch("again", {"pkg/urls.py": THREE_PRS[1][2]["pkg/urls.py"]}, author="bob")
-    head = world.builder.git("rev-parse", "again")
-    world.builder.git("checkout", "-q", "--detach", "main")
-    world.builder.git("merge", "-q", "--no-ff", "-m", "test merge", "again")
-    test_merge = world.builder.head()
-    world.builder.git("checkout", "-q", "main")
-    world.standin.add_pull(
-        REPO,
-        5,
-        title="URL names",
-        author="bob",
-        merge_sha=test_merge,
-        head_sha=head,
-        merged_at=None,
-    )
+    open_pull_copying_slugify(world)
     world.comment(5, "/idealize", merged=False)
     world.drain()
     assert anthropic.message_calls >= 1

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.publish.issue import finding_id_in
-from tests.app_harness import REPO, THREE_PRS, World, running_world
+from tests.app_harness import REPO, THREE_PRS, World, open_pull_copying_slugify, running_world
 from tests.test_redundancy import SLUGIFY
 
 QUIET = 31 * 60  # just past the default batch.quiet_minutes
@@ -126,22 +126,7 @@ def test_idealize_on_a_merged_pr_reviews_it_with_the_waiting_merges(world: World
 
 
 def test_idealize_on_an_open_pr_answers_with_a_comment(world: World) -> None:
-    world.merge(1, "text-utils", {"pkg/text.py": SLUGIFY}, "Add slugify", "agent-a")
-    world.builder.branch("again", {"pkg/urls.py": THREE_PRS[1][2]["pkg/urls.py"]}, author="bob")
-    head = world.builder.git("rev-parse", "again")
-    world.builder.git("checkout", "-q", "--detach", "main")
-    world.builder.git("merge", "-q", "--no-ff", "-m", "test merge", "again")
-    test_merge = world.builder.head()
-    world.builder.git("checkout", "-q", "main")
-    world.standin.add_pull(
-        REPO,
-        5,
-        title="URL names",
-        author="bob",
-        merge_sha=test_merge,
-        head_sha=head,
-        merged_at=None,
-    )
+    open_pull_copying_slugify(world)
     world.comment(5, "/idealize", merged=False)
     world.drain()
     [reply] = [c for c in world.repo.comments if c["issue_number"] == 5]

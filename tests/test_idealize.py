@@ -33,6 +33,14 @@ def standin() -> Iterator[StandIn]:
         yield state
 
 
+@pytest.fixture
+def cli_model(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    """The stand-in, reached by the CLI through the environment, as a user would set it."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
+    return standin
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("demo") / "chatkit"
@@ -66,6 +74,13 @@ def _review(root: Path, since: str, settings: LlmSettings, store: Store | None =
         idealizer=DiffIdealizer(settings, store),
     )
     return report
+
+
+def _review_judged(root: Path, since: str, standin: StandIn, verdict: str, reason: str) -> Report:
+    """A review whose every model answer carries this verdict and reason."""
+    answer = good_answer(verdict=verdict, verdict_reason=reason)
+    standin.script = [Reply(tool_input=answer)]
+    return _review(root, since, _settings(standin))
 
 
 @pytest.fixture
@@ -250,14 +265,9 @@ def test_a_refused_key_falls_back_and_is_never_shown(
 
 
 def test_cli_llm_anthropic_end_to_end(
-    one_finding: tuple[Path, str],
-    standin: StandIn,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    one_finding: tuple[Path, str], cli_model: StandIn, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, base = one_finding
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
     code = main(["review", str(root), "--since", base, "--llm", "anthropic", "--format", "json"])
     captured = capsys.readouterr()
     assert code == 1
@@ -268,16 +278,11 @@ def test_cli_llm_anthropic_end_to_end(
 
 
 def test_a_finding_the_model_leaves_alone_is_reported_apart_and_not_counted(
-    one_finding: tuple[Path, str],
-    standin: StandIn,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    one_finding: tuple[Path, str], cli_model: StandIn, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, base = one_finding
     reason = "Each module keeps its own slug rules on purpose; one helper would blur them."
-    standin.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
+    cli_model.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
     args = ["review", str(root), "--since", base, "--llm", "anthropic"]
     assert main([*args, "--format", "json"]) == 0  # nothing left to act on
     doc = json.loads(capsys.readouterr().out)
@@ -310,8 +315,7 @@ def test_model_triage_false_keeps_every_finding_with_its_verdict_shown(
     repo.branch("names", {"pkg/urls.py": SLUGIFY_RENAMED})
     repo.merge_pr(7, "names", "Add URL names")
     reason = "Kept apart on purpose."
-    standin.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
-    report = _review(repo.root, base, _settings(standin))
+    report = _review_judged(repo.root, base, standin, "leave", reason)
     [finding] = report.findings
     assert report.dismissed == ()
     assert f"its verdict: leave, {reason}" in unification_issue(report, finding).body
@@ -321,8 +325,7 @@ def test_a_hotspot_the_model_leaves_alone_gets_no_plan_in_the_report(
     demo: tuple[Path, str], standin: StandIn
 ) -> None:
     reason = "The branches' changes already fit together."
-    standin.script = [Reply(tool_input=good_answer(verdict="leave", verdict_reason=reason))]
-    report = _review(*demo, _settings(standin))
+    report = _review_judged(*demo, standin, "leave", reason)
     assert report.findings == ()
     assert len(report.dismissed) == 2
     [hotspot] = report.hotspots
@@ -336,8 +339,7 @@ def test_the_models_verdict_act_keeps_the_finding_and_is_shown(
     one_finding: tuple[Path, str], standin: StandIn
 ) -> None:
     reason = "A renamed copy; the next fix would land in one only."
-    standin.script = [Reply(tool_input=good_answer(verdict="act", verdict_reason=reason))]
-    report = _review(*one_finding, _settings(standin))
+    report = _review_judged(*one_finding, standin, "act", reason)
     [finding] = report.findings
     assert report.dismissed == ()
     assert f"its verdict: act, {reason}" in unification_issue(report, finding).body
