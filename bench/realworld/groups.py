@@ -31,9 +31,11 @@ GROUPS = {
     "held-out 49-50": range(49, 51),
     "held-out 51-52": range(51, 53),
     "held-out 51-53": range(51, 54),
+    "held-out 51-55": range(51, 56),
     "the 1,052 batches of the twelfth session (sets 1-46)": range(0, 47),
     "the 1,111 batches of the thirteenth session (sets 1-48)": range(0, 49),
     "the 1,166 batches of the fourteenth session (sets 1-50)": range(0, 51),
+    "the 1,262 batches of the fifteenth session (sets 1-54)": range(0, 55),
     "all": range(0, 1000),
 }
 

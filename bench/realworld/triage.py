@@ -152,9 +152,9 @@ def score(args: argparse.Namespace) -> int:
             key = finding_key(finding["members"])
             model = answers.get(key, {}).get("verdict", "unanswered")
             hand = verdicts.get(key, {}).get("verdict", "unjudged")
-            for group in ("all", "held-out 51-54" if number >= 51 else "sets 1-50"):
+            for group in ("all", "held-out 51 and later" if number >= 51 else "sets 1-50"):
                 counts[(group, model, hand)] += 1
-    for group in ("all", "sets 1-50", "held-out 51-54"):
+    for group in ("all", "sets 1-50", "held-out 51 and later"):
         before: Counter[str] = Counter()
         kept: Counter[str] = Counter()
         for (g, m, h), n in counts.items():
