@@ -310,6 +310,11 @@ REPOS = (
     ("Lightning-AI/litgpt", "main", (), "held-out-55"),
     ("ansible/ansible-lint", "main", (), "held-out-55"),
     ("Kozea/WeasyPrint", "main", (), "held-out-55"),
+    ("letta-ai/letta", "main", (), "held-out-56"),
+    ("All-Hands-AI/OpenHands", "main", (), "held-out-56"),
+    ("google/adk-python", "main", (), "held-out-56"),
+    ("Chainlit/chainlit", "main", (), "held-out-56"),
+    ("weaviate/weaviate-python-client", "main", (), "held-out-56"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
