@@ -11,6 +11,7 @@ from app.local.build import RepoBuilder
 from app.settings import Settings
 from app.store import AppState
 from app.store.open import open_state
+from tests.anthropic_standin import KEY, StandIn, serve
 from tests.pg_cluster import PgCluster, server_binaries
 from tests.webhook_payloads import SECRET
 
@@ -93,3 +94,18 @@ def _loggers_as_they_were() -> Iterator[None]:
         logger.handlers[:] = handlers
         logger.propagate = propagate
         logger.setLevel(level)
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    """The Anthropic stand-in, served for one test."""
+    with serve() as state:
+        yield state
+
+
+@pytest.fixture
+def cli_model(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    """The stand-in, reached by the CLI through the environment, as a user would set it."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
+    return standin

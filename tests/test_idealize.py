@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,22 +22,8 @@ from app.review.pipeline import review
 from app.review.report import Report
 from app.settings import LlmSettings
 from app.store.sqlite import Store
-from tests.anthropic_standin import KEY, Reply, StandIn, good_answer, serve
+from tests.anthropic_standin import KEY, Reply, StandIn, good_answer
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED
-
-
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    with serve() as state:
-        yield state
-
-
-@pytest.fixture
-def cli_model(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
-    """The stand-in, reached by the CLI through the environment, as a user would set it."""
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
-    return standin
 
 
 @pytest.fixture(scope="module")

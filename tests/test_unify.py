@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from analyzers.unify import (
 from app.cli import main
 from app.local.build import RepoBuilder
 from app.local.demo import build_demo_repo
-from tests.anthropic_standin import KEY, Reply, StandIn, good_answer, serve
+from tests.anthropic_standin import Reply, StandIn, good_answer
 from tests.test_redundancy import SLUGIFY, SLUGIFY_RENAMED
 
 SIZE = '''"""Sizes."""
@@ -441,12 +441,6 @@ def page(title):
 
 
 @pytest.fixture
-def standin() -> Iterator[StandIn]:
-    with serve() as state:
-        yield state
-
-
-@pytest.fixture
 def near_miss(repo: RepoBuilder) -> tuple[Path, str]:
     base = repo.commit("Initial", {"pkg/__init__.py": "", "pkg/text.py": SLUGIFY})
     repo.branch("urls", {"pkg/urls.py": SLUGIFY_RENAMED, "pkg/views.py": VIEWS})
@@ -460,13 +454,10 @@ def _edits(*edits: dict[str, str]) -> dict[str, object]:
 
 def test_the_models_edits_are_applied_and_validated(
     near_miss: tuple[Path, str],
-    standin: StandIn,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_model: StandIn,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     root, base = near_miss
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
     unified = (
         'def slugify(text, separator="-"):\n'
         '    """Turn a title into a URL slug (letters and digits only)."""\n'
@@ -477,7 +468,7 @@ def test_the_models_edits_are_applied_and_validated(
         '        raise ValueError(f"nothing to slugify in {text!r}")\n'
         "    return separator.join(words)\n"
     )
-    standin.script = [
+    cli_model.script = [
         Reply(
             tool_input=_edits(
                 {"path": "pkg/text.py", "action": "replace", "target": "slugify", "code": unified},
@@ -494,7 +485,7 @@ def test_the_models_edits_are_applied_and_validated(
     argv.append("json")
     assert main(argv) == 1
     doc = json.loads(capsys.readouterr().out)
-    tool = standin.requests[0]["tools"][0]
+    tool = cli_model.requests[0]["tools"][0]
     assert "edits" in tool["input_schema"]["properties"]  # draft mode asks for the edits
     (record,) = doc["changes"]["records"]
     assert record["status"] == "committed"
@@ -508,14 +499,11 @@ def test_the_models_edits_are_applied_and_validated(
 
 def test_a_model_edit_that_leaves_a_dangling_import_delivers_nothing(
     near_miss: tuple[Path, str],
-    standin: StandIn,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_model: StandIn,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     root, base = near_miss
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
-    standin.script = [
+    cli_model.script = [
         Reply(
             tool_input=_edits(
                 {"path": "pkg/urls.py", "action": "remove", "target": "make_url_name"}
@@ -526,6 +514,21 @@ def test_a_model_edit_that_leaves_a_dangling_import_delivers_nothing(
     (record,) = doc["changes"]["records"]
     assert record["status"] == "skipped"
     assert "pkg/views.py imports `make_url_name` from pkg/urls.py" in record["detail"]
+    assert not _git(root, "branch", "--list", "idealdiff/*")
+
+
+def test_apply_leaves_alone_what_the_model_leaves_alone(
+    near_miss: tuple[Path, str], cli_model: StandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, base = near_miss
+    leave = good_answer(verdict="leave", verdict_reason="Kept apart on purpose.", edits=[])
+    cli_model.script = [Reply(tool_input=leave)]
+    argv = ["review", str(root), "--since", base, "--llm", "anthropic", "--apply"]
+    assert main([*argv, "--format", "json"]) == 0  # nothing to act on
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["findings"] == []
+    assert len(doc["dismissed"]) == 1
+    assert doc.get("changes", {}).get("records", []) == []
     assert not _git(root, "branch", "--list", "idealdiff/*")
 
 
