@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from app.cli import main
 from app.idealize.idealizer import DiffIdealizer
@@ -17,7 +18,7 @@ from app.local.repo import GitRepo
 from app.local.run import read_repo_config, render_report
 from app.publish.issue import unification_issue
 from app.render.formats import to_json
-from app.review.answer import TOOL_NAME, IdealizedAnswer
+from app.review.answer import TOOL_NAME, IdealizedAnswer, IdealizedChange
 from app.review.pipeline import review
 from app.review.report import Report
 from app.settings import LlmSettings
@@ -328,6 +329,13 @@ def test_the_models_verdict_act_keeps_the_finding_and_is_shown(
     [finding] = report.findings
     assert report.dismissed == ()
     assert f"its verdict: act, {reason}" in unification_issue(report, finding).body
+
+
+def test_a_draft_pr_answer_needs_edits_to_act_and_none_to_leave() -> None:
+    with pytest.raises(ValidationError, match="at least one edit is needed"):
+        IdealizedChange.model_validate(good_answer(edits=[]))
+    left = IdealizedChange.model_validate(good_answer(verdict="leave", edits=[]))
+    assert not left.edits
 
 
 def test_llm_anthropic_without_a_key_is_a_clear_error(

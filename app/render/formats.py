@@ -83,6 +83,13 @@ def idealized_json(ideal: Idealized | None) -> dict[str, Any] | None:
 
 def to_json(report: Report) -> dict[str, Any]:
     """The ``idealdiff.report/1`` document (see DESIGN.md)."""
+
+    def judged(finding: Finding) -> dict[str, Any]:
+        return {
+            **finding_json(finding),
+            "idealized": idealized_json(report.idealized.get(finding.id)),
+        }
+
     return {
         "schema": SCHEMA,
         "repo": report.repo,
@@ -109,15 +116,9 @@ def to_json(report: Report) -> dict[str, Any]:
             }
             for h in report.hotspots
         ],
-        "findings": [
-            {**finding_json(f), "idealized": idealized_json(report.idealized.get(f.id))}
-            for f in report.findings
-        ],
+        "findings": [judged(f) for f in report.findings],
         # Additive: findings the model judged not worth acting on, with its verdict and reason.
-        "dismissed": [
-            {**finding_json(f), "idealized": idealized_json(report.idealized.get(f.id))}
-            for f in report.dismissed
-        ],
+        "dismissed": [judged(f) for f in report.dismissed],
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
         "llm": None
         if report.llm is None

@@ -276,8 +276,8 @@ def _matched_folder(path: str, glob: str) -> str:
 
 def _triaged(report: Report) -> Report:
     """The report with the findings whose idealized diff says not to act on them set apart."""
-    left = {f.id for f in report.findings if f.id in report.idealized}
-    left -= {ident for ident in left if report.idealized[ident].acted}
+    ideal = report.idealized
+    left = {f.id for f in report.findings if f.id in ideal and not ideal[f.id].acted}
     return replace(
         report,
         findings=tuple(f for f in report.findings if f.id not in left),
