@@ -96,6 +96,7 @@ _TITLES = {
     "held-out-53": "held-out set 53 (fifteenth session: fetched after rounds 46-47 and the cookbook fix, first measured with that code, then seen: round 48 came from it)",
     "held-out-54": "held-out set 54 (fifteenth session: fetched after round 48, measured once with the final code; never tuned on)",
     "held-out-56": "held-out set 56 (sixteenth session: projects of the AI-agent era, fetched after set 55 was measured; measured once offline and once with the model's verdict; never tuned on)",
+    "held-out-57": "held-out set 57 (seventeenth session: fetched at its start, after the prompt's acknowledged-copy rule; measured once offline and once with the model's verdict; never tuned on)",
     "held-out-55": "held-out set 55 (sixteenth session: fetched after the model's verdict was measured, measured once offline and once with the model's verdict; never tuned on)",
 }
 

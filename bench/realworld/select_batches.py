@@ -315,6 +315,11 @@ REPOS = (
     ("google/adk-python", "main", (), "held-out-56"),
     ("Chainlit/chainlit", "main", (), "held-out-56"),
     ("weaviate/weaviate-python-client", "main", (), "held-out-56"),
+    ("copier-org/copier", "master", (), "held-out-57"),
+    ("beeware/briefcase", "main", (), "held-out-57"),
+    ("explodinggradients/ragas", "main", (), "held-out-57"),
+    ("huggingface/accelerate", "main", (), "held-out-57"),
+    ("confident-ai/deepeval", "main", (), "held-out-57"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
