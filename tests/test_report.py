@@ -129,3 +129,5 @@ def test_markdown_reads_as_an_issue(
     assert "| `slugify` | `pkg/text.py:8-15` | function | before the batch |" in out
     assert "| `pkg/text.py` | #7, #8 | different parts of the file |" in out
     assert "the same code with its own names or literals changed" in out
+    # Offline nothing judged intent: the reader is told to read findings as candidates.
+    assert "Offline, no finding is judged for intent" in out
