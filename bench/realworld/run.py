@@ -97,6 +97,7 @@ _TITLES = {
     "held-out-54": "held-out set 54 (fifteenth session: fetched after round 48, measured once with the final code; never tuned on)",
     "held-out-56": "held-out set 56 (sixteenth session: projects of the AI-agent era, fetched after set 55 was measured; measured once offline and once with the model's verdict; never tuned on)",
     "held-out-57": "held-out set 57 (seventeenth session: fetched at its start, after the prompt's acknowledged-copy rule; measured once offline and once with the model's verdict; never tuned on)",
+    "held-out-58": "held-out set 58 (seventeenth session: fetched after set 57 was measured; measured once offline and once with the model's verdict; never tuned on)",
     "held-out-55": "held-out set 55 (sixteenth session: fetched after the model's verdict was measured, measured once offline and once with the model's verdict; never tuned on)",
 }
 

@@ -320,6 +320,11 @@ REPOS = (
     ("explodinggradients/ragas", "main", (), "held-out-57"),
     ("huggingface/accelerate", "main", (), "held-out-57"),
     ("confident-ai/deepeval", "main", (), "held-out-57"),
+    ("microsoft/graphrag", "main", (), "held-out-58"),
+    ("guidance-ai/guidance", "main", (), "held-out-58"),
+    ("fastapi-users/fastapi-users", "master", (), "held-out-58"),
+    ("beeware/toga", "main", (), "held-out-58"),
+    ("huggingface/lerobot", "main", (), "held-out-58"),
 )
 WRITTEN = Path(__file__).resolve().parent / "batches.json"
 PER_REPO = 5
